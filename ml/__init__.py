@@ -1,0 +1,16 @@
+"""The science of the platform: media, faces, blinks, classifiers and the verdict.
+
+No Django in here. One entry point: `ml.analyze(path, options, progress=callback) -> Report`.
+"""
+
+__version__ = "0.1.0"
+
+
+def analyze(path, options=None, progress=None):
+    """Analyse one image or video file and return a `ml.report.Report`.
+
+    Imported lazily so that `import ml` stays cheap (no TensorFlow, no dlib).
+    """
+    from ml.pipeline import analyze as _analyze
+
+    return _analyze(path, options, progress=progress)

@@ -1,0 +1,53 @@
+"""Model cards: the JSON that travels with every trained model file (`NAME.keras` + `NAME.card.json`).
+
+A card says what the model is (arch, input size, preprocessing, kind), how it was trained and
+evaluated, and the decision threshold chosen on validation. The platform refuses a model whose
+card is missing, malformed or does not match the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml.errors import ModelError
+
+KINDS = ("frame", "temporal")
+# "raw255": the network takes float pixels in 0..255 (Keras EfficientNet rescales inside);
+# "unit": pixels divided by 255.
+PREPROCESSING = ("raw255", "unit")
+REQUIRED = ("name", "version", "arch", "kind", "input_size", "preprocessing", "threshold")
+
+
+@dataclass
+class ModelSpec:
+    """Everything `ml` needs to load one installed model; built by the platform's registry."""
+
+    name: str
+    version: str
+    sha256: str
+    path: str
+    card: dict[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        return cls(**data)
+
+
+def validate_card(card: dict[str, Any]) -> None:
+    """Raise ModelError with a readable message if the card cannot describe a usable model."""
+    if not isinstance(card, dict):
+        raise ModelError("The model card is not a JSON object.")
+    missing = [key for key in REQUIRED if key not in card]
+    if missing:
+        raise ModelError(f"The model card lacks {', '.join(missing)}.")
+    if card["kind"] not in KINDS:
+        raise ModelError(f"Unknown model kind {card['kind']!r}; expected one of {', '.join(KINDS)}.")
+    if card["preprocessing"] not in PREPROCESSING:
+        raise ModelError(f"Unknown preprocessing {card['preprocessing']!r}.")
+    if not isinstance(card["input_size"], int) or not 32 <= card["input_size"] <= 1024:
+        raise ModelError("The model card's input_size must be a whole number of pixels (32-1024).")
+    threshold = card["threshold"]
+    if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
+        raise ModelError("The model card's threshold must lie strictly between 0 and 1.")

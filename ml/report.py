@@ -1,0 +1,87 @@
+"""The Report: what one analysis found, as dataclasses that serialise to JSON.
+
+The platform stores `Report.to_dict()`; every page, the API and the CLI render that dict.
+The schema is documented in docs/report.md: change both together and bump SCHEMA_VERSION.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+VERDICTS = ("real", "fake", "inconclusive")
+BLINK_STATUSES = ("ok", "abnormal", "insufficient_evidence", "not_applicable")
+
+
+@dataclass
+class FaceResult:
+    track_id: int
+    frames: int  # frames in which this face was seen
+    score: float | None  # track fake probability; None when no classifier ran
+    thumbnail: str | None = None  # base64 JPEG data (no data: prefix), small crop
+    frame_scores: list[float] = field(default_factory=list)
+    box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
+
+
+@dataclass
+class BlinkResult:
+    status: str  # one of BLINK_STATUSES
+    count: int = 0
+    rate_per_minute: float | None = None
+    mean_duration_ms: float | None = None
+    timestamps_s: list[float] = field(default_factory=list)
+    ear_series: list[list[float]] = field(default_factory=list)  # [[t_s, ear], ...] down-sampled
+    usable_frames: int = 0
+    threshold: float | None = None  # the EAR threshold used (relative to the open-eye baseline)
+    baseline_ear: float | None = None
+    message: str = ""
+
+
+@dataclass
+class ClassifierInfo:
+    name: str
+    version: str
+    sha256: str
+    arch: str = ""
+    input_size: int | None = None
+
+
+@dataclass
+class Report:
+    media_type: str  # "image" | "video"
+    verdict: str  # one of VERDICTS
+    fake_probability: float | None  # None when no classifier ran
+    reasons: list[str] = field(default_factory=list)
+    duration_s: float | None = None
+    fps: float | None = None
+    width: int | None = None
+    height: int | None = None
+    frames_sampled: int = 0
+    frames_decoded: int = 0
+    faces: list[FaceResult] = field(default_factory=list)
+    frame_scores: list[list[float]] = field(default_factory=list)  # [[t_s, p_fake], ...]
+    blink: BlinkResult | None = None
+    classifier: ClassifierInfo | None = None
+    classifiers: list[ClassifierInfo] = field(default_factory=list)  # all ensemble members
+    timings_s: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    version: str = ""  # code version that produced the report
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["faces"] = [FaceResult(**f) for f in data.get("faces") or []]
+        if data.get("blink") is not None:
+            values["blink"] = BlinkResult(**data["blink"])
+        if data.get("classifier") is not None:
+            values["classifier"] = ClassifierInfo(**data["classifier"])
+        values["classifiers"] = [ClassifierInfo(**c) for c in data.get("classifiers") or []]
+        return cls(**values)
