@@ -1,0 +1,1 @@
+"""Admin for installed detector models (imported by detector/admin.py)."""

@@ -1,0 +1,3 @@
+"""URL patterns of the result views (downloads, printable report, "this looks wrong")."""
+
+urlpatterns = []
