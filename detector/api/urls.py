@@ -1,1 +1,22 @@
-urlpatterns = []
+"""API v1, mounted at /api/v1/ (see docs/api.md)."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.routers import DefaultRouter
+
+from detector.api.views import AnalysisViewSet, DetectorModelViewSet, WebhookSecretView
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("analyses", AnalysisViewSet, basename="analysis")
+router.register("models", DetectorModelViewSet, basename="model")
+
+urlpatterns = [
+    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    path("webhook-secret/", WebhookSecretView.as_view(), name="webhook-secret"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

@@ -1,0 +1,120 @@
+"""API representations of analyses and installed models.
+
+The result is the stored Report JSON as it is (docs/report.md), the same dict the web pages,
+the printable report and the callbacks use.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from detector.models import Analysis, DetectorModel
+from detector.webhooks import validate_callback_url
+
+# The same bounds as the web upload form.
+MIN_FRAMES = 4
+MAX_FRAMES = 128
+
+
+class ModelRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DetectorModel
+        fields = ("name", "version", "arch", "sha256")
+
+
+class AnalysisSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:analysis-detail")
+    error = serializers.CharField(source="error_message", read_only=True)
+    previous = serializers.PrimaryKeyRelatedField(read_only=True)
+    models = ModelRefSerializer(source="detector_models", many=True, read_only=True)
+
+    class Meta:
+        model = Analysis
+        fields = (
+            "id",
+            "url",
+            "original_filename",
+            "media_type",
+            "mime_type",
+            "sha256",
+            "size_bytes",
+            "status",
+            "progress",
+            "stage",
+            "error",
+            "created",
+            "started",
+            "finished",
+            "verdict",
+            "fake_probability",
+            "review_label",
+            "flagged",
+            "reported_by_owner",
+            "callback_url",
+            "options",
+            "previous",
+            "models",
+            "code_version",
+        )
+        read_only_fields = fields
+
+
+class AnalysisDetailSerializer(AnalysisSerializer):
+    result = serializers.JSONField(
+        read_only=True, help_text="The Report JSON (docs/report.md); null until done."
+    )
+
+    class Meta(AnalysisSerializer.Meta):
+        fields = (*AnalysisSerializer.Meta.fields, "result")
+        read_only_fields = fields
+
+
+class AnalysisCreateSerializer(serializers.Serializer):
+    # Empty files pass here so that the upload check gives its own, specific message.
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="The image or video to analyse."
+    )
+    callback_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        validators=[validate_callback_url],
+        help_text="http(s) URL that receives the signed result when the analysis ends.",
+    )
+    frames = serializers.IntegerField(
+        required=False,
+        min_value=MIN_FRAMES,
+        max_value=MAX_FRAMES,
+        help_text="How many evenly spaced video frames the classifier scores (default 32).",
+    )
+
+
+class ReportWrongSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="What looks wrong, in your words (optional).",
+    )
+
+
+class DetectorModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DetectorModel
+        fields = (
+            "name",
+            "version",
+            "arch",
+            "kind",
+            "sha256",
+            "active",
+            "ensemble_weight",
+            "card",
+            "created",
+        )
+        read_only_fields = fields
+
+
+class WebhookSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(read_only=True)
+    signature_header = serializers.CharField(read_only=True)

@@ -1,0 +1,171 @@
+"""API v1 views: thin wrappers around detector.services, selectors and reviews."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from detector import selectors, services
+from detector.api.serializers import (
+    AnalysisCreateSerializer,
+    AnalysisDetailSerializer,
+    AnalysisSerializer,
+    DetectorModelSerializer,
+    ReportWrongSerializer,
+    WebhookSecretSerializer,
+)
+from detector.api.throttles import UploadRateThrottle
+from detector.forms import AnalysisFilterForm
+from detector.models import Analysis, DetectorModel
+from detector.reviews import analysis_report_wrong
+from detector.selectors import SORTS
+from detector.uploads import UploadRejected
+from detector.webhooks import SIGNATURE_HEADER, webhook_secret_for
+
+# The web history page's filters, under the same names.
+LIST_FILTERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=Analysis.Status.values),
+    OpenApiParameter("verdict", OpenApiTypes.STR, enum=Analysis.Verdict.values),
+    OpenApiParameter("media_type", OpenApiTypes.STR, enum=Analysis.MediaType.values),
+    OpenApiParameter(
+        "date_from", OpenApiTypes.DATE, description="Created on or after."
+    ),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Created on or before."),
+    OpenApiParameter("q", OpenApiTypes.STR, description="Search in file names."),
+    OpenApiParameter(
+        "sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: newest."
+    ),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your analyses, newest first", parameters=LIST_FILTERS),
+    retrieve=extend_schema(summary="One analysis: status, progress, error and result"),
+    destroy=extend_schema(summary="Delete an analysis and its stored file"),
+)
+class AnalysisViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = AnalysisSerializer
+    queryset = Analysis.objects.none()  # for the schema; requests use the selectors
+    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    lookup_value_regex = "[0-9a-fA-F-]{36}"  # a UUID; anything else is a plain 404
+
+    def get_throttles(self):
+        if self.action in {"create", "reanalyse"}:
+            return [UploadRateThrottle()]
+        return super().get_throttles()
+
+    def get_serializer_class(self):
+        return AnalysisSerializer if self.action == "list" else AnalysisDetailSerializer
+
+    def get_queryset(self):
+        # The web history's own form checks the filters, so both accept exactly the same.
+        form = AnalysisFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return selectors.analysis_list_for(
+            user=self.request.user, filters=form.filters()
+        )
+
+    def get_object(self) -> Analysis:
+        return selectors.analysis_get_for(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        summary="Upload an image or video for analysis",
+        request={"multipart/form-data": AnalysisCreateSerializer},
+        responses={202: AnalysisDetailSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        form = AnalysisCreateSerializer(data=request.data)
+        rejected = getattr(request._request, "upload_rejected", None)
+        if rejected is not None:  # the upload handler stopped an oversized file
+            raise ValidationError({"file": [rejected.message]})
+        form.is_valid(raise_exception=True)
+        options = (
+            {"frames": form.validated_data["frames"]}
+            if "frames" in form.validated_data
+            else {}
+        )
+        try:
+            analysis = services.analysis_create(
+                owner=request.user,
+                uploaded_file=form.validated_data["file"],
+                options=options,
+                callback_url=form.validated_data.get("callback_url", ""),
+            )
+        except UploadRejected as rejection:
+            raise ValidationError({"file": [rejection.message]}) from rejection
+        return self._accepted(analysis)
+
+    def perform_destroy(self, instance: Analysis) -> None:
+        services.analysis_delete(analysis=instance)
+
+    @extend_schema(
+        summary="Analyse the same file again with the current models",
+        request=None,
+        responses={202: AnalysisDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reanalyse(self, request: Request, pk: str) -> Response:
+        analysis = services.analysis_reanalyse(analysis=self.get_object())
+        return self._accepted(analysis)
+
+    @extend_schema(
+        summary='Flag the result as "looks wrong" for a reviewer',
+        request=ReportWrongSerializer,
+        responses={200: AnalysisDetailSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def report(self, request: Request, pk: str) -> Response:
+        analysis = self.get_object()
+        form = ReportWrongSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        analysis = analysis_report_wrong(
+            analysis=analysis, note=form.validated_data.get("note", "")
+        )
+        return Response(self._detail(analysis))
+
+    def _detail(self, analysis: Analysis) -> dict:
+        return AnalysisDetailSerializer(
+            analysis, context=self.get_serializer_context()
+        ).data
+
+    def _accepted(self, analysis: Analysis) -> Response:
+        """202: the analysis is queued; poll its URL (or wait for the callback)."""
+        data = self._detail(analysis)
+        return Response(
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]}
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Installed detector models and their model cards"),
+)
+class DetectorModelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = DetectorModelSerializer
+    queryset = DetectorModel.objects.order_by("-active", "name", "-created")
+
+
+class WebhookSecretView(APIView):
+    @extend_schema(
+        summary="The key your result callbacks are signed with",
+        responses=WebhookSecretSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "secret": webhook_secret_for(user=request.user),
+                "signature_header": SIGNATURE_HEADER,
+            }
+        )

@@ -1,0 +1,134 @@
+"""Result callbacks: when an analysis ends, POST its result to the URL its owner gave.
+
+Delivery runs as its own RQ job so a slow or failing receiver never holds up an analysis, and
+RQ retries it with growing pauses (`WEBHOOK_RETRY_INTERVALS`, seconds) when the receiver is
+down or answers with an error.
+
+Signature: each request carries `X-Signature: sha256=<hex>`, the HMAC-SHA256 of the raw body
+keyed with the owner's webhook secret. The secret is per user (derived from SECRET_KEY and the
+user id, so it needs no storage and one user can never forge another user's callbacks); the
+owner reads it from `GET /api/v1/webhook-secret/`. docs/api.md shows how to verify it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import django_rq
+import requests
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from rq import Retry
+
+from detector.models import Analysis
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_SCHEMES = ("http", "https")
+DEFAULT_RETRY_INTERVALS = [10, 60, 300, 1800]
+TIMEOUT_S = 10
+SIGNATURE_HEADER = "X-Signature"
+
+
+class CallbackFailed(Exception):
+    """The receiver could not be reached or did not accept the callback; RQ retries it."""
+
+
+def validate_callback_url(value: str) -> None:
+    """Only absolute http(s) URLs: no file:, ftp:, javascript: or relative targets."""
+    parts = urlsplit(value or "")
+    if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
+        raise ValidationError(
+            "The callback URL must be an absolute http:// or https:// URL."
+        )
+
+
+def webhook_secret_for(*, user: AbstractBaseUser) -> str:
+    """The key this user's callbacks are signed with (stable while SECRET_KEY is)."""
+    return salted_hmac(
+        "detector.webhooks.secret", str(user.pk), algorithm="sha256"
+    ).hexdigest()
+
+
+def webhook_sign(*, secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def callback_payload(*, analysis: Analysis) -> dict[str, Any]:
+    """What the receiver gets: the state of the analysis and its full Report JSON."""
+    return {
+        "event": "analysis.finished",
+        "sent_at": timezone.now().isoformat(),
+        "id": str(analysis.pk),
+        "status": analysis.status,
+        "verdict": analysis.verdict,
+        "fake_probability": analysis.fake_probability,
+        "error": analysis.error_message,
+        "original_filename": analysis.original_filename,
+        "sha256": analysis.sha256,
+        "result": analysis.result,
+    }
+
+
+def callback_deliver(analysis_id: str) -> int:
+    """RQ job: POST the signed payload once; raise so that RQ retries on any failure."""
+    analysis = Analysis.objects.select_related("owner").filter(pk=analysis_id).first()
+    if analysis is None or not analysis.callback_url:
+        return 0  # deleted meanwhile, or no callback wanted: nothing to deliver
+    validate_callback_url(analysis.callback_url)
+    body = json.dumps(callback_payload(analysis=analysis)).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "deepfake-detector-webhook/1",
+        SIGNATURE_HEADER: webhook_sign(
+            secret=webhook_secret_for(user=analysis.owner), body=body
+        ),
+    }
+    try:
+        # No redirects: the signed body goes only to the URL the owner registered.
+        response = requests.post(
+            analysis.callback_url,
+            data=body,
+            headers=headers,
+            timeout=TIMEOUT_S,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise CallbackFailed(
+            f"Callback for {analysis_id} not delivered: {exc}"
+        ) from exc
+    if not 200 <= response.status_code < 300:
+        raise CallbackFailed(
+            f"Callback for {analysis_id} answered HTTP {response.status_code}."
+        )
+    logger.info(
+        "Callback for %s delivered (HTTP %s).", analysis_id, response.status_code
+    )
+    return response.status_code
+
+
+def callback_enqueue(*, analysis_id: Any) -> None:
+    """Queue delivery of the result callback, once the current transaction has committed."""
+    intervals = list(
+        getattr(settings, "WEBHOOK_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
+    )
+    queue = django_rq.get_queue("default")
+
+    def enqueue() -> None:
+        queue.enqueue(
+            callback_deliver,
+            str(analysis_id),
+            retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+            job_timeout=TIMEOUT_S * 3,
+        )
+
+    transaction.on_commit(enqueue)
