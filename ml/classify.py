@@ -1,0 +1,240 @@
+"""Installed frame classifiers: load one safely, score face crops in batches, combine several.
+
+A model is only used when its file matches the checksum the platform registered and its card
+describes it (`ml.cards.validate_card`). Written against Keras 3 (`keras.*`), so the same code
+runs on the TensorFlow, JAX or PyTorch backend.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ml.cards import ModelSpec, validate_card
+from ml.errors import ModelError
+from ml.report import ClassifierInfo
+
+log = logging.getLogger(__name__)
+
+_accelerator_configured = False
+# Loaded models, keyed by file identity: a worker analyses many files with the same models,
+# and loading a large network takes far longer than scoring 32 crops.
+_loaded: dict[tuple[str, str, int, int], Any] = {}
+
+
+def configure_accelerator() -> None:
+    """On a GPU: grow memory on demand and compute in mixed precision. Once, before any model."""
+    global _accelerator_configured
+    if _accelerator_configured:
+        return
+    _accelerator_configured = True
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return
+    try:
+        for gpu in gpus:
+            tf.config.experimental.set_memory_growth(gpu, True)
+    except (
+        RuntimeError
+    ):  # the GPU was initialised earlier in this process; keep its settings
+        log.warning("GPU already initialised; memory growth not changed")
+    keras.mixed_precision.set_global_policy("mixed_float16")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _as_spec(spec: ModelSpec | dict[str, Any]) -> ModelSpec:
+    return spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
+
+
+def _check_file(spec: ModelSpec) -> Path:
+    path = Path(spec.path)
+    if not path.is_file():
+        raise ModelError(f"The model file of {spec.name} {spec.version} is missing.")
+    if file_sha256(path) != spec.sha256.lower():
+        raise ModelError(
+            f"The model file of {spec.name} {spec.version} does not match its registered sha256."
+        )
+    return path
+
+
+def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
+    """Square crops (N,S,S,3) resized to (N,size,size,3)."""
+    if crops.shape[1] == size and crops.shape[2] == size:
+        return crops
+    shrinking = crops.shape[1] > size
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return np.stack(
+        [cv2.resize(c, (size, size), interpolation=interpolation) for c in crops]
+    )
+
+
+class FrameClassifier:
+    """One trained network that gives each face crop a probability of being fake."""
+
+    def __init__(self, *, spec: ModelSpec, model: Any) -> None:
+        self.spec = spec
+        self.card = spec.card
+        self._model = model
+
+    @classmethod
+    def load(cls, spec: ModelSpec | dict[str, Any]) -> FrameClassifier:
+        spec = _as_spec(spec)
+        validate_card(spec.card)
+        if spec.card["kind"] != "frame":
+            raise ModelError("Temporal models are not used yet.")
+        path = _check_file(spec)
+        key = (
+            str(path.resolve()),
+            spec.sha256.lower(),
+            path.stat().st_mtime_ns,
+            path.stat().st_size,
+        )
+        if key not in _loaded:
+            _loaded[key] = _load_keras(path, spec)
+        return cls(spec=spec, model=_loaded[key])
+
+    @property
+    def input_size(self) -> int:
+        return int(self.card["input_size"])
+
+    @property
+    def threshold(self) -> float:
+        return float(self.card["threshold"])
+
+    @property
+    def info(self) -> ClassifierInfo:
+        return ClassifierInfo(
+            name=self.spec.name,
+            version=self.spec.version,
+            sha256=self.spec.sha256,
+            arch=str(self.card.get("arch", "")),
+            input_size=self.input_size,
+        )
+
+    def predict(self, crops: np.ndarray, batch_size: int = 16) -> np.ndarray:
+        """Fake probabilities (N,) for uint8 RGB crops (N,S,S,3) of any square size S."""
+        if len(crops) == 0:
+            return np.zeros(0, dtype=np.float32)
+        pixels = resize_crops(np.asarray(crops, dtype=np.uint8), self.input_size)
+        scores = [
+            self._predict_batch(pixels[i : i + batch_size])
+            for i in range(0, len(pixels), batch_size)
+        ]
+        return np.concatenate(scores)
+
+    def _predict_batch(self, batch: np.ndarray) -> np.ndarray:
+        import keras
+
+        x = batch.astype(np.float32)
+        if self.card["preprocessing"] == "unit":
+            x /= 255.0
+        out = keras.ops.convert_to_numpy(self._model(x, training=False)).astype(
+            np.float32
+        )
+        # One sigmoid unit is P(fake); two softmax units are (real, fake).
+        return out[:, -1] if out.ndim == 2 else out.reshape(len(batch))
+
+
+def _load_keras(path: Path, spec: ModelSpec) -> Any:
+    import keras
+
+    configure_accelerator()
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except (
+        Exception
+    ) as exc:  # a corrupt or foreign file: say which model, keep the cause in logs
+        log.exception("cannot load model %s", path)
+        raise ModelError(
+            f"The model file of {spec.name} {spec.version} cannot be loaded."
+        ) from exc
+    shape = tuple(model.input_shape)
+    expected = spec.card["input_size"]
+    if (
+        len(shape) != 4
+        or shape[1:3] not in {(expected, expected), (None, None)}
+        or shape[3] != 3
+    ):
+        raise ModelError(
+            f"{spec.name} {spec.version} takes input {shape[1:]}, but its card says "
+            f"{expected}x{expected} RGB."
+        )
+    return model
+
+
+class Ensemble:
+    """Several frame classifiers as one: weighted mean of probabilities and of thresholds."""
+
+    def __init__(
+        self, members: Sequence[FrameClassifier], weights: Sequence[float]
+    ) -> None:
+        if not members or len(members) != len(weights):
+            raise ModelError(
+                "An ensemble needs at least one model and one weight per model."
+            )
+        if any(w <= 0 for w in weights):
+            raise ModelError("Ensemble weights must be positive.")
+        self.members = list(members)
+        self.weights = np.asarray(weights, dtype=np.float64) / float(np.sum(weights))
+
+    @property
+    def input_size(self) -> int:
+        # Crops are made once at the largest size; smaller members downscale them.
+        return max(m.input_size for m in self.members)
+
+    @property
+    def threshold(self) -> float:
+        return float(np.dot(self.weights, [m.threshold for m in self.members]))
+
+    @property
+    def infos(self) -> list[ClassifierInfo]:
+        return [m.info for m in self.members]
+
+    @property
+    def info(self) -> ClassifierInfo:
+        """The one model, or a combined identity whose checksum covers every member."""
+        if len(self.members) == 1:
+            return self.members[0].info
+        infos = self.infos
+        combined = hashlib.sha256("".join(i.sha256 for i in infos).encode()).hexdigest()
+        return ClassifierInfo(
+            name="+".join(i.name for i in infos),
+            version="+".join(i.version for i in infos),
+            sha256=combined,
+            arch="ensemble",
+            input_size=self.input_size,
+        )
+
+    def predict(self, crops: np.ndarray, batch_size: int = 16) -> np.ndarray:
+        scores = np.stack(
+            [m.predict(crops, batch_size=batch_size) for m in self.members]
+        )
+        return (self.weights @ scores).astype(np.float32)
+
+
+def load_ensemble(specs: Sequence[ModelSpec | dict[str, Any]]) -> Ensemble | None:
+    """The installed frame models as one ensemble; None when there are none."""
+    if not specs:
+        return None
+    specs = [_as_spec(s) for s in specs]
+    return Ensemble([FrameClassifier.load(s) for s in specs], [s.weight for s in specs])

@@ -1,0 +1,193 @@
+"""FrameClassifier and Ensemble against small randomly initialised Keras models built here.
+
+The random weights exist only inside these tests; the product never scores with them.
+"""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from ml.cards import ModelSpec
+from ml.classify import Ensemble, FrameClassifier, file_sha256, load_ensemble
+from ml.errors import ModelError
+
+SIZE = 32
+
+
+def build_model(seed: int, *, softmax: bool = False) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = (
+        keras.layers.Dense(2, activation="softmax")(x)
+        if softmax
+        else keras.layers.Dense(1, activation="sigmoid")(x)
+    )
+    return keras.Model(inputs, outputs)
+
+
+def save_spec(
+    tmp_path,
+    name: str,
+    *,
+    seed: int = 0,
+    softmax: bool = False,
+    weight: float = 1.0,
+    **card,
+) -> ModelSpec:
+    path = tmp_path / f"{name}.keras"
+    build_model(seed, softmax=softmax).save(path)
+    full_card = {
+        "name": name,
+        "version": "1",
+        "arch": "tiny-cnn",
+        "kind": "frame",
+        "input_size": SIZE,
+        "preprocessing": "unit",
+        "threshold": 0.5,
+        **card,
+    }
+    (tmp_path / f"{name}.card.json").write_text(json.dumps(full_card))
+    return ModelSpec(
+        name=name,
+        version="1",
+        sha256=file_sha256(path),
+        path=str(path),
+        card=full_card,
+        weight=weight,
+    )
+
+
+@pytest.fixture
+def crops():
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, size=(5, SIZE, SIZE, 3), dtype=np.uint8)
+
+
+def test_scores_are_probabilities_and_batching_does_not_change_them(tmp_path, crops):
+    classifier = FrameClassifier.load(save_spec(tmp_path, "m"))
+    batched = classifier.predict(crops, batch_size=2)
+    one_by_one = np.array([classifier.predict(c[None], batch_size=1)[0] for c in crops])
+    assert batched.shape == (5,)
+    assert np.all((batched >= 0) & (batched <= 1))
+    np.testing.assert_allclose(batched, one_by_one, rtol=1e-5, atol=1e-6)
+    # Different crops get different scores: the network really looks at the pixels.
+    assert np.ptp(batched) > 0
+
+
+def test_preprocessing_follows_the_card(tmp_path, crops):
+    spec = save_spec(tmp_path, "m")
+    model = keras.saving.load_model(spec.path, compile=False)
+    unit = FrameClassifier.load(spec).predict(crops)
+    np.testing.assert_allclose(
+        unit, np.asarray(model(crops.astype("float32") / 255.0))[:, 0], rtol=1e-5
+    )
+    raw_spec = ModelSpec(
+        **{**spec.__dict__, "card": {**spec.card, "preprocessing": "raw255"}}
+    )
+    raw = FrameClassifier.load(raw_spec).predict(crops)
+    np.testing.assert_allclose(
+        raw, np.asarray(model(crops.astype("float32")))[:, 0], rtol=1e-5
+    )
+
+
+def test_crops_of_another_size_are_resized(tmp_path, crops):
+    classifier = FrameClassifier.load(save_spec(tmp_path, "m"))
+    big = np.repeat(np.repeat(crops, 2, axis=1), 2, axis=2)  # 64 px, same content
+    np.testing.assert_allclose(
+        classifier.predict(big), classifier.predict(crops), atol=1e-5
+    )
+    assert classifier.predict(np.zeros((0, SIZE, SIZE, 3), np.uint8)).shape == (0,)
+
+
+def test_two_unit_softmax_gives_the_fake_column(tmp_path, crops):
+    spec = save_spec(tmp_path, "soft", softmax=True)
+    model = keras.saving.load_model(spec.path, compile=False)
+    expected = np.asarray(model(crops.astype("float32") / 255.0))[:, 1]
+    np.testing.assert_allclose(
+        FrameClassifier.load(spec).predict(crops), expected, rtol=1e-5
+    )
+
+
+def test_info_records_what_scored(tmp_path):
+    spec = save_spec(tmp_path, "m", threshold=0.35)
+    classifier = FrameClassifier.load(spec)
+    assert classifier.info.name == "m" and classifier.info.sha256 == spec.sha256
+    assert classifier.info.arch == "tiny-cnn" and classifier.info.input_size == SIZE
+    assert classifier.threshold == 0.35 and classifier.input_size == SIZE
+
+
+def test_checksum_mismatch_is_refused(tmp_path):
+    spec = save_spec(tmp_path, "m")
+    spec.sha256 = "0" * 64
+    with pytest.raises(ModelError, match="sha256"):
+        FrameClassifier.load(spec)
+
+
+def test_missing_file_is_refused(tmp_path):
+    spec = save_spec(tmp_path, "m")
+    spec.path = str(tmp_path / "gone.keras")
+    with pytest.raises(ModelError, match="missing"):
+        FrameClassifier.load(spec)
+
+
+def test_corrupt_file_with_matching_checksum_is_refused(tmp_path):
+    spec = save_spec(tmp_path, "m")
+    path = tmp_path / "broken.keras"
+    path.write_bytes(b"not a keras archive")
+    spec.path, spec.sha256 = str(path), file_sha256(path)
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        FrameClassifier.load(spec)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"threshold": 1.5}, "threshold"),
+        ({"preprocessing": "imagenet"}, "preprocessing"),
+        ({"input_size": 64}, "card says 64x64"),
+        ({"kind": "temporal"}, "Temporal models are not used yet"),
+    ],
+)
+def test_bad_card_is_refused(tmp_path, change, message):
+    spec = save_spec(tmp_path, "m", **change)
+    with pytest.raises(ModelError, match=message):
+        FrameClassifier.load(spec)
+
+
+def test_card_missing_fields_is_refused(tmp_path):
+    spec = save_spec(tmp_path, "m")
+    del spec.card["threshold"]
+    with pytest.raises(ModelError, match="lacks threshold"):
+        FrameClassifier.load(spec)
+
+
+def test_ensemble_is_the_weighted_mean(tmp_path, crops):
+    a = save_spec(tmp_path, "a", seed=1, weight=3.0, threshold=0.6)
+    b = save_spec(tmp_path, "b", seed=2, weight=1.0, threshold=0.2)
+    ensemble = load_ensemble(
+        [a, b.__dict__]
+    )  # dicts, as they travel in job options, work too
+    pa = FrameClassifier.load(a).predict(crops)
+    pb = FrameClassifier.load(b).predict(crops)
+    assert not np.allclose(pa, pb)
+    np.testing.assert_allclose(ensemble.predict(crops), (3 * pa + pb) / 4, rtol=1e-5)
+    assert ensemble.threshold == pytest.approx((3 * 0.6 + 0.2) / 4)
+    assert [i.name for i in ensemble.infos] == ["a", "b"]
+    assert ensemble.info.name == "a+b" and len(ensemble.info.sha256) == 64
+    assert ensemble.info.sha256 not in {a.sha256, b.sha256}
+
+
+def test_single_model_ensemble_reports_that_model(tmp_path):
+    spec = save_spec(tmp_path, "only")
+    assert load_ensemble([spec]).info.sha256 == spec.sha256
+    assert load_ensemble([]) is None
+
+
+def test_ensemble_refuses_non_positive_weights(tmp_path):
+    classifier = FrameClassifier.load(save_spec(tmp_path, "m"))
+    with pytest.raises(ModelError, match="positive"):
+        Ensemble([classifier], [0.0])
