@@ -1,2 +1,24 @@
+from django.urls import path
+
+from detector import views
+from detector.result_urls import urlpatterns as result_urlpatterns
+
 app_name = "detector"
-urlpatterns = []
+
+urlpatterns = [
+    path("", views.analysis_list, name="analysis-list"),
+    path("new/", views.analysis_create_view, name="analysis-create"),
+    path("delete/", views.analysis_bulk_delete, name="analysis-bulk-delete"),
+    path("<uuid:pk>/", views.analysis_detail, name="analysis-detail"),
+    path("<uuid:pk>/status.json", views.analysis_status, name="analysis-status"),
+    path("<uuid:pk>/media/", views.analysis_media, name="analysis-media"),
+    path(
+        "<uuid:pk>/thumbnail.jpg",
+        views.analysis_thumbnail_view,
+        name="analysis-thumbnail",
+    ),
+    path(
+        "<uuid:pk>/reanalyse/", views.analysis_reanalyse_view, name="analysis-reanalyse"
+    ),
+]
+urlpatterns += result_urlpatterns

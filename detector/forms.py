@@ -1,0 +1,68 @@
+from django import forms
+
+from detector.models import Analysis
+from detector.selectors import SORTS
+from detector.uploads import SUPPORTED_TYPES_TEXT
+
+ACCEPT = "image/jpeg,image/png,image/webp,video/mp4,video/quicktime,video/x-msvideo,video/x-matroska,video/webm,.mkv,.avi,.mov"
+
+
+class AnalysisUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Image or video",
+        help_text=f"Supported: {SUPPORTED_TYPES_TEXT}.",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
+    )
+    frames = forms.IntegerField(
+        label="Frames to score (videos)",
+        min_value=4,
+        max_value=128,
+        initial=32,
+        required=False,
+        help_text="Evenly spaced frames scored by the classifier. More is slower and steadier.",
+    )
+
+    def __init__(self, *args, upload_error: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.upload_error = upload_error
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.upload_error:
+            # The upload handler stopped the file (e.g. too large): say why, not "required".
+            self.errors.pop("file", None)
+            self.add_error("file", self.upload_error)
+        return cleaned
+
+    def options(self) -> dict:
+        frames = self.cleaned_data.get("frames")
+        return {"frames": frames} if frames else {}
+
+
+class AnalysisFilterForm(forms.Form):
+    q = forms.CharField(label="Search file names", required=False, max_length=100)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Analysis.Status.choices], required=False
+    )
+    verdict = forms.ChoiceField(
+        choices=[("", "Any verdict"), *Analysis.Verdict.choices], required=False
+    )
+    media_type = forms.ChoiceField(
+        label="Type",
+        choices=[("", "Images and videos"), *Analysis.MediaType.choices],
+        required=False,
+    )
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        choices=[(key, key.capitalize()) for key in SORTS], required=False
+    )
+
+    def filters(self) -> dict:
+        """The valid filters; an invalid field is ignored rather than failing the page."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -1,0 +1,100 @@
+"""The background job: run the science on one stored upload and record the outcome.
+
+A job always ends with the row `done` or `failed`. Expected problems (unreadable media) show
+their own message; anything else is logged with its traceback and the user gets a generic
+message with a short reference to quote. The worker itself keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict
+
+from rq.timeouts import JobTimeoutException
+
+import ml
+from detector.models import Analysis
+from detector.registry import active_model_specs
+from detector.services import (
+    analysis_fail,
+    analysis_finish,
+    analysis_mark_running,
+    analysis_media_path,
+    analysis_set_progress,
+)
+from ml.errors import MediaError, ModelError
+
+logger = logging.getLogger(__name__)
+
+RUNNABLE = {Analysis.Status.QUEUED, Analysis.Status.RUNNING}
+
+
+def run_analysis(analysis_id: str) -> None:
+    analysis = Analysis.objects.filter(pk=analysis_id).first()
+    if analysis is None:
+        logger.info("Analysis %s was deleted before it ran", analysis_id)
+        return
+    if analysis.status not in RUNNABLE:
+        logger.info("Analysis %s is already %s", analysis_id, analysis.status)
+        return
+    analysis_mark_running(analysis=analysis)
+    try:
+        report = _analyze(analysis)
+    except MediaError as error:
+        analysis_fail(analysis=analysis, reason=str(error))
+    except ModelError as error:
+        logger.error("Analysis %s: detector model unusable: %s", analysis_id, error)
+        analysis_fail(
+            analysis=analysis,
+            reason=f"The installed detector model is unusable: {error}",
+        )
+    except JobTimeoutException:
+        analysis_fail(analysis=analysis, reason=_timeout_message())
+    except Exception:  # noqa: BLE001  (any bug: logged, the worker lives on)
+        analysis_fail(analysis=analysis, reason=_internal_error(analysis_id))
+    else:
+        analysis_finish(analysis=analysis, report=report)
+
+
+def _analyze(analysis: Analysis) -> dict:
+    path = analysis_media_path(analysis)
+    if not path.is_file():
+        raise MediaError(
+            "The uploaded file is no longer available. Please upload it again."
+        )
+    options = {
+        **(analysis.options or {}),
+        "models": [asdict(spec) for spec in active_model_specs()],
+    }
+
+    def progress(percent: int, stage: str) -> None:
+        analysis_set_progress(analysis=analysis, percent=percent, stage=stage)
+
+    report = ml.analyze(str(path), options, progress=progress)
+    return report.to_dict() if hasattr(report, "to_dict") else report
+
+
+def _internal_error(analysis_id) -> str:
+    reference = uuid.uuid4().hex[:8]
+    logger.exception("Analysis %s failed (reference %s)", analysis_id, reference)
+    return f"The analysis failed because of an internal error (reference {reference})."
+
+
+def _timeout_message() -> str:
+    return "The analysis took longer than allowed and was stopped. Try a shorter clip."
+
+
+def run_analysis_failed(
+    job, connection, exc_type=None, exc_value=None, traceback=None
+) -> None:
+    """RQ's failure callback: a job that died (timeout, lost worker) never stays "running"."""
+    analysis = Analysis.objects.filter(pk=job.args[0]).first() if job.args else None
+    if analysis is None or analysis.is_finished:
+        return
+    if exc_type is not None and issubclass(exc_type, JobTimeoutException):
+        reason = _timeout_message()
+    else:
+        reason = "The analysis stopped unexpectedly. Please try again."
+    logger.error("Analysis %s: job %s failed: %s", analysis.pk, job.id, exc_value)
+    analysis_fail(analysis=analysis, reason=reason)

@@ -1,0 +1,191 @@
+"""The web pages of the detector: upload, history, one analysis, its media and live status.
+
+Views stay thin: they validate input, call a service or selector, and render.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from detector.forms import AnalysisFilterForm, AnalysisUploadForm
+from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
+from detector.services import (
+    analysis_create,
+    analysis_delete_many,
+    analysis_find_duplicate,
+    analysis_media_path,
+    analysis_reanalyse,
+    analysis_thumbnail,
+)
+from detector.uploads import UploadRejected, upload_sha256
+
+PAGE_SIZE = 25
+
+
+@login_required
+@require_GET
+def analysis_list(request: HttpRequest) -> HttpResponse:
+    filter_form = AnalysisFilterForm(request.GET or None)
+    analyses = analysis_list_for(user=request.user, filters=filter_form.filters())
+    page = Paginator(analyses, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "detector/analysis_list.html",
+        {"filter_form": filter_form, "page": page, "query": query.urlencode()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def analysis_create_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(
+            request, "detector/analysis_form.html", {"form": AnalysisUploadForm()}
+        )
+
+    rejected = getattr(request, "upload_rejected", None)
+    form = AnalysisUploadForm(
+        request.POST, request.FILES, upload_error=rejected.message if rejected else ""
+    )
+    if not form.is_valid():
+        return render(
+            request, "detector/analysis_form.html", {"form": form}, status=400
+        )
+
+    uploaded = form.cleaned_data["file"]
+    # The same content was analysed before: offer that result (or a fresh run of the stored
+    # copy) instead of storing and queueing it again.
+    existing = analysis_find_duplicate(
+        owner=request.user, sha256=upload_sha256(uploaded)
+    )
+    if existing is not None:
+        return render(
+            request, "detector/analysis_duplicate.html", {"existing": existing}
+        )
+    try:
+        analysis = analysis_create(
+            owner=request.user, uploaded_file=uploaded, options=form.options()
+        )
+    except UploadRejected as rejection:
+        form.add_error("file", rejection.message)
+        return render(
+            request, "detector/analysis_form.html", {"form": form}, status=400
+        )
+    messages.success(request, f"“{analysis.original_filename}” is queued for analysis.")
+    return redirect("detector:analysis-detail", pk=analysis.pk)
+
+
+@login_required
+@require_GET
+def analysis_detail(request: HttpRequest, pk) -> HttpResponse:
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    return render(
+        request,
+        "detector/analysis_detail.html",
+        {
+            "analysis": analysis,
+            "reanalyses": analysis.reanalyses.order_by("-created"),
+            "status_url": reverse("detector:analysis-status", args=[analysis.pk]),
+        },
+    )
+
+
+@login_required
+@require_GET
+def analysis_status(request: HttpRequest, pk) -> JsonResponse:
+    """The small JSON the detail page polls while an analysis runs."""
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    return JsonResponse(
+        {
+            "id": str(analysis.pk),
+            "status": analysis.status,
+            "status_display": analysis.get_status_display(),
+            "progress": analysis.progress,
+            "stage": analysis.stage,
+            "finished": analysis.is_finished,
+            "verdict": analysis.verdict,
+            "error_message": analysis.error_message,
+        }
+    )
+
+
+@login_required
+@require_GET
+def analysis_media(request: HttpRequest, pk) -> FileResponse:
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    path = analysis_media_path(analysis)
+    if not path.is_file():
+        raise Http404("The file is no longer available.")
+    response = FileResponse(
+        path.open("rb"),
+        content_type=analysis.mime_type or "application/octet-stream",
+        filename=analysis.original_filename,
+        as_attachment=request.GET.get("download") == "1",
+    )
+    # Uploaded content must never run as a page of this site.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    thumbnail = analysis_thumbnail(analysis=analysis)
+    if thumbnail is None:
+        raise Http404("No thumbnail.")
+    response = FileResponse(thumbnail.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
+@require_POST
+def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    again = analysis_reanalyse(analysis=analysis)
+    messages.success(request, "A new analysis is queued; the earlier result is kept.")
+    return redirect("detector:analysis-detail", pk=again.pk)
+
+
+@login_required
+@require_POST
+def analysis_bulk_delete(request: HttpRequest) -> HttpResponse:
+    """First POST shows what will go; the second, with confirm=yes, deletes it."""
+    chosen = analysis_pick_for(
+        user=request.user, pks=_valid_ids(request.POST.getlist("ids"))
+    )
+    if not chosen:
+        messages.warning(request, "Select the analyses to delete first.")
+        return redirect("detector:analysis-list")
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request, "detector/analysis_confirm_delete.html", {"analyses": chosen}
+        )
+    count = analysis_delete_many(analyses=chosen)
+    messages.success(
+        request,
+        f"Deleted {count} analys{'is' if count == 1 else 'es'} and their files.",
+    )
+    return redirect("detector:analysis-list")
+
+
+def _valid_ids(values: list[str]) -> list[str]:
+    valid = []
+    for value in values:
+        try:
+            valid.append(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    return valid

@@ -1,0 +1,47 @@
+"""Fixtures for the detector tests: uploads and analyses made through the real services."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from detector import services
+from ml.report import ClassifierInfo, Report
+
+
+def as_upload(
+    name: str, content: bytes, content_type: str = "application/octet-stream"
+):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def report_dict(
+    verdict: str = "real", probability: float | None = 0.1, **extra
+) -> dict:
+    return Report(
+        media_type="image",
+        verdict=verdict,
+        fake_probability=probability,
+        reasons=[f"Test verdict {verdict}."],
+        version="test-1",
+        **extra,
+    ).to_dict()
+
+
+@pytest.fixture
+def make_analysis(jpeg_bytes):
+    """Create an analysis through analysis_create (queueing waits for a commit)."""
+
+    def make(owner, *, name: str = "face.jpg", content: bytes | None = None, **kwargs):
+        return services.analysis_create(
+            owner=owner, uploaded_file=as_upload(name, content or jpeg_bytes), **kwargs
+        )
+
+    return make
+
+
+@pytest.fixture
+def classifier_info() -> ClassifierInfo:
+    return ClassifierInfo(
+        name="effnet", version="1", sha256="ab" * 32, arch="efficientnet_b7"
+    )
