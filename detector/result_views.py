@@ -1,0 +1,70 @@
+"""Owner-only views around a finished result: JSON download, printable report, "looks wrong".
+
+Access always goes through `analysis_get_for`, so another user's id is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from detector.models import Analysis
+from detector.reviews import analysis_report_wrong
+from detector.selectors import analysis_get_for
+
+MAX_NOTE_CHARS = 2000
+
+
+def _finished_analysis(request: HttpRequest, pk) -> Analysis:
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    if analysis.result is None:
+        raise Http404("This analysis has no result yet.")
+    return analysis
+
+
+@login_required
+@require_GET
+def result_json(request: HttpRequest, pk) -> HttpResponse:
+    """The stored Report as a file, named after the upload."""
+    analysis = _finished_analysis(request, pk)
+    stem = PurePosixPath(analysis.original_filename).stem or "analysis"
+    response = HttpResponse(
+        json.dumps(analysis.result, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{stem}.report.json"'
+    return response
+
+
+@login_required
+@require_GET
+def result_print(request: HttpRequest, pk) -> HttpResponse:
+    analysis = _finished_analysis(request, pk)
+    return render(
+        request,
+        "detector/analysis_print.html",
+        {
+            "analysis": analysis,
+            "print_mode": True,
+            "media_url": reverse("detector:analysis-media", args=[analysis.pk])
+            if analysis.media_type == Analysis.MediaType.IMAGE
+            else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def result_report_wrong(request: HttpRequest, pk) -> HttpResponse:
+    analysis = _finished_analysis(request, pk)
+    note = request.POST.get("note", "")[:MAX_NOTE_CHARS]
+    analysis_report_wrong(analysis=analysis, note=note)
+    messages.success(request, "Thank you. A reviewer will look at this result.")
+    return redirect("detector:analysis-detail", pk=analysis.pk)

@@ -1,0 +1,118 @@
+/* Charts of a finished analysis, drawn from the Report JSON embedded in the page.
+ * - timeline: fake probability of each sampled frame; clicking a point seeks the video there;
+ * - blinks: eye aspect ratio over time, the blink threshold, and the counted blinks.
+ * Each canvas gets data-drawn="true" once its chart exists (the browser tests look for it).
+ */
+(function () {
+  "use strict";
+
+  var source = document.getElementById("report-data");
+  if (!source || !window.Chart) return;
+  var report = JSON.parse(source.textContent);
+  if (!report) return;
+
+  var printing = document.body.classList.contains("print");
+  Chart.defaults.animation = printing ? false : Chart.defaults.animation;
+  Chart.defaults.maintainAspectRatio = false;
+
+  function points(series) {
+    return (series || []).map(function (pair) { return { x: pair[0], y: pair[1] }; });
+  }
+
+  function secondsAxis() {
+    return { type: "linear", title: { display: true, text: "time (s)" } };
+  }
+
+  function markDrawn(canvas) {
+    canvas.setAttribute("data-drawn", "true");
+  }
+
+  function pageVideo() {
+    return document.querySelector(".media-preview video") || document.querySelector("video");
+  }
+
+  function drawTimeline(canvas) {
+    var chart = new Chart(canvas, {
+      type: "line",
+      data: {
+        datasets: [{
+          label: "fake probability",
+          data: points(report.frame_scores),
+          borderColor: "#b42318",
+          backgroundColor: "#b42318",
+          pointRadius: 3,
+          pointHoverRadius: 6,
+          tension: 0.2,
+        }],
+      },
+      options: {
+        parsing: false,
+        scales: { x: secondsAxis(), y: { min: 0, max: 1, title: { display: true, text: "P(fake)" } } },
+        plugins: { legend: { display: false } },
+        onClick: function (event, elements) {
+          var video = pageVideo();
+          if (!video || !elements.length) return;
+          var point = chart.data.datasets[0].data[elements[0].index];
+          video.currentTime = point.x;
+          video.play().catch(function () { /* autoplay refused: the seek still happened */ });
+        },
+        onHover: function (event, elements) {
+          canvas.style.cursor = elements.length && pageVideo() ? "pointer" : "default";
+        },
+      },
+    });
+    markDrawn(canvas);
+    return chart;
+  }
+
+  function nearestEar(series, t) {
+    var best = null;
+    series.forEach(function (p) {
+      if (p.y === null || Number.isNaN(p.y)) return;
+      if (!best || Math.abs(p.x - t) < Math.abs(best.x - t)) best = p;
+    });
+    return best ? best.y : 0;
+  }
+
+  function drawBlinks(canvas) {
+    var blink = report.blink;
+    var ears = points(blink.ear_series);
+    var datasets = [{
+      label: "eye aspect ratio",
+      data: ears,
+      borderColor: "#2457c5",
+      pointRadius: 0,
+      spanGaps: false,
+    }, {
+      label: "blinks",
+      type: "scatter",
+      data: (blink.timestamps_s || []).map(function (t) { return { x: t, y: nearestEar(ears, t) }; }),
+      backgroundColor: "#a15c00",
+      pointRadius: 6,
+      pointStyle: "triangle",
+    }];
+    if (blink.threshold !== null && blink.threshold !== undefined && ears.length) {
+      datasets.push({
+        label: "blink threshold",
+        data: [{ x: ears[0].x, y: blink.threshold }, { x: ears[ears.length - 1].x, y: blink.threshold }],
+        borderColor: "#5b6475",
+        borderDash: [6, 4],
+        pointRadius: 0,
+      });
+    }
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        parsing: false,
+        scales: { x: secondsAxis(), y: { min: 0, suggestedMax: 0.45, title: { display: true, text: "EAR" } } },
+      },
+    });
+    markDrawn(canvas);
+  }
+
+  var timeline = document.getElementById("timeline-chart");
+  if (timeline && report.frame_scores && report.frame_scores.length) drawTimeline(timeline);
+  var blinks = document.getElementById("blink-chart");
+  if (blinks && report.blink && report.blink.ear_series && report.blink.ear_series.length) drawBlinks(blinks);
+})();

@@ -1,0 +1,419 @@
+"""API v1: every endpoint, its authentication, ownership checks, validation and throttling."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from skimage import data
+
+from detector import services
+from detector.models import Analysis, DetectorModel
+from detector.webhooks import webhook_secret_for
+from ml.report import BlinkResult, Report
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/api/v1/analyses/"
+
+
+def jpeg_bytes(side: int = 256) -> bytes:
+    picture = Image.fromarray(data.astronaut()).resize((side, side))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def jpeg_upload(name: str = "astronaut.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg")
+
+
+def detail_url(analysis: Analysis) -> str:
+    return f"{LIST_URL}{analysis.pk}/"
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts():
+    cache.clear()  # the upload throttle counts in the default cache
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", password="alice-pass-123")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", password="bob-pass-123")
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}"
+    )
+    return client
+
+
+@pytest.fixture
+def api(alice) -> APIClient:
+    return client_for(alice)
+
+
+def stored_analysis(owner, name: str = "astronaut.jpg") -> Analysis:
+    return services.analysis_create(owner=owner, uploaded_file=jpeg_upload(name))
+
+
+def finished(analysis: Analysis, *, verdict: str) -> Analysis:
+    report = Report(
+        media_type="image",
+        verdict=verdict,
+        fake_probability=None,
+        reasons=["No trained classifier is installed."],
+        blink=BlinkResult(status="not_applicable"),
+    )
+    services.analysis_finish(analysis=analysis, report=report.to_dict())
+    analysis.refresh_from_db()
+    return analysis
+
+
+# --- authentication ----------------------------------------------------------------------
+
+
+def test_token_for_good_credentials_authenticates_later_requests(alice):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-123"}
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert token == Token.objects.get(user=alice).key
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get(LIST_URL).status_code == 200
+
+
+def test_token_refused_for_wrong_password(alice):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "nope"}
+    )
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", LIST_URL),
+        ("post", LIST_URL),
+        ("get", "/api/v1/models/"),
+        ("get", "/api/v1/webhook-secret/"),
+    ],
+)
+@pytest.mark.parametrize("authorization", [None, "Token not-a-real-token"])
+def test_missing_or_bad_token_is_401(method, path, authorization):
+    client = APIClient()
+    if authorization:
+        client.credentials(HTTP_AUTHORIZATION=authorization)
+    response = getattr(client, method)(path)
+    assert response.status_code == 401
+    assert response.json()["detail"]
+
+
+def test_detail_endpoints_need_a_token(alice):
+    analysis = stored_analysis(alice)
+    client = APIClient()
+    for method, path in [
+        ("get", detail_url(analysis)),
+        ("delete", detail_url(analysis)),
+        ("post", detail_url(analysis) + "reanalyse/"),
+        ("post", detail_url(analysis) + "report/"),
+    ]:
+        assert getattr(client, method)(path).status_code == 401, path
+    assert Analysis.objects.filter(pk=analysis.pk, flagged=False).exists()
+
+
+# --- upload ------------------------------------------------------------------------------
+
+
+def test_upload_is_accepted_and_queued(api, alice):
+    response = api.post(
+        LIST_URL,
+        {
+            "file": jpeg_upload(),
+            "frames": "16",
+            "callback_url": "https://example.org/hook",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    body = response.json()
+    analysis = Analysis.objects.get(pk=body["id"])
+    assert analysis.owner == alice
+    assert body["status"] == "queued"
+    assert body["media_type"] == "image"
+    assert body["result"] is None
+    assert response["Location"].endswith(detail_url(analysis))
+    assert analysis.options["frames"] == 16
+    assert analysis.callback_url == "https://example.org/hook"
+    assert (
+        Path(settings.MEDIA_ROOT) / analysis.media_file
+    ).read_bytes() == jpeg_bytes()
+
+
+def test_upload_without_file_is_400(api):
+    response = api.post(LIST_URL, {"frames": "16"}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["file"]
+    assert not Analysis.objects.exists()
+
+
+def test_empty_file_is_400_with_its_own_message(api):
+    empty = SimpleUploadedFile("empty.jpg", b"", content_type="image/jpeg")
+    response = api.post(LIST_URL, {"file": empty}, format="multipart")
+    assert response.status_code == 400
+    assert "empty" in response.json()["file"][0].lower()
+    assert not Analysis.objects.exists()
+
+
+def test_wrong_type_is_400_with_the_upload_rejection_message(api):
+    text = SimpleUploadedFile("clip.mp4", b"just some text, not a video\n" * 50)
+    response = api.post(LIST_URL, {"file": text}, format="multipart")
+    assert response.status_code == 400
+    message = response.json()["file"][0]
+    assert message and "file" in message.lower()
+    assert not Analysis.objects.exists()
+    assert not list(Path(settings.MEDIA_ROOT).glob("uploads/**/*.*"))
+
+
+@pytest.mark.parametrize(
+    "callback_url",
+    [
+        "ftp://example.org/hook",
+        "javascript:alert(1)",
+        "not a url",
+        "file:///etc/passwd",
+    ],
+)
+def test_bad_callback_url_is_400(api, callback_url):
+    response = api.post(
+        LIST_URL,
+        {"file": jpeg_upload(), "callback_url": callback_url},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["callback_url"]
+    assert not Analysis.objects.exists()
+
+
+@pytest.mark.parametrize("frames", ["0", "3", "129", "many", "-5"])
+def test_bad_frames_is_400(api, frames):
+    response = api.post(
+        LIST_URL, {"file": jpeg_upload(), "frames": frames}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert response.json()["frames"]
+    assert not Analysis.objects.exists()
+
+
+def test_uploads_are_throttled_per_user(api, bob, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"uploads": "2/hour"},
+    }
+    for _ in range(2):
+        assert (
+            api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart").status_code
+            == 202
+        )
+    refused = api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
+    assert refused.status_code == 429
+    assert "throttled" in refused.json()["detail"].lower()
+    assert int(refused["Retry-After"]) > 0
+    assert Analysis.objects.count() == 2
+    # Another user has a budget of their own; reading is never throttled.
+    assert (
+        client_for(bob)
+        .post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
+        .status_code
+        == 202
+    )
+    assert api.get(LIST_URL).status_code == 200
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def test_list_shows_only_own_analyses_with_filters(api, alice, bob):
+    mine_real = finished(stored_analysis(alice, "real.jpg"), verdict="real")
+    mine_fake = finished(stored_analysis(alice, "fake.jpg"), verdict="fake")
+    stored_analysis(bob, "bobs.jpg")
+
+    body = api.get(LIST_URL).json()
+    assert body["count"] == 2
+    assert {row["id"] for row in body["results"]} == {
+        str(mine_real.pk),
+        str(mine_fake.pk),
+    }
+    assert "result" not in body["results"][0]  # the list stays light
+
+    fakes = api.get(LIST_URL, {"verdict": "fake"}).json()
+    assert [row["id"] for row in fakes["results"]] == [str(mine_fake.pk)]
+    searched = api.get(LIST_URL, {"q": "real"}).json()
+    assert [row["id"] for row in searched["results"]] == [str(mine_real.pk)]
+    assert api.get(LIST_URL, {"status": "queued"}).json()["count"] == 0
+    today = mine_real.created.date().isoformat()
+    assert (
+        api.get(LIST_URL, {"date_from": today, "date_to": today}).json()["count"] == 2
+    )
+    assert api.get(LIST_URL, {"date_to": "2000-01-01"}).json()["count"] == 0
+
+
+def test_list_is_paginated(api, alice):
+    for index in range(3):
+        stored_analysis(alice, f"{index}.jpg")
+    first_page = api.get(LIST_URL, {"page": 1}).json()
+    assert first_page["count"] == 3 and first_page["next"] is None
+    assert api.get(LIST_URL, {"page": 2}).status_code == 404
+
+
+def test_bad_filter_is_400(api):
+    response = api.get(LIST_URL, {"date_from": "yesterday-ish", "status": "exploded"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"date_from", "status"}
+
+
+def test_detail_has_status_progress_and_the_report(api, alice):
+    analysis = finished(stored_analysis(alice), verdict="inconclusive")
+    body = api.get(detail_url(analysis)).json()
+    assert body["status"] == "done" and body["progress"] == 100
+    assert body["verdict"] == "inconclusive"
+    assert body["error"] == ""
+    assert Report.from_dict(body["result"]).to_dict() == analysis.result
+
+
+def test_failed_analysis_shows_its_error(api, alice):
+    analysis = stored_analysis(alice)
+    services.analysis_fail(analysis=analysis, reason="The video could not be decoded.")
+    body = api.get(detail_url(analysis)).json()
+    assert body["status"] == "failed"
+    assert body["error"] == "The video could not be decoded."
+
+
+def test_other_users_analysis_is_404_everywhere(api, bob):
+    theirs = stored_analysis(bob)
+    assert api.get(detail_url(theirs)).status_code == 404
+    assert api.delete(detail_url(theirs)).status_code == 404
+    assert api.post(detail_url(theirs) + "reanalyse/").status_code == 404
+    assert api.post(detail_url(theirs) + "report/", {"note": "x"}).status_code == 404
+    theirs.refresh_from_db()
+    assert not theirs.flagged
+    assert Analysis.objects.filter(owner=bob).count() == 1
+    assert api.get(f"{LIST_URL}not-a-uuid/").status_code == 404
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+def test_delete_removes_the_analysis_and_its_file(
+    api, alice, django_capture_on_commit_callbacks
+):
+    analysis = stored_analysis(alice)
+    media = Path(settings.MEDIA_ROOT) / analysis.media_file
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.delete(detail_url(analysis))
+    assert response.status_code == 204
+    assert not Analysis.objects.filter(pk=analysis.pk).exists()
+    assert not media.exists()
+
+
+def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice):
+    first = finished(stored_analysis(alice), verdict="real")
+    response = api.post(detail_url(first) + "reanalyse/")
+    assert response.status_code == 202
+    again = Analysis.objects.get(pk=response.json()["id"])
+    assert again.pk != first.pk
+    assert again.previous_id == first.pk
+    assert response.json()["previous"] == str(first.pk)
+    assert again.status == "queued"
+    first.refresh_from_db()
+    assert first.verdict == "real"  # the earlier result stays
+
+
+def test_owner_reports_a_result_as_wrong(api, alice):
+    analysis = finished(stored_analysis(alice), verdict="real")
+    response = api.post(
+        detail_url(analysis) + "report/", {"note": "This is a face swap."}
+    )
+    assert response.status_code == 200
+    assert response.json()["flagged"] is True
+    analysis.refresh_from_db()
+    assert analysis.flagged and analysis.reported_by_owner
+    assert analysis.report_note == "This is a face swap."
+
+
+def test_report_note_too_long_is_400(api, alice):
+    analysis = stored_analysis(alice)
+    response = api.post(detail_url(analysis) + "report/", {"note": "x" * 2001})
+    assert response.status_code == 400
+    assert response.json()["note"]
+    analysis.refresh_from_db()
+    assert not analysis.flagged
+
+
+def test_models_lists_installed_models_with_their_cards(api):
+    card = {
+        "name": "effnet",
+        "version": "2",
+        "arch": "efficientnet_b7",
+        "kind": "frame",
+        "input_size": 380,
+        "preprocessing": "raw255",
+        "threshold": 0.6,
+        "metrics": {"auc": 0.9},
+    }
+    DetectorModel.objects.create(
+        name="effnet",
+        version="2",
+        arch="efficientnet_b7",
+        file_path="/models/effnet.keras",
+        sha256="a" * 64,
+        card=card,
+        active=True,
+    )
+    DetectorModel.objects.create(
+        name="effnet",
+        version="1",
+        arch="efficientnet_b7",
+        file_path="/models/old.keras",
+        sha256="b" * 64,
+        card={**card, "version": "1"},
+        active=False,
+    )
+    rows = api.get("/api/v1/models/").json()["results"]
+    assert [(row["version"], row["active"]) for row in rows] == [
+        ("2", True),
+        ("1", False),
+    ]
+    assert rows[0]["card"] == card
+    assert (
+        "file_path" not in rows[0]
+    )  # where files live on the server is not the client's business
+
+
+def test_webhook_secret_is_per_user(api, alice, bob):
+    body = api.get("/api/v1/webhook-secret/").json()
+    assert body["secret"] == webhook_secret_for(user=alice)
+    assert body["signature_header"] == "X-Signature"
+    assert (
+        client_for(bob).get("/api/v1/webhook-secret/").json()["secret"]
+        != body["secret"]
+    )
