@@ -1,0 +1,433 @@
+"""One analysis, start to finish: media → faces → classifier → blinks → verdict → Report.
+
+Videos are read in one streamed pass at `scan_fps`: faces are tracked in every scanned frame (the
+eye aspect ratio needs a dense series to see 100-400 ms blinks), while face crops for the
+classifier are kept only at up to `frames` evenly spaced moments per face, so memory stays
+bounded whatever the length of the video.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+import ml
+from ml import blink as blinks
+from ml import media, policy
+from ml.aggregate import FaceScore, face_score, most_suspicious
+from ml.cards import ModelSpec
+from ml.classify import Ensemble, load_ensemble
+from ml.errors import MediaError, ModelError
+from ml.faces import FaceAnalyzer, FaceTracker, align_crop
+from ml.fusion import fuse
+from ml.report import BlinkResult, FaceResult, Report
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FRAMES = 32  # as the DFDC winner and SBI score videos
+DEFAULT_SCAN_FPS = 15.0  # dense enough for blinks of 100 ms and more
+THUMBNAIL_SIZE = 96
+PROGRESS_INTERVAL_S = 0.3  # at most about three progress reports a second
+
+NO_MODEL_REASON = "no trained classifier is installed, so faces were not scored"
+
+Progress = Callable[[int, str], None]
+
+
+# --- options, progress, timings -------------------------------------------------------------
+
+
+def _options(options: dict[str, Any] | None) -> dict[str, Any]:
+    options = dict(options or {})
+    frames = int(options.get("frames", DEFAULT_FRAMES))
+    scan_fps = float(options.get("scan_fps", DEFAULT_SCAN_FPS))
+    if not 1 <= frames <= 300:
+        raise ValueError("frames must be between 1 and 300")
+    if not 15.0 <= scan_fps <= 60.0:
+        raise ValueError("scan_fps must be between 15 and 60 (blinks need at least 15)")
+    models = [
+        s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s)
+        for s in options.get("models") or []
+    ]
+    return {"frames": frames, "scan_fps": scan_fps, "models": models}
+
+
+class _Run:
+    """Throttled, monotonic progress reports and the time spent in each stage."""
+
+    def __init__(self, callback: Progress | None) -> None:
+        self._callback = callback
+        self._percent = -1
+        self._stage = ""
+        self._last = 0.0
+        self.timings: dict[str, float] = {}
+
+    def progress(self, percent: float, stage: str) -> None:
+        percent = max(self._percent, min(100, int(percent)))
+        now = time.monotonic()
+        changed = stage != self._stage or percent == 100
+        if self._callback is None or (percent == self._percent and not changed):
+            return
+        if not changed and now - self._last < PROGRESS_INTERVAL_S:
+            return
+        self._percent, self._stage, self._last = percent, stage, now
+        self._callback(percent, stage)
+
+    @contextmanager
+    def stage(self, name: str, percent: float, label: str) -> Iterator[None]:
+        self.progress(percent, label)
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(
+                self.timings.get(name, 0.0) + time.perf_counter() - start, 3
+            )
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """ml.__version__, plus the git commit when the code runs from a checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ml.__version__
+    return f"{ml.__version__}+g{commit}" if commit else ml.__version__
+
+
+# --- what one pass over the media collects --------------------------------------------------
+
+
+class _EvenSample:
+    """Up to `n` items spread evenly over a stream of unknown length, in bounded memory.
+
+    Keeps every `stride`-th item; when 2n are held, drops every other one and doubles the stride.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.stride = 1
+        self.seen = 0
+        self.items: list[tuple[int, float, np.ndarray]] = []
+
+    def wants_next(self) -> bool:
+        return self.seen % self.stride == 0
+
+    def offer(self, item: tuple[int, float, np.ndarray] | None) -> None:
+        if item is not None and self.wants_next():
+            self.items.append(item)
+            if len(self.items) >= 2 * self.n:
+                self.items = self.items[::2]
+                self.stride *= 2
+        self.seen += 1
+
+    def result(self) -> list[tuple[int, float, np.ndarray]]:
+        return [self.items[i] for i in media.sample_indices(len(self.items), self.n)]
+
+
+@dataclass
+class _FaceTrace:
+    """Everything collected about one tracked face."""
+
+    track_id: int
+    box: list[int]
+    samples: _EvenSample
+    frames_seen: int = 0
+    ears: dict[int, float] = field(default_factory=dict)  # scan position → EAR
+    first: int = 0  # scan positions of first and last sighting
+    last: int = 0
+
+
+@dataclass
+class _Scan:
+    faces: list[_FaceTrace]
+    times: list[float]  # time of every scanned frame
+    frames_decoded: int
+
+
+def _crop_size(classifier: Ensemble | None) -> int:
+    return classifier.input_size if classifier else THUMBNAIL_SIZE
+
+
+def _new_trace(track_id: int, face: Any, frames: int, position: int) -> _FaceTrace:
+    box = [int(v) for v in face.box]
+    return _FaceTrace(track_id, box, _EvenSample(frames), first=position, last=position)
+
+
+def _scan_image(path: str, opts: dict[str, Any], crop_size: int) -> _Scan:
+    rgb = media.load_image(path)
+    faces = []
+    for track_id, face in enumerate(FaceAnalyzer().detect(rgb), start=1):
+        trace = _new_trace(track_id, face, 1, 0)
+        trace.frames_seen = 1
+        trace.samples.offer((0, 0.0, align_crop(rgb, face.landmarks, size=crop_size)))
+        faces.append(trace)
+    return _Scan(faces=faces, times=[0.0], frames_decoded=1)
+
+
+def _scan_video(
+    path: str, info: media.MediaInfo, opts: dict[str, Any], crop_size: int, run: _Run
+) -> _Scan:
+    tracker = FaceTracker(FaceAnalyzer())
+    traces: dict[int, _FaceTrace] = {}
+    times: list[float] = []
+    last_index = -1
+    for position, frame in enumerate(
+        media.iter_video_frames(path, target_fps=opts["scan_fps"])
+    ):
+        times.append(frame.t_s)
+        last_index = frame.index
+        for track_id, face in tracker.update(frame):
+            if (
+                track_id not in traces
+            ):  # faces are numbered 1, 2... in order of appearance
+                traces[track_id] = _new_trace(
+                    len(traces) + 1, face, opts["frames"], position
+                )
+            trace = traces[track_id]
+            _observe(trace, frame, face, position, crop_size)
+        if info.frame_count:
+            run.progress(
+                5 + 65 * min(1.0, frame.index / info.frame_count),
+                "Finding and tracking faces",
+            )
+    if last_index < 0:
+        raise MediaError(media.DAMAGED_VIDEO_MESSAGE)
+    return _Scan(
+        faces=list(traces.values()), times=times, frames_decoded=last_index + 1
+    )
+
+
+def _observe(
+    trace: _FaceTrace, frame: media.Frame, face: Any, position: int, crop_size: int
+) -> None:
+    trace.frames_seen += 1
+    trace.last = position
+    trace.ears[position] = blinks.ear_from_landmarks(face.landmarks)
+    # Crop only the frames the even sample will keep: aligning every frame would be wasted work.
+    crop = (
+        align_crop(frame.rgb, face.landmarks, size=crop_size)
+        if trace.samples.wants_next()
+        else None
+    )
+    trace.samples.offer(None if crop is None else (frame.index, frame.t_s, crop))
+
+
+# --- scoring, blinks, report -----------------------------------------------------------------
+
+
+def _load_classifier(
+    specs: list[ModelSpec], warnings: list[str]
+) -> tuple[Ensemble | None, str]:
+    """The frame ensemble, or None with the reason in words."""
+    frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
+    for spec in specs:
+        if spec not in frame_specs:
+            warnings.append(
+                f"{spec.name} {spec.version} is a temporal model; temporal models are not used yet."
+            )
+    if not frame_specs:
+        return None, NO_MODEL_REASON
+    try:
+        return load_ensemble(frame_specs), ""
+    except ModelError as exc:
+        # The analysis still reports faces and blinks; the operator sees why scores are missing.
+        log.error("classifier unusable: %s", exc)
+        warnings.append(str(exc))
+        return (
+            None,
+            "the installed classifier could not be loaded, so faces were not scored",
+        )
+
+
+def _score_faces(
+    classifier: Ensemble, faces: list[_FaceTrace]
+) -> dict[int, np.ndarray]:
+    """Fake probability of each kept crop, all faces in one batched call."""
+    samples = {f.track_id: f.samples.result() for f in faces}
+    crops = [crop for items in samples.values() for _, _, crop in items]
+    if not crops:
+        return {}
+    scores = classifier.predict(np.stack(crops))
+    result, start = {}, 0
+    for track_id, items in samples.items():
+        result[track_id] = scores[start : start + len(items)]
+        start += len(items)
+    return result
+
+
+def _thumbnail(trace: _FaceTrace) -> str | None:
+    items = trace.samples.result()
+    if not items:
+        return None
+    crop = cv2.resize(
+        items[len(items) // 2][2],
+        (THUMBNAIL_SIZE, THUMBNAIL_SIZE),
+        interpolation=cv2.INTER_AREA,
+    )
+    ok, jpeg = cv2.imencode(
+        ".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
+    )
+    return base64.b64encode(jpeg.tobytes()).decode("ascii") if ok else None
+
+
+def _ear_series(
+    trace: _FaceTrace, times: list[float]
+) -> tuple[list[float], list[float]]:
+    """The face's EAR over every scanned frame of its lifetime; NaN where it was not found."""
+    span = range(trace.first, trace.last + 1)
+    return [times[p] for p in span], [trace.ears.get(p, math.nan) for p in span]
+
+
+def _blinks(media_type: str, scan: _Scan, warnings: list[str]) -> BlinkResult:
+    if media_type == "image":
+        return blinks.not_applicable()
+    if not scan.faces:
+        return BlinkResult(
+            status="insufficient_evidence", message="no face to measure blinking on"
+        )
+    main, *others = sorted(scan.faces, key=lambda f: f.frames_seen, reverse=True)
+    for trace in others:
+        other = blinks.detect_blinks(*_ear_series(trace, scan.times))
+        if other.status == "abnormal":
+            warnings.append(
+                f"face {trace.track_id}: {other.message or 'abnormal blink pattern'}"
+            )
+    return blinks.detect_blinks(*_ear_series(main, scan.times))
+
+
+def _face_results(
+    scan: _Scan, scores: dict[int, np.ndarray], summaries: dict[int, FaceScore]
+) -> list[FaceResult]:
+    results = []
+    for trace in scan.faces:
+        summary = summaries.get(trace.track_id)
+        results.append(
+            FaceResult(
+                track_id=trace.track_id,
+                frames=trace.frames_seen,
+                score=round(summary.score, 4) if summary else None,
+                thumbnail=_thumbnail(trace),
+                frame_scores=[
+                    round(float(s), 4) for s in scores.get(trace.track_id, [])
+                ],
+                box=trace.box,
+            )
+        )
+    return results
+
+
+def _score_series(
+    trace: _FaceTrace | None, scores: dict[int, np.ndarray]
+) -> list[list[float]]:
+    if trace is None or trace.track_id not in scores:
+        return []
+    times = [t for _, t, _ in trace.samples.result()]
+    return [
+        [round(t, 3), round(float(p), 4)] for t, p in zip(times, scores[trace.track_id])
+    ]
+
+
+def _options_used(opts: dict[str, Any]) -> dict[str, Any]:
+    models = [
+        {"name": s.name, "version": s.version, "sha256": s.sha256, "weight": s.weight}
+        for s in opts["models"]
+    ]
+    return {"frames": opts["frames"], "scan_fps": opts["scan_fps"], "models": models}
+
+
+def analyze(
+    path: str | Path,
+    options: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Analyse one image or video; raises MediaError (user-safe message) for unusable input."""
+    path = str(path)
+    opts = _options(options)
+    run = _Run(progress)
+    warnings: list[str] = []
+    with run.stage("probe", 0, "Checking the file"):
+        info = media.sniff(path)
+    with run.stage("load_models", 3, "Loading the classifier"):
+        classifier, skipped_reason = _load_classifier(opts["models"], warnings)
+    with run.stage("faces", 5, "Finding and tracking faces"):
+        if info.media_type == "image":
+            scan = _scan_image(path, opts, _crop_size(classifier))
+        else:
+            scan = _scan_video(path, info, opts, _crop_size(classifier), run)
+    with run.stage("classify", 70, "Scoring faces"):
+        scores = _score_faces(classifier, scan.faces) if classifier else {}
+    threshold = classifier.threshold if classifier else None
+    summaries = {
+        track_id: face_score(track_id=track_id, scores=s, threshold=threshold)
+        for track_id, s in scores.items()
+        if len(s)
+    }
+    with run.stage("blinks", 90, "Measuring blinks"):
+        blink = _blinks(info.media_type, scan, warnings)
+    min_frames = 1 if info.media_type == "image" else policy.MIN_SCORED_FRAMES_PER_FACE
+    with run.stage("verdict", 97, "Weighing the evidence"):
+        fusion = fuse(
+            media_type=info.media_type,
+            faces_found=len(scan.faces),
+            face_scores=list(summaries.values()),
+            threshold=threshold,
+            skipped_reason=skipped_reason,
+            blink=blink,
+            min_frames=min_frames,
+        )
+    decisive = most_suspicious(list(summaries.values()), min_frames=min_frames)
+    traces = {t.track_id: t for t in scan.faces}
+    report = Report(
+        media_type=info.media_type,
+        verdict=fusion.verdict,
+        fake_probability=fusion.fake_probability,
+        reasons=fusion.reasons,
+        duration_s=_duration(info, scan),
+        fps=info.fps,
+        width=info.width,
+        height=info.height,
+        frames_sampled=len({i for t in scan.faces for i, _, _ in t.samples.result()}),
+        frames_decoded=scan.frames_decoded,
+        faces=_face_results(scan, scores, summaries),
+        frame_scores=_score_series(
+            traces.get(decisive.track_id) if decisive else None, scores
+        ),
+        blink=blink,
+        classifier=classifier.info if classifier else None,
+        classifiers=classifier.infos if classifier else [],
+        timings_s=run.timings,
+        warnings=warnings,
+        options=_options_used(opts),
+        version=code_version(),
+    )
+    run.progress(100, "Done")
+    return report
+
+
+def _duration(info: media.MediaInfo, scan: _Scan) -> float | None:
+    if info.media_type == "image":
+        return None
+    if info.fps:
+        return round(scan.frames_decoded / info.fps, 3)
+    return info.duration_s
