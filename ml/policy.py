@@ -7,6 +7,37 @@ docs/verdict.md explains each number and where it comes from. Change both togeth
 HUMAN_BLINK_RATE_REST = 17.0  # blinks per minute at rest
 HUMAN_BLINK_RATE_TALKING = 26.0
 HUMAN_BLINK_RATE_READING = 4.5
+# The open-eye baseline of a person is this percentile of their EAR series (eyes are open most
+# of the time, and a high percentile ignores the dips). An eye is closing when EAR falls below
+# BLINK_CLOSED_RATIO x baseline, and has reopened once it is back above BLINK_REOPEN_RATIO x
+# baseline (hysteresis, so landmark jitter near the threshold does not split a blink).
+BLINK_BASELINE_PERCENTILE = 90
+BLINK_CLOSED_RATIO = 0.75
+BLINK_REOPEN_RATIO = 0.85
+# Open eyes measure about 0.25-0.35; a baseline below this means no open eye was ever seen.
+BLINK_MIN_OPEN_EAR = 0.15
+# A blink lasts about 100-400 ms; dips shorter than the minimum are landmark noise, closures
+# longer than the maximum are not blinks and are reported separately as long closures.
+BLINK_MIN_DURATION_S = 0.05
+BLINK_MAX_DURATION_S = 0.5
+# Missing landmarks up to this long are bridged (they neither create nor split a blink);
+# a longer gap ends any closure in progress.
+BLINK_MAX_GAP_S = 0.25
+# Below this frame rate a blink can fall between two frames.
+BLINK_MIN_FPS = 10.0
+# Light smoothing ([1, 2, 1] / 4) only at or above this rate, where a blink spans several
+# frames; at lower rates it would erase one-frame blinks.
+BLINK_SMOOTH_MIN_FPS = 20.0
+# Evidence needed for any blink statement.
+BLINK_MIN_OBSERVED_S = 5.0
+BLINK_MIN_USABLE_FRAMES = 50
+# A rate below this is abnormally low (below even the reading rate), but only judged over at
+# least BLINK_MIN_SPAN_FOR_RATE_S: a 10-second clip holds only about 3 blinks, and one with none
+# happens by chance.
+BLINK_LOW_RATE_PER_MIN = 3.0
+BLINK_MIN_SPAN_FOR_RATE_S = 20.0
+# The EAR curve kept in the report, for the chart.
+BLINK_SERIES_MAX_POINTS = 300
 
 # --- Frame → face → media aggregation (DFDC 1st place, selimsef/dfdc_deepfake_challenge) ---
 # The "confident strategy": if more than n/2.5 frames (and more than 11) score above 0.8,

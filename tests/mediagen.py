@@ -1,0 +1,334 @@
+"""Test media made on the spot from one public-domain photo (scikit-image's astronaut).
+
+Plain functions, no pytest: any test (ml, platform, browser) can call them. Videos are written
+by OpenCV: MJPG in .avi, mp4v in .mp4, chosen by the file extension. Blinks are synthesised by
+squashing each eye of the photo vertically around its mid-line, guided by dlib's landmarks of
+the photo, so the eye aspect ratio that the product measures really drops.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import struct
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Self
+
+import cv2
+import dlib
+import face_recognition_models
+import numpy as np
+import skimage.data
+from PIL import Image
+
+_FOURCC = {".avi": "MJPG", ".mp4": "mp4v", ".mov": "mp4v"}
+
+
+@functools.cache
+def _astronaut() -> np.ndarray:
+    image = skimage.data.astronaut()
+    image.setflags(write=False)
+    return image
+
+
+def astronaut_rgb() -> np.ndarray:
+    """The 512 x 512 RGB astronaut photo (one frontal face), a fresh writable copy."""
+    return _astronaut().copy()
+
+
+@functools.cache
+def astronaut_landmarks() -> np.ndarray:
+    """dlib's 68 landmarks of the astronaut's face, (68, 2) float32 (computed once)."""
+    image = _astronaut()
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(
+        face_recognition_models.pose_predictor_model_location()
+    )
+    rect = detector(image, 0)[0]
+    shape = predictor(image, rect)
+    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+    points.setflags(write=False)
+    return points
+
+
+def astronaut_face_box() -> tuple[int, int, int, int]:
+    """(x, y, w, h) bounding box of the astronaut's landmarks."""
+    points = astronaut_landmarks()
+    x0, y0 = points.min(axis=0)
+    x1, y1 = points.max(axis=0)
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
+# --- images ------------------------------------------------------------------------------
+
+
+def write_image(
+    path: str | Path,
+    *,
+    fmt: str = "JPEG",
+    size: tuple[int, int] | None = None,
+    mode: str | None = None,
+    exif_orientation: int | None = None,
+    rgb: np.ndarray | None = None,
+) -> Path:
+    """Write the astronaut (or `rgb`) as fmt ("JPEG", "PNG", "WEBP"), resized to size=(w, h).
+
+    mode converts before saving: "P" (palette with a transparent colour), "RGBA", "LA", "CMYK"
+    (JPEG), "I;16" (16-bit greyscale PNG). exif_orientation stores the pixels turned so that a
+    viewer applying that EXIF orientation shows the photo upright (JPEG only).
+    """
+    path = Path(path)
+    image = Image.fromarray(astronaut_rgb() if rgb is None else rgb)
+    if size is not None:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    image, extra = _convert(image, mode)
+    if exif_orientation is not None:
+        image = image.transpose(_STORE_FOR_ORIENTATION[exif_orientation])
+        exif = Image.Exif()
+        exif[0x0112] = exif_orientation
+        extra["exif"] = exif
+    image.save(path, format=fmt, **extra)
+    return path
+
+
+# Transpose that stores an upright image such that applying the EXIF orientation restores it.
+_STORE_FOR_ORIENTATION = {
+    3: Image.Transpose.ROTATE_180,
+    6: Image.Transpose.ROTATE_90,  # shown after a 90 degree clockwise turn
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def _convert(image: Image.Image, mode: str | None) -> tuple[Image.Image, dict]:
+    if mode is None:
+        return image, {}
+    if mode == "P":
+        # Palette image whose first palette entry is transparent, and top-left block uses it.
+        palette = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+        pixels = np.array(palette)
+        pixels[:32, :32] = 255
+        result = Image.fromarray(pixels, mode="P")
+        result.putpalette(palette.getpalette()[: 255 * 3] + [0, 255, 0])
+        return result, {"transparency": 255}
+    if mode == "I;16":
+        grey = np.asarray(image.convert("L"), dtype=np.uint16) * 257
+        return Image.fromarray(grey), {}
+    return image.convert(mode), {}
+
+
+def write_two_face_image(path: str | Path, *, fmt: str = "JPEG") -> Path:
+    """Two astronaut faces side by side (1024 x 512)."""
+    return write_image(path, fmt=fmt, rgb=two_face_rgb())
+
+
+def two_face_rgb() -> np.ndarray:
+    return np.ascontiguousarray(np.hstack([_astronaut(), _astronaut()[:, ::-1]]))
+
+
+def write_huge_png(
+    path: str | Path, *, width: int = 20000, height: int = 20000
+) -> Path:
+    """A small real PNG whose header claims width x height pixels (a decompression bomb's
+    signature): the IHDR chunk is patched and its CRC recomputed, the data stays tiny."""
+    path = Path(path)
+    Image.new("RGB", (16, 16), (200, 180, 160)).save(path, format="PNG")
+    data = bytearray(path.read_bytes())
+    # Signature (8) + length (4) + b"IHDR" (4), then width and height as big-endian uint32.
+    struct.pack_into(">II", data, 16, width, height)
+    struct.pack_into(">I", data, 29, zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+# --- videos ------------------------------------------------------------------------------
+
+
+def write_face_video(
+    path: str | Path,
+    *,
+    seconds: float = 4.0,
+    fps: float = 25,
+    blinks_at_s: Sequence[float] = (),
+    blink_ms: float = 200,
+    size: tuple[int, int] | None = None,
+    two_faces: bool = False,
+    closed_from_s: float | None = None,
+) -> Path:
+    """A talking-head-like video of the astronaut: slight sway and zoom every frame.
+
+    Each time in blinks_at_s is the middle of a blink lasting blink_ms: the eyes close over the
+    first quarter, stay shut for the middle half and reopen over the last quarter. With
+    closed_from_s the eyes close at that time and stay closed to the end. two_faces puts a
+    mirrored second astronaut beside the first. size defaults to 320 x 320 (640 x 320 for two).
+    """
+    size = size or ((640, 320) if two_faces else (320, 320))
+    frames = round(seconds * fps)
+    with _VideoWriter(path, fps, size) as writer:
+        for index in range(frames):
+            t = index / fps
+            closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
+            if closed_from_s is not None and t >= closed_from_s:
+                closure = 1.0
+            face = close_eyes(closure) if closure > 0 else _astronaut()
+            if two_faces:
+                face = np.hstack([face, face[:, ::-1]])
+            writer.write(_sway(face, index, size))
+    return Path(path)
+
+
+def write_noface_video(
+    path: str | Path,
+    *,
+    seconds: float = 2.0,
+    fps: float = 25,
+    size: tuple[int, int] = (320, 240),
+) -> Path:
+    """A moving colour gradient with a bouncing disc: motion, but no face."""
+    width, height = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    with _VideoWriter(path, fps, size) as writer:
+        for index in range(round(seconds * fps)):
+            frame = np.empty((height, width, 3), np.uint8)
+            frame[..., 0] = (xs + 3 * index) % 256
+            frame[..., 1] = (ys * 2 + index) % 256
+            frame[..., 2] = 128
+            centre = (int(width / 2 + width / 3 * math.sin(index / 7)), height // 2)
+            cv2.circle(frame, centre, height // 6, (240, 240, 240), -1)
+            writer.write(frame)
+    return Path(path)
+
+
+def write_corrupt_video(path: str | Path) -> Path:
+    """A file that starts like a real AVI but whose data is garbage."""
+    path = Path(path)
+    write_noface_video(path, seconds=1.0)
+    head = path.read_bytes()[:512]
+    garbage = (
+        np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
+    )
+    path.write_bytes(head + garbage)
+    return path
+
+
+def close_eyes(closure: float) -> np.ndarray:
+    """The astronaut with both eyes closed by `closure` (0 open .. 1 shut)."""
+    return _closed_face(round(float(np.clip(closure, 0.0, 1.0)), 2))
+
+
+@functools.cache
+def _closed_face(closure: float) -> np.ndarray:
+    image = _astronaut().copy()
+    points = astronaut_landmarks()
+    for eye in (slice(36, 42), slice(42, 48)):
+        _squash_eye(image, points[eye], closure)
+    image.setflags(write=False)
+    return image
+
+
+def _squash_eye(image: np.ndarray, eye: np.ndarray, closure: float) -> None:
+    """Shrink the eye opening vertically around its mid-line, stretching the lid and cheek skin
+    above and below to fill the space, then blend the patch in with soft edges."""
+    x0, y0 = eye.min(axis=0)
+    x1, y1 = eye.max(axis=0)
+    eye_height = max(2.0, float(y1 - y0))
+    mid = float(y0 + y1) / 2.0
+    half_open = eye_height / 2.0 + 1.0
+    reach = 2.5 * eye_height  # how far above and below the eye the skin is stretched
+    top, bottom = int(mid - reach), math.ceil(mid + reach)
+    left, right = int(x0 - 0.4 * (x1 - x0)), math.ceil(x1 + 0.4 * (x1 - x0))
+    rows = np.arange(top, bottom + 1, dtype=np.float32)
+    kept = max(0.02, 1.0 - closure) * half_open  # remaining half opening
+    # Piecewise-linear map from output row to source row: |d| <= kept samples the eye
+    # (compressed), beyond it the skin from half_open..reach is stretched over kept..reach.
+    offset = rows - mid
+    distance = np.abs(offset)
+    inside = distance <= kept
+    source = np.where(
+        inside,
+        distance * (half_open / kept),
+        half_open + (distance - kept) * (reach - half_open) / (reach - kept),
+    )
+    map_y = (mid + np.sign(offset) * source).astype(np.float32)
+    cols = np.arange(left, right + 1, dtype=np.float32)
+    grid_x, grid_y = np.meshgrid(cols, map_y)
+    patch = cv2.remap(
+        image, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    if closure > 0.5:
+        # The lash line where the lids meet.
+        line = np.abs(offset) <= max(1.0, kept)
+        shade = 1.0 - 0.45 * (closure - 0.5) * 2
+        span = (cols >= x0) & (cols <= x1)
+        patch[np.ix_(line, span)] = (patch[np.ix_(line, span)] * shade).astype(np.uint8)
+    weight = _feather(len(rows), len(cols))
+    region = image[top : bottom + 1, left : right + 1]
+    blended = weight[..., None] * patch + (1.0 - weight[..., None]) * region
+    region[...] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+
+
+def _feather(height: int, width: int) -> np.ndarray:
+    """1 in the middle, falling to 0 at the edges of the patch."""
+    ramp_y = np.minimum(np.arange(height), np.arange(height)[::-1]) / max(
+        1.0, height * 0.2
+    )
+    ramp_x = np.minimum(np.arange(width), np.arange(width)[::-1]) / max(
+        1.0, width * 0.15
+    )
+    return np.clip(np.minimum.outer(ramp_y, ramp_x), 0.0, 1.0).astype(np.float32)
+
+
+def _closure(t: float, blinks_at_s: Sequence[float], duration_s: float) -> float:
+    half = duration_s / 2.0
+    ramp = duration_s / 4.0
+    return max(
+        (float(np.clip((half - abs(t - b)) / ramp, 0.0, 1.0)) for b in blinks_at_s),
+        default=0.0,
+    )
+
+
+def _sway(image: np.ndarray, index: int, size: tuple[int, int]) -> np.ndarray:
+    """Resize to size=(w, h) with a slow sway of a few pixels and a 2 % breathing zoom, so
+    consecutive frames differ as in a real video."""
+    height, width = image.shape[:2]
+    out_w, out_h = size
+    scale = min(out_w / width, out_h / height) * (1.0 + 0.02 * math.sin(index / 9.0))
+    dx = 3.0 * math.sin(index / 5.0)
+    dy = 2.0 * math.cos(index / 7.0)
+    matrix = np.array(
+        [
+            [scale, 0.0, out_w / 2.0 - scale * width / 2.0 + dx],
+            [0.0, scale, out_h / 2.0 - scale * height / 2.0 + dy],
+        ]
+    )
+    return cv2.warpAffine(
+        image,
+        matrix,
+        (out_w, out_h),
+        flags=cv2.INTER_AREA,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+
+
+class _VideoWriter:
+    """cv2.VideoWriter taking RGB frames, with the codec chosen from the extension."""
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
+        suffix = Path(path).suffix.lower()
+        if suffix not in _FOURCC:
+            raise ValueError(f"Unsupported video extension {suffix!r}")
+        self._writer = cv2.VideoWriter(
+            str(path), cv2.VideoWriter_fourcc(*_FOURCC[suffix]), fps, size
+        )
+        if not self._writer.isOpened():
+            raise RuntimeError(f"OpenCV cannot write {path}")
+
+    def write(self, rgb: np.ndarray) -> None:
+        self._writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._writer.release()
