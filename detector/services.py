@@ -91,7 +91,8 @@ def _enqueue(analysis_id) -> None:
     from detector.jobs import run_analysis, run_analysis_failed
 
     try:
-        queue = django_rq.get_queue(settings.ANALYSIS_QUEUE)
+        # Already inside on_commit: enqueue now ("auto") to learn the job id.
+        queue = django_rq.get_queue(settings.ANALYSIS_QUEUE, commit_mode="auto")
         job = queue.enqueue(
             run_analysis,
             str(analysis_id),

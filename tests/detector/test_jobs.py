@@ -1,0 +1,128 @@
+"""Jobs end to end: upload → commit → real Redis → a real RQ worker → the row ends done or failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.conf import settings
+from rq import Callback
+
+from detector import services
+from detector.jobs import run_analysis, run_analysis_failed
+from detector.models import Analysis
+from tests.detector.conftest import as_upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def upload(owner, name: str, content: bytes) -> Analysis:
+    # transaction=True: analysis_create commits, so on_commit enqueues on the real queue.
+    return services.analysis_create(owner=owner, uploaded_file=as_upload(name, content))
+
+
+def media(analysis: Analysis) -> Path:
+    return Path(settings.MEDIA_ROOT) / analysis.media_file
+
+
+def test_an_uploaded_image_is_analysed_to_done(user, jpeg_bytes, rq_worker):
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    assert Analysis.objects.get(pk=analysis.pk).rq_job_id
+
+    assert rq_worker() is True
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.DONE, analysis.error_message
+    assert analysis.result["media_type"] == "image"
+    assert analysis.verdict in {"real", "fake", "inconclusive"}
+    assert analysis.result["verdict"] == analysis.verdict
+    assert analysis.result["faces"], "the astronaut's face should be found"
+    assert analysis.progress == 100 and analysis.started and analysis.finished
+    assert analysis.code_version
+
+
+def test_an_uploaded_video_is_analysed_to_done(user, video_bytes, rq_worker):
+    analysis = upload(user, "clip.avi", video_bytes)
+    rq_worker()
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.DONE, analysis.error_message
+    assert analysis.media_type == "video"
+    assert analysis.result["media_type"] == "video"
+    assert analysis.result["frames_decoded"] > 0
+    assert analysis.result["blink"] is not None
+
+
+def test_a_deleted_file_fails_with_a_reason_and_the_worker_runs_the_next_job(
+    user, jpeg_bytes, png_bytes, rq_worker
+):
+    lost = upload(user, "lost.jpg", jpeg_bytes)
+    media(lost).unlink()
+    good = upload(user, "good.png", png_bytes)
+
+    rq_worker()
+    lost.refresh_from_db()
+    good.refresh_from_db()
+    assert lost.status == Analysis.Status.FAILED
+    assert "no longer available" in lost.error_message
+    assert good.status == Analysis.Status.DONE, good.error_message
+
+
+def test_a_file_overwritten_with_garbage_fails_with_the_media_message(
+    user, video_bytes, rq_worker
+):
+    analysis = upload(user, "clip.avi", video_bytes)
+    media(analysis).write_bytes(b"RIFF\x00\x00\x00\x00AVI " + b"\x13\x37" * 4000)
+    rq_worker()
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.FAILED
+    assert "damaged" in analysis.error_message.lower()
+
+
+def test_an_unexpected_error_is_logged_and_shown_with_a_reference(
+    user, jpeg_bytes, rq_worker, monkeypatch, caplog
+):
+    # Fault injection: no real input makes the pipeline raise a plain bug on demand.
+    def broken(path, options=None, progress=None):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("ml.analyze", broken)
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    rq_worker()
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.FAILED
+    assert "internal error (reference " in analysis.error_message
+    reference = analysis.error_message.split("reference ")[1].rstrip(").")
+    assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_job_that_dies_in_rq_is_marked_failed(user, jpeg_bytes, rq_worker):
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    django_rq.get_queue("default").empty()
+    # A job RQ itself fails (wrong arguments): only the failure callback can settle the row.
+    django_rq.get_queue("default", commit_mode="auto").enqueue(
+        run_analysis,
+        str(analysis.pk),
+        "unexpected",
+        on_failure=Callback(run_analysis_failed),
+    )
+    rq_worker()
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.FAILED
+    assert "stopped unexpectedly" in analysis.error_message
+
+
+def test_a_job_for_a_deleted_analysis_does_nothing(user, jpeg_bytes, rq_worker):
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    pk, job_id = analysis.pk, Analysis.objects.get(pk=analysis.pk).rq_job_id
+    Analysis.objects.filter(pk=pk).delete()
+    rq_worker()
+    assert not Analysis.objects.filter(pk=pk).exists()
+    assert django_rq.get_queue("default").fetch_job(job_id).get_status() == "finished"
+
+
+def test_a_finished_analysis_is_not_run_twice(user, jpeg_bytes):
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    services.analysis_fail(analysis=analysis, reason="stopped by hand")
+    run_analysis(str(analysis.pk))
+    analysis.refresh_from_db()
+    assert analysis.error_message == "stopped by hand"
