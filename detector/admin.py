@@ -1,11 +1,340 @@
-from django.contrib import admin
+"""The admin's Analysis pages are the reviewers' queue.
 
-from detector.models import Analysis
+Flagged analyses (verdict fake or inconclusive, or reported by their owner) come first. A
+reviewer sees the full result (verdict, reasons, charts, faces, the media itself) on the change
+page and records a decision there, or on many at once with the bulk actions. Every decision is
+a `Review` row (see detector.reviews); nothing else about an analysis is editable here.
+Only staff with the "detector.review_analysis" permission may review.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import FileResponse, Http404, HttpRequest
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
+
+from detector.models import Analysis, Review
+from detector.reviews import review_record
+from detector.services import analysis_delete, analysis_media_path
+
+REVIEW_PERMISSION = "detector.review_analysis"
+
+
+class ReviewForm(forms.ModelForm):
+    """The change page's form: a decision and notes; the analysis itself stays read-only."""
+
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("", "— no new decision —"), *Analysis.ReviewLabel.choices],
+        required=False,
+    )
+    review_notes = forms.CharField(
+        label="Notes",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+
+    class Meta:
+        model = Analysis
+        fields = ()
+
+
+class ReviewNotesForm(forms.Form):
+    """The bulk actions' intermediate page."""
+
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+
+
+class ReviewInline(admin.TabularInline):
+    model = Review
+    extra = 0
+    can_delete = False
+    fields = ("created", "reviewer", "label_before", "label_after", "notes")
+    readonly_fields = fields
+    ordering = ("-created",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Reviewers see the history they add to, without a separate "view review" grant.
+        return super().has_view_permission(request, obj) or request.user.has_perm(
+            REVIEW_PERMISSION
+        )
 
 
 @admin.register(Analysis)
 class AnalysisAdmin(admin.ModelAdmin):
-    list_display = ["original_filename", "owner", "media_type", "status", "verdict", "flagged", "created"]
-    list_filter = ["status", "verdict", "flagged", "media_type"]
-    search_fields = ["original_filename", "owner__username", "sha256"]
-from detector import admin_models  # noqa: E402,F401  (registers DetectorModel admin)
+    form = ReviewForm
+    list_display = (
+        "original_filename",
+        "owner",
+        "media_type",
+        "status",
+        "verdict",
+        "fake_probability",
+        "flagged",
+        "reported_by_owner",
+        "review_label",
+        "created",
+    )
+    list_filter = (
+        "flagged",
+        "review_label",
+        "status",
+        "verdict",
+        "media_type",
+        "reported_by_owner",
+    )
+    search_fields = ("original_filename", "owner__username", "sha256", "report_note")
+    ordering = ("-flagged", "-created")
+    list_select_related = ("owner",)
+    date_hierarchy = "created"
+    inlines = (ReviewInline,)
+    actions = ("confirm_fake", "confirm_real", "needs_more_review")
+    readonly_fields = (
+        "preview",
+        "original_filename",
+        "owner",
+        "media_type",
+        "mime_type",
+        "sha256",
+        "size_bytes",
+        "status",
+        "progress",
+        "stage",
+        "error_message",
+        "rq_job_id",
+        "options",
+        "created",
+        "started",
+        "finished",
+        "verdict",
+        "fake_probability",
+        "detector_models",
+        "code_version",
+        "previous",
+        "callback_url",
+        "flagged",
+        "reported_by_owner",
+        "report_note",
+        "review_label",
+    )
+    review_fieldset = ("Review", {"fields": ("decision", "review_notes")})
+    fieldsets = (
+        (
+            "Owner's report",
+            {"fields": ("flagged", "reported_by_owner", "report_note", "review_label")},
+        ),
+        ("Result", {"fields": ("preview",)}),
+        (
+            "File",
+            {
+                "fields": (
+                    "original_filename",
+                    "owner",
+                    "media_type",
+                    "mime_type",
+                    "sha256",
+                    "size_bytes",
+                )
+            },
+        ),
+        (
+            "Processing",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "status",
+                    "progress",
+                    "stage",
+                    "error_message",
+                    "rq_job_id",
+                    "options",
+                    "created",
+                    "started",
+                    "finished",
+                    "verdict",
+                    "fake_probability",
+                    "detector_models",
+                    "code_version",
+                    "previous",
+                    "callback_url",
+                ),
+            },
+        ),
+    )
+
+    # --- permissions: viewing is ordinary admin access; deciding needs the review permission
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and request.user.has_perm(REVIEW_PERMISSION)
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_review_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return super().has_view_permission(request, obj) or self.has_review_permission(
+            request
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # analyses come from uploads only
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        if self.has_review_permission(request):
+            return (self.review_fieldset, *self.fieldsets)
+        return self.fieldsets
+
+    # --- the change page: preview, media for reviewers, a decision recorded as a Review
+
+    @admin.display(description="Result")
+    def preview(self, obj: Analysis) -> str:
+        if obj.result is None:
+            return obj.error_message or "No result yet."
+        media_url = reverse("admin:detector_analysis_media", args=[obj.pk])
+        # Safe: the template escapes every value it renders.
+        return mark_safe(
+            render_to_string(
+                "detector/_result.html",
+                {"analysis": obj, "media_url": media_url, "review_mode": True},
+            )
+        )
+
+    def get_urls(self):
+        media = path(
+            "<uuid:pk>/media/",
+            self.admin_site.admin_view(self.media_view),
+            name="detector_analysis_media",
+        )
+        return [media, *super().get_urls()]
+
+    def media_view(self, request: HttpRequest, pk) -> FileResponse:
+        """The uploaded file, for whoever may view the analysis in the admin."""
+        analysis = Analysis.objects.filter(pk=pk).first()
+        if analysis is None or not self.has_view_permission(request, analysis):
+            raise Http404
+        media = analysis_media_path(analysis)
+        if not media.is_file():
+            raise Http404("The file is no longer available.")
+        response = FileResponse(
+            media.open("rb"),
+            content_type=analysis.mime_type or "application/octet-stream",
+        )
+        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+        return response
+
+    def save_model(
+        self, request: HttpRequest, obj: Analysis, form, change: bool
+    ) -> None:
+        # Nothing on the row is edited here; a decision is recorded through the review service
+        # (which also sets review_label), so a running job's writes are never overwritten.
+        decision = form.cleaned_data.get("decision")
+        if decision:
+            review_record(
+                analysis=obj,
+                reviewer=request.user,
+                label=decision,
+                notes=form.cleaned_data.get("review_notes", ""),
+            )
+
+    # Deleting goes through the service so the stored file goes with the row.
+    def delete_model(self, request: HttpRequest, obj: Analysis) -> None:
+        analysis_delete(analysis=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        for analysis in queryset:
+            analysis_delete(analysis=analysis)
+
+    # --- bulk decisions, with notes from an intermediate page
+
+    def _review_many(self, request: HttpRequest, queryset, label: str, title: str):
+        form = ReviewNotesForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for analysis in queryset:
+                review_record(
+                    analysis=analysis,
+                    reviewer=request.user,
+                    label=label,
+                    notes=form.cleaned_data["notes"],
+                )
+            label_text = Analysis.ReviewLabel(label).label.lower()
+            self.message_user(
+                request,
+                f"{queryset.count()} analyses marked “{label_text}”.",
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/detector/analysis/review_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "analyses": queryset,
+                "form": form,
+                "action": request.POST.get("action"),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Confirm fake (with notes)", permissions=["review"])
+    def confirm_fake(self, request, queryset):
+        return self._review_many(
+            request, queryset, Analysis.ReviewLabel.CONFIRMED_FAKE, "Confirm fake"
+        )
+
+    @admin.action(description="Confirm real (with notes)", permissions=["review"])
+    def confirm_real(self, request, queryset):
+        return self._review_many(
+            request, queryset, Analysis.ReviewLabel.CONFIRMED_REAL, "Confirm real"
+        )
+
+    @admin.action(description="Needs more review (with notes)", permissions=["review"])
+    def needs_more_review(self, request, queryset):
+        return self._review_many(
+            request,
+            queryset,
+            Analysis.ReviewLabel.NEEDS_MORE_REVIEW,
+            "Needs more review",
+        )
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """The full decision log, read-only."""
+
+    list_display = ("created", "analysis", "reviewer", "label_before", "label_after")
+    list_filter = ("label_after",)
+    search_fields = ("analysis__original_filename", "reviewer__username", "notes")
+    readonly_fields = (
+        "analysis",
+        "reviewer",
+        "label_before",
+        "label_after",
+        "notes",
+        "created",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+from detector import admin_models  # noqa: F401  (registers DetectorModel admin)
