@@ -6,6 +6,8 @@ the printable report and the callbacks use.
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detector.models import Analysis, DetectorModel
@@ -69,9 +71,14 @@ class AnalysisDetailSerializer(AnalysisSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent in the request body (the schema says binary, not a URL)."""
+
+
 class AnalysisCreateSerializer(serializers.Serializer):
     # Empty files pass here so that the upload check gives its own, specific message.
-    file = serializers.FileField(
+    file = UploadField(
         allow_empty_file=True, help_text="The image or video to analyse."
     )
     callback_url = serializers.URLField(
