@@ -1,0 +1,99 @@
+"""`manage.py analyze`: a readable summary, the Report JSON, and one clear line for bad input."""
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from detector.models import DetectorModel
+from tests import mediagen
+from tests.ml.test_classify import save_spec
+
+ROOT = Path(__file__).parents[2]
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("analyze", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def image(tmp_path):
+    return str(mediagen.write_image(tmp_path / "face.jpg"))
+
+
+@pytest.mark.django_db
+def test_summary_of_a_good_file(image):
+    text = run(image)
+    assert "Verdict: inconclusive" in text
+    assert "Faces: 1" in text and "face 1: seen in 1 frame(s), score n/a" in text
+    assert "Classifier: none" in text
+    assert "no trained classifier is installed" in text
+
+
+@pytest.mark.django_db
+def test_json_is_the_report(image):
+    data = json.loads(run(image, "--json"))
+    assert data["media_type"] == "image" and data["verdict"] == "inconclusive"
+    assert len(data["faces"]) == 1 and data["schema_version"] == 1
+
+
+@pytest.mark.django_db
+def test_active_models_are_used_and_model_picks_one(tmp_path, image):
+    spec = save_spec(tmp_path, "tiny")
+    fields = {
+        "version": spec.version,
+        "arch": "tiny-cnn",
+        "file_path": spec.path,
+        "sha256": spec.sha256,
+        "card": spec.card,
+    }
+    DetectorModel.objects.create(name="tiny", active=True, **fields)
+    data = json.loads(run(image, "--json", "--frames", "4"))
+    assert (
+        data["classifier"]["sha256"] == spec.sha256
+        and data["fake_probability"] is not None
+    )
+    assert data["options"]["frames"] == 4
+    DetectorModel.objects.update(active=False)
+    assert json.loads(run(image, "--json"))["classifier"] is None
+    assert "Classifier: tiny 1" in run(image, "--model", "tiny")
+    with pytest.raises(
+        CommandError, match="No installed detector model is named 'other'"
+    ):
+        run(image, "--model", "other")
+
+
+def test_bad_file_exits_non_zero_with_one_line_and_no_traceback(tmp_path):
+    bad = mediagen.write_corrupt_video(tmp_path / "bad.avi")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "deepfake_site.settings_test",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "analyze", str(bad)],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"CommandError: {bad}: The video cannot be decoded")
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_is_one_clear_error(tmp_path):
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("analyze", str(tmp_path / "nothing.jpg"))

@@ -1,0 +1,147 @@
+"""The whole analysis on generated media: real dlib, real TensorFlow, no mocks."""
+
+import base64
+import io
+from dataclasses import asdict
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ml.aggregate import confident_mean
+from ml.errors import MediaError
+from ml.pipeline import NO_MODEL_REASON, analyze
+from tests import mediagen
+from tests.ml.test_classify import save_spec
+
+
+@pytest.fixture(scope="module")
+def blink_video(tmp_path_factory):
+    # 15 fps is what the scan keeps anyway; 5.6 s clears the 5 s blink-evidence minimum.
+    path = tmp_path_factory.mktemp("media") / "blinks.avi"
+    return mediagen.write_face_video(
+        path, seconds=5.6, fps=15, blinks_at_s=(1.2, 2.8, 4.4)
+    )
+
+
+@pytest.fixture
+def model_spec(tmp_path):
+    return asdict(save_spec(tmp_path, "tiny", threshold=0.5))
+
+
+def test_image_without_classifier_finds_the_face_and_says_why_unscored(tmp_path):
+    events = []
+    report = analyze(
+        mediagen.write_image(tmp_path / "a.jpg"), progress=lambda *e: events.append(e)
+    )
+    assert report.media_type == "image" and (report.width, report.height) == (512, 512)
+    assert len(report.faces) == 1
+    face = report.faces[0]
+    assert face.track_id == 1 and face.frames == 1 and face.score is None
+    x, y, w, _ = face.box
+    assert 150 < x < 220 and 50 < y < 110 and 60 < w < 140  # the astronaut's face
+    thumbnail = Image.open(io.BytesIO(base64.b64decode(face.thumbnail)))
+    assert thumbnail.format == "JPEG" and thumbnail.size == (96, 96)
+    assert report.verdict == "inconclusive" and report.fake_probability is None
+    assert report.reasons[0] == NO_MODEL_REASON
+    assert report.classifier is None and report.frame_scores == []
+    assert report.blink.status == "not_applicable"
+    assert report.version.startswith("0.") and set(report.timings_s) >= {
+        "probe",
+        "faces",
+    }
+    percents = [p for p, _ in events]
+    assert percents == sorted(percents) and percents[-1] == 100
+
+
+def test_two_faces_are_both_reported(tmp_path):
+    report = analyze(mediagen.write_two_face_image(tmp_path / "two.png", fmt="PNG"))
+    assert [f.track_id for f in report.faces] == [1, 2]
+
+
+def test_image_with_a_classifier_is_scored_and_attributed(tmp_path, model_spec):
+    report = analyze(
+        mediagen.write_image(tmp_path / "a.png", fmt="PNG"), {"models": [model_spec]}
+    )
+    face = report.faces[0]
+    assert len(face.frame_scores) == 1 and face.score == pytest.approx(
+        face.frame_scores[0]
+    )
+    assert report.fake_probability == pytest.approx(face.score)
+    assert (
+        report.classifier.name == "tiny"
+        and report.classifier.sha256 == model_spec["sha256"]
+    )
+    assert [c.name for c in report.classifiers] == ["tiny"]
+    assert report.options["models"][0]["sha256"] == model_spec["sha256"]
+    assert any(
+        r.startswith(f"classifier: {face.score:.2f} fake for face 1")
+        for r in report.reasons
+    )
+
+
+def test_video_blinks_are_counted(blink_video):
+    report = analyze(blink_video)
+    assert report.media_type == "video" and len(report.faces) == 1
+    assert report.blink.status == "ok"
+    assert report.blink.count == 3
+    assert report.blink.timestamps_s == pytest.approx([1.2, 2.8, 4.4], abs=0.15)
+    assert report.frames_decoded == 84 and report.duration_s == pytest.approx(5.6)
+    assert report.faces[0].frames >= 80
+    assert report.verdict == "inconclusive" and report.reasons[0] == NO_MODEL_REASON
+    assert report.blink.message in report.reasons
+
+
+def test_video_with_a_classifier_scores_evenly_spaced_frames(blink_video, model_spec):
+    events = []
+    report = analyze(
+        blink_video,
+        {"frames": 8, "models": [model_spec]},
+        progress=lambda *e: events.append(e),
+    )
+    face = report.faces[0]
+    assert len(face.frame_scores) == 8 and report.frames_sampled == 8
+    assert face.score == pytest.approx(confident_mean(face.frame_scores), abs=1e-4)
+    times = [t for t, _ in report.frame_scores]
+    assert [p for _, p in report.frame_scores] == face.frame_scores
+    assert (
+        times == sorted(times) and times[0] < 1.0 and times[-1] > 4.5
+    )  # spread over the clip
+    gaps = np.diff(times)
+    assert gaps.max() < 2 * gaps.min() + 0.2
+    assert report.fake_probability == pytest.approx(face.score)
+    assert report.classifier.sha256 == model_spec["sha256"]
+    percents = [p for p, _ in events]
+    assert percents == sorted(percents) and percents[-1] == 100
+    assert len(events) < 30  # throttled, not one report per frame
+
+
+def test_no_face_video_is_inconclusive(tmp_path):
+    report = analyze(mediagen.write_noface_video(tmp_path / "noface.avi", seconds=1.0))
+    assert report.faces == [] and report.verdict == "inconclusive"
+    assert report.fake_probability is None
+    assert "no face detected" in report.reasons[0]
+
+
+def test_corrupt_and_empty_files_raise_media_error(tmp_path):
+    with pytest.raises(MediaError, match="cannot be decoded"):
+        analyze(mediagen.write_corrupt_video(tmp_path / "bad.avi"))
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(MediaError, match="empty"):
+        analyze(empty)
+
+
+def test_unloadable_model_is_skipped_with_a_warning(tmp_path, model_spec):
+    model_spec["sha256"] = "0" * 64
+    report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [model_spec]})
+    assert report.classifier is None and report.verdict == "inconclusive"
+    assert "could not be loaded" in report.reasons[0]
+    assert any("sha256" in w for w in report.warnings)
+
+
+def test_temporal_models_are_not_used_yet(tmp_path, model_spec):
+    model_spec["card"] = {**model_spec["card"], "kind": "temporal"}
+    report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [model_spec]})
+    assert report.classifier is None and report.reasons[0] == NO_MODEL_REASON
+    assert any("temporal models are not used yet" in w for w in report.warnings)
