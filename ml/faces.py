@@ -22,6 +22,11 @@ from ml.media import Frame
 LEFT_EYE = slice(36, 42)  # the eye on the left of the image (the person's right eye)
 RIGHT_EYE = slice(42, 48)
 
+# Between detections the landmark predictor always returns 68 points, even when the face has
+# gone (scene cut, person left). The patch inside the carried box must still look like the patch
+# at the last detection (normalised correlation of small grey thumbnails) to count as the face.
+MIN_APPEARANCE_CORRELATION = 0.5
+
 # dlib scores true frontal faces well above zero; weak hits just above zero are mostly textures
 # (with upsampling, a patch of the astronaut's suit scores about 0.1).
 MIN_DETECTION_SCORE = 0.3
@@ -167,7 +172,7 @@ class FaceTracker:
         seen = []
         for live_index, face_index in pairs:
             live, face = self._live[live_index], faces[face_index]
-            live.on_detected(face)
+            live.on_detected(face, frame.rgb)
             seen.append((live.track.track_id, face))
         matched_live = {i for i, _ in pairs}
         for index, live in enumerate(self._live):
@@ -178,7 +183,7 @@ class FaceTracker:
             if index not in matched_faces:
                 live = _LiveTrack(Track(track_id=self._next_id))
                 self._next_id += 1
-                live.on_detected(face)
+                live.on_detected(face, frame.rgb)
                 self._live.append(live)
                 seen.append((live.track.track_id, face))
         self._end_lost_tracks()
@@ -189,7 +194,7 @@ class FaceTracker:
         for live in self._live:
             landmarks = self.analyzer.landmarks(frame.rgb, live.last_box)
             box = live.box_from_landmarks(landmarks, frame.rgb.shape)
-            if box is None:
+            if box is None or not live.looks_the_same(frame.rgb, box):
                 live.misses += (
                     1  # the predictor lost the face: let detection look again
                 )
@@ -218,14 +223,20 @@ class _LiveTrack:
         self.score = 0.0
         # Detector box expressed relative to the landmarks' bounding box: (dx, dy, sw, sh).
         self._box_geometry = (0.0, 0.0, 1.0, 1.0)
+        self._appearance = np.zeros(0, np.float32)
 
-    def on_detected(self, face: Face) -> None:
+    def on_detected(self, face: Face, rgb: np.ndarray) -> None:
         lx, ly, lw, lh = _landmark_bounds(face.landmarks)
         x, y, w, h = face.box
         self._box_geometry = ((x - lx) / lw, (y - ly) / lh, w / lw, h / lh)
+        self._appearance = _appearance(rgb, face.box)
         self.last_box = face.box
         self.score = face.score
         self.misses = 0
+
+    def looks_the_same(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+        correlation = float(np.dot(self._appearance, _appearance(rgb, box)))
+        return correlation >= MIN_APPEARANCE_CORRELATION
 
     def box_from_landmarks(
         self, landmarks: np.ndarray, shape: tuple[int, ...]
@@ -313,6 +324,24 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     inter = ix * iy
     union = a[2] * a[3] + b[2] * b[3] - inter
     return inter / union if union > 0 else 0.0
+
+
+def _appearance(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A 24 x 24 grey thumbnail of the box, zero mean and unit norm (a flat patch is all 0,
+    so it correlates with nothing)."""
+    x, y, w, h = box
+    patch = rgb[y : y + h, x : x + w]
+    if patch.size == 0:
+        return np.zeros(24 * 24, np.float32)
+    grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
+    small = (
+        cv2.resize(grey, (24, 24), interpolation=cv2.INTER_AREA)
+        .astype(np.float32)
+        .ravel()
+    )
+    small -= small.mean()
+    norm = float(np.linalg.norm(small))
+    return small / norm if norm > 1e-3 else np.zeros_like(small)
 
 
 def _centre(box: tuple[int, int, int, int]) -> tuple[float, float]:
