@@ -64,5 +64,7 @@ class AnalysisFilterForm(forms.Form):
 
     def filters(self) -> dict:
         """The valid filters; an invalid field is ignored rather than failing the page."""
+        if not self.is_bound:
+            return {}
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value}

@@ -53,9 +53,10 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
             request, "detector/analysis_form.html", {"form": AnalysisUploadForm()}
         )
 
+    files = request.FILES  # parsing the body runs the upload handler, which may reject
     rejected = getattr(request, "upload_rejected", None)
     form = AnalysisUploadForm(
-        request.POST, request.FILES, upload_error=rejected.message if rejected else ""
+        request.POST, files, upload_error=rejected.message if rejected else ""
     )
     if not form.is_valid():
         return render(
