@@ -172,23 +172,19 @@ def test_finishing_a_deleted_analysis_does_not_bring_it_back(user, make_analysis
     assert not Analysis.objects.filter(pk=analysis.pk).exists()
 
 
-def test_finish_and_fail_send_the_callback_when_asked(
-    user, make_analysis, monkeypatch, django_capture_on_commit_callbacks
+def test_finish_and_fail_queue_the_callback_when_asked(
+    user, make_analysis, rq_worker, django_capture_on_commit_callbacks
 ):
-    import detector.webhooks
-
-    sent = []
-    monkeypatch.setattr(
-        detector.webhooks,
-        "callback_enqueue",
-        lambda *, analysis_id: sent.append(analysis_id),
-    )
     with_url = make_analysis(user, callback_url="https://example.org/hook")
     without = make_analysis(user)
     with django_capture_on_commit_callbacks(execute=True):
         services.analysis_finish(analysis=with_url, report=report_dict("real"))
         services.analysis_fail(analysis=without, reason="x")
-    assert sent == [with_url.pk]
+    jobs = django_rq.get_queue("default").get_jobs()
+    deliveries = [
+        job for job in jobs if job.func_name == "detector.webhooks.callback_deliver"
+    ]
+    assert [list(job.args) for job in deliveries] == [[str(with_url.pk)]]
 
 
 def test_reanalyse_keeps_the_earlier_result(
