@@ -1,7 +1,8 @@
 """Test media made on the spot from one public-domain photo (scikit-image's astronaut).
 
 Plain functions, no pytest: any test (ml, platform, browser) can call them. Videos are written
-by OpenCV: MJPG in .avi, mp4v in .mp4, chosen by the file extension. Blinks are synthesised by
+by OpenCV with the codec chosen by the file extension: MJPG in .avi and .mkv, mp4v in .mp4
+and .mov, VP8 in .webm. Blinks are synthesised by
 squashing each eye of the photo vertically around its mid-line, guided by dlib's landmarks of
 the photo, so the eye aspect ratio that the product measures really drops.
 """
@@ -23,7 +24,13 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-_FOURCC = {".avi": "MJPG", ".mp4": "mp4v", ".mov": "mp4v"}
+_FOURCC = {
+    ".avi": "MJPG",
+    ".mp4": "mp4v",
+    ".mov": "mp4v",
+    ".mkv": "MJPG",
+    ".webm": "VP80",
+}
 
 
 @functools.cache

@@ -53,6 +53,21 @@ def test_sniff_and_probe_videos(request, fixture, mime):
     assert (info.width, info.height) in ((320, 240), (320, 320))
 
 
+@pytest.mark.parametrize(
+    ("name", "mime"),
+    [
+        ("a.mov", "video/quicktime"),
+        ("a.mkv", "video/x-matroska"),
+        ("a.webm", "video/webm"),
+    ],
+)
+def test_other_containers(tmp_path, name, mime):
+    path = mediagen.write_noface_video(tmp_path / name, seconds=1.0, size=(160, 120))
+    info = media.probe(path)
+    assert (info.media_type, info.mime, info.frame_count) == ("video", mime, 25)
+    assert (info.width, info.height) == (160, 120)
+
+
 def test_probe_counts_frames_that_decode_not_what_the_container_claims(tmp_path):
     path = mediagen.write_face_video(tmp_path / "cut.avi", seconds=2.0, fps=25)
     data = path.read_bytes()
