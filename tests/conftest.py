@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 import django_rq
@@ -77,55 +76,34 @@ def rq_worker() -> Callable[[], bool]:
         queue.empty()
 
 
-# Generated media -------------------------------------------------------------------------
+# Generated media (tests/mediagen.py: the public-domain astronaut photo from scikit-image) ----
 
 
-def astronaut_rgb(side: int = 256):
-    """A public-domain face photo shipped inside scikit-image, resized to side x side."""
-    import numpy as np
-    from PIL import Image
-    from skimage import data
+def image_bytes(tmp_path, fmt: str = "JPEG", side: int = 256) -> bytes:
+    from tests.mediagen import write_image
 
-    picture = Image.fromarray(data.astronaut()).resize((side, side))
-    return np.asarray(picture)
-
-
-def image_bytes(fmt: str = "JPEG", side: int = 256) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.fromarray(astronaut_rgb(side)).save(out, fmt)
-    return out.getvalue()
-
-
-def video_file(path, *, seconds: float = 2.0, fps: float = 10.0, side: int = 256):
-    """An MJPG .avi of the astronaut drifting slowly (cv2.VideoWriter), written to path."""
-    import cv2
-    import numpy as np
-
-    rgb = astronaut_rgb(side)
-    writer = cv2.VideoWriter(
-        str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (side, side)
-    )
-    try:
-        for index in range(int(seconds * fps)):
-            shifted = np.roll(rgb, index % 4, axis=1)
-            writer.write(cv2.cvtColor(shifted, cv2.COLOR_RGB2BGR))
-    finally:
-        writer.release()
-    return path
+    suffix = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}[fmt]
+    return write_image(
+        tmp_path / f"face{suffix}", fmt=fmt, size=(side, side)
+    ).read_bytes()
 
 
 @pytest.fixture
-def jpeg_bytes() -> bytes:
-    return image_bytes("JPEG")
+def jpeg_bytes(tmp_path) -> bytes:
+    return image_bytes(tmp_path, "JPEG")
 
 
 @pytest.fixture
-def png_bytes() -> bytes:
-    return image_bytes("PNG")
+def png_bytes(tmp_path) -> bytes:
+    return image_bytes(tmp_path, "PNG")
 
 
 @pytest.fixture
 def video_bytes(tmp_path) -> bytes:
-    return video_file(tmp_path / "clip.avi").read_bytes()
+    """Two seconds of the astronaut swaying and blinking once, MJPG in .avi."""
+    from tests.mediagen import write_face_video
+
+    path = write_face_video(
+        tmp_path / "clip.avi", seconds=2.0, fps=10, blinks_at_s=(1.0,)
+    )
+    return path.read_bytes()

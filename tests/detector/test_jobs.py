@@ -13,6 +13,7 @@ from detector import services
 from detector.jobs import run_analysis, run_analysis_failed
 from detector.models import Analysis
 from tests.detector.conftest import as_upload
+from tests.mediagen import write_corrupt_video
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +72,7 @@ def test_a_file_overwritten_with_garbage_fails_with_the_media_message(
     user, video_bytes, rq_worker
 ):
     analysis = upload(user, "clip.avi", video_bytes)
-    media(analysis).write_bytes(b"RIFF\x00\x00\x00\x00AVI " + b"\x13\x37" * 4000)
+    write_corrupt_video(media(analysis))  # overwritten after the upload was accepted
     rq_worker()
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.FAILED

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from django.urls import reverse
 
 from detector import services
@@ -66,6 +66,11 @@ def test_upload_an_image_and_land_on_its_page(user_client, user, jpeg_bytes):
     assert analysis.options["frames"] == 16
     page = user_client.get(response["Location"])
     assert b"My face.jpg" in page.content and b"live-status" in page.content
+
+
+def test_uploads_stream_to_a_temporary_file_not_memory(user_client, jpeg_bytes):
+    response = post_file(user_client, "face.jpg", jpeg_bytes)
+    assert isinstance(response.wsgi_request.FILES["file"], TemporaryUploadedFile)
 
 
 def test_upload_a_video(user_client, user, video_bytes):
