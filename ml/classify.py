@@ -95,6 +95,9 @@ class FrameClassifier:
         self.spec = spec
         self.card = spec.card
         self._model = model
+        self._gradients: Any = (
+            None  # built on the first heatmap; False when unavailable
+        )
 
     @classmethod
     def load(cls, spec: ModelSpec | dict[str, Any]) -> FrameClassifier:
@@ -142,15 +145,29 @@ class FrameClassifier:
         ]
         return np.concatenate(scores)
 
+    def heatmap(self, crop: np.ndarray) -> np.ndarray | None:
+        """Grad-CAM heat in 0..1 over one crop, at the model's input size; None where unavailable."""
+        from ml import heatmap
+
+        if self._gradients is None:
+            built = heatmap.gradient_model(self._model)
+            self._gradients = False if built is None else built
+        if self._gradients is False:
+            return None
+        x = self._inputs(resize_crops(crop[None], self.input_size))
+        return heatmap.grad_cam(self._gradients, x)
+
+    def _inputs(self, batch: np.ndarray) -> np.ndarray:
+        x = batch.astype(np.float32)
+        return x / 255.0 if self.card["preprocessing"] == "unit" else x
+
     def _predict_batch(self, batch: np.ndarray) -> np.ndarray:
         import keras
 
-        x = batch.astype(np.float32)
-        if self.card["preprocessing"] == "unit":
-            x /= 255.0
-        out = keras.ops.convert_to_numpy(self._model(x, training=False)).astype(
-            np.float32
+        out = keras.ops.convert_to_numpy(
+            self._model(self._inputs(batch), training=False)
         )
+        out = out.astype(np.float32)
         # One sigmoid unit is P(fake); two softmax units are (real, fake).
         return out[:, -1] if out.ndim == 2 else out.reshape(len(batch))
 
@@ -224,6 +241,10 @@ class Ensemble:
             arch="ensemble",
             input_size=self.input_size,
         )
+
+    def heatmap(self, crop: np.ndarray) -> np.ndarray | None:
+        """Grad-CAM of the member with the largest weight (one picture, not a blend of several)."""
+        return self.members[int(np.argmax(self.weights))].heatmap(crop)
 
     def predict(self, crops: np.ndarray, batch_size: int = 16) -> np.ndarray:
         scores = np.stack(

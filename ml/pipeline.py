@@ -25,7 +25,7 @@ import numpy as np
 
 import ml
 from ml import blink as blinks
-from ml import media, policy
+from ml import heatmap, media, policy
 from ml.aggregate import FaceScore, face_score, most_suspicious
 from ml.cards import ModelSpec
 from ml.classify import Ensemble, load_ensemble
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FRAMES = 32  # as the DFDC winner and SBI score videos
 DEFAULT_SCAN_FPS = 15.0  # dense enough for blinks of 100 ms and more
 THUMBNAIL_SIZE = 96
+MAX_HEATMAP_FACES = 5  # one gradient pass per face: bounded for crowd scenes
 PROGRESS_INTERVAL_S = 0.3  # at most about three progress reports a second
 
 NO_MODEL_REASON = "no trained classifier is installed, so faces were not scored"
@@ -316,8 +317,32 @@ def _blinks(media_type: str, scan: _Scan, warnings: list[str]) -> BlinkResult:
     return blinks.detect_blinks(*_ear_series(main, scan.times))
 
 
+def _heatmaps(
+    classifier: Ensemble,
+    scan: _Scan,
+    summaries: dict[int, FaceScore],
+    scores: dict[int, np.ndarray],
+) -> dict[int, str]:
+    """Grad-CAM over each face's most suspicious crop, for the most suspicious faces only."""
+    ranked = sorted(summaries.values(), key=lambda f: f.score, reverse=True)[
+        :MAX_HEATMAP_FACES
+    ]
+    traces = {t.track_id: t for t in scan.faces}
+    result = {}
+    for face in ranked:
+        crops = [crop for _, _, crop in traces[face.track_id].samples.result()]
+        crop = crops[int(np.argmax(scores[face.track_id]))]
+        heat = classifier.heatmap(crop)
+        if heat is not None:
+            result[face.track_id] = heatmap.overlay_jpeg(crop, heat)
+    return result
+
+
 def _face_results(
-    scan: _Scan, scores: dict[int, np.ndarray], summaries: dict[int, FaceScore]
+    scan: _Scan,
+    scores: dict[int, np.ndarray],
+    summaries: dict[int, FaceScore],
+    heatmaps: dict[int, str],
 ) -> list[FaceResult]:
     results = []
     for trace in scan.faces:
@@ -332,6 +357,7 @@ def _face_results(
                     round(float(s), 4) for s in scores.get(trace.track_id, [])
                 ],
                 box=trace.box,
+                heatmap=heatmaps.get(trace.track_id),
             )
         )
     return results
@@ -383,6 +409,8 @@ def analyze(
         for track_id, s in scores.items()
         if len(s)
     }
+    with run.stage("heatmaps", 85, "Drawing heatmaps"):
+        heatmaps = _heatmaps(classifier, scan, summaries, scores) if classifier else {}
     with run.stage("blinks", 90, "Measuring blinks"):
         blink = _blinks(info.media_type, scan, warnings)
     min_frames = 1 if info.media_type == "image" else policy.MIN_SCORED_FRAMES_PER_FACE
@@ -409,7 +437,7 @@ def analyze(
         height=info.height,
         frames_sampled=len({i for t in scan.faces for i, _, _ in t.samples.result()}),
         frames_decoded=scan.frames_decoded,
-        faces=_face_results(scan, scores, summaries),
+        faces=_face_results(scan, scores, summaries, heatmaps),
         frame_scores=_score_series(
             traces.get(decisive.track_id) if decisive else None, scores
         ),

@@ -23,6 +23,7 @@ class FaceResult:
     thumbnail: str | None = None  # base64 JPEG data (no data: prefix), small crop
     frame_scores: list[float] = field(default_factory=list)
     box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
+    heatmap: str | None = None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
 
 
 @dataclass

@@ -44,7 +44,9 @@ def test_image_without_classifier_finds_the_face_and_says_why_unscored(tmp_path)
     assert thumbnail.format == "JPEG" and thumbnail.size == (96, 96)
     assert report.verdict == "inconclusive" and report.fake_probability is None
     assert report.reasons[0] == NO_MODEL_REASON
-    assert report.classifier is None and report.frame_scores == []
+    assert (
+        report.classifier is None and report.frame_scores == [] and face.heatmap is None
+    )
     assert report.blink.status == "not_applicable"
     assert report.version.startswith("0.") and set(report.timings_s) >= {
         "probe",
@@ -73,6 +75,8 @@ def test_image_with_a_classifier_is_scored_and_attributed(tmp_path, model_spec):
         and report.classifier.sha256 == model_spec["sha256"]
     )
     assert [c.name for c in report.classifiers] == ["tiny"]
+    heatmap = Image.open(io.BytesIO(base64.b64decode(face.heatmap)))
+    assert heatmap.format == "JPEG" and heatmap.size == (128, 128)
     assert report.options["models"][0]["sha256"] == model_spec["sha256"]
     assert any(
         r.startswith(f"classifier: {face.score:.2f} fake for face 1")

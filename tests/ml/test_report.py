@@ -51,6 +51,7 @@ def full_report() -> Report:
                 thumbnail="/9j/",
                 frame_scores=[0.9, 0.92],
                 box=[1, 2, 3, 4],
+                heatmap="/9j/",
             )
         ],
         frame_scores=[[0.1, 0.9], [0.4, 0.92]],
