@@ -166,8 +166,18 @@ class _Scan:
     frames_decoded: int
 
 
-def _crop_size(classifier: Ensemble | None) -> int:
-    return classifier.input_size if classifier else THUMBNAIL_SIZE
+def _scan(
+    path: str,
+    info: media.MediaInfo,
+    opts: dict[str, Any],
+    classifier: Ensemble | None,
+    run: _Run,
+) -> _Scan:
+    # Crops at the classifier's input size; without one, only thumbnails are needed.
+    crop_size = classifier.input_size if classifier else THUMBNAIL_SIZE
+    if info.media_type == "image":
+        return _scan_image(path, crop_size)
+    return _scan_video(path, info, opts, crop_size, run)
 
 
 def _new_trace(track_id: int, face: Any, frames: int, position: int) -> _FaceTrace:
@@ -175,7 +185,7 @@ def _new_trace(track_id: int, face: Any, frames: int, position: int) -> _FaceTra
     return _FaceTrace(track_id, box, _EvenSample(frames), first=position, last=position)
 
 
-def _scan_image(path: str, opts: dict[str, Any], crop_size: int) -> _Scan:
+def _scan_image(path: str, crop_size: int) -> _Scan:
     rgb = media.load_image(path)
     faces = []
     for track_id, face in enumerate(FaceAnalyzer().detect(rgb), start=1):
@@ -199,14 +209,11 @@ def _scan_video(
         times.append(frame.t_s)
         last_index = frame.index
         for track_id, face in tracker.update(frame):
-            if (
-                track_id not in traces
-            ):  # faces are numbered 1, 2... in order of appearance
-                traces[track_id] = _new_trace(
-                    len(traces) + 1, face, opts["frames"], position
-                )
-            trace = traces[track_id]
-            _observe(trace, frame, face, position, crop_size)
+            # Faces are numbered 1, 2... in order of appearance.
+            if track_id not in traces:
+                number = len(traces) + 1
+                traces[track_id] = _new_trace(number, face, opts["frames"], position)
+            _observe(traces[track_id], frame, face, position, crop_size)
         if info.frame_count:
             run.progress(
                 5 + 65 * min(1.0, frame.index / info.frame_count),
@@ -243,9 +250,10 @@ def _load_classifier(
     """The frame ensemble, or None with the reason in words."""
     frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
     for spec in specs:
-        if spec not in frame_specs:
+        if spec.card.get("kind", "frame") != "frame":
             warnings.append(
-                f"{spec.name} {spec.version} is a temporal model; temporal models are not used yet."
+                f"{spec.name} {spec.version} is a temporal model; "
+                "temporal models are not used yet."
             )
     if not frame_specs:
         return None, NO_MODEL_REASON
@@ -272,8 +280,9 @@ def _score_faces(
     scores = classifier.predict(np.stack(crops))
     result, start = {}, 0
     for track_id, items in samples.items():
-        result[track_id] = scores[start : start + len(items)]
-        start += len(items)
+        if items:
+            result[track_id] = scores[start : start + len(items)]
+            start += len(items)
     return result
 
 
@@ -397,17 +406,13 @@ def analyze(
     with run.stage("load_models", 3, "Loading the classifier"):
         classifier, skipped_reason = _load_classifier(opts["models"], warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):
-        if info.media_type == "image":
-            scan = _scan_image(path, opts, _crop_size(classifier))
-        else:
-            scan = _scan_video(path, info, opts, _crop_size(classifier), run)
+        scan = _scan(path, info, opts, classifier, run)
     with run.stage("classify", 70, "Scoring faces"):
         scores = _score_faces(classifier, scan.faces) if classifier else {}
     threshold = classifier.threshold if classifier else None
     summaries = {
         track_id: face_score(track_id=track_id, scores=s, threshold=threshold)
         for track_id, s in scores.items()
-        if len(s)
     }
     with run.stage("heatmaps", 85, "Drawing heatmaps"):
         heatmaps = _heatmaps(classifier, scan, summaries, scores) if classifier else {}
