@@ -101,10 +101,12 @@ def _enqueue(analysis_id) -> None:
         )
     except RedisError:
         logger.exception("Could not queue analysis %s", analysis_id)
-        analysis_fail(
-            analysis=Analysis.objects.get(pk=analysis_id),
-            reason="The analysis queue is unavailable right now. Please try again later.",
-        )
+        analysis = Analysis.objects.filter(pk=analysis_id).first()
+        if analysis is not None:
+            analysis_fail(
+                analysis=analysis,
+                reason="The analysis queue is unavailable right now. Please try again later.",
+            )
         return
     Analysis.objects.filter(pk=analysis_id).update(rq_job_id=job.id)
 
