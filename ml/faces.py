@@ -76,6 +76,7 @@ class FaceAnalyzer:
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """All faces in the frame, largest first."""
+        rgb = np.ascontiguousarray(rgb)  # dlib reads the buffer directly
         scale = min(1.0, self.detect_max_side / max(rgb.shape[:2]))
         small = rgb if scale == 1.0 else _resize(rgb, scale)
         rects, scores, _ = self._detector.run(small, self.upsample, 0.0)
@@ -103,6 +104,7 @@ class FaceAnalyzer:
     def landmarks(self, rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
         """The 68 landmarks of the face inside box, (68, 2) float32 in frame pixels."""
         x, y, w, h = box
+        rgb = np.ascontiguousarray(rgb)
         shape = self._predictor(
             rgb, dlib.rectangle(int(x), int(y), int(x + w), int(y + h))
         )

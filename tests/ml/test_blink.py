@@ -10,6 +10,7 @@ import pytest
 from ml import media, policy
 from ml.blink import detect_blinks, ear_from_landmarks, eye_aspect_ratio, not_applicable
 from ml.faces import FaceTracker
+from tests import mediagen
 from tests.ml.conftest import BLINK_TIMES_S, BLINK_VIDEO_FPS
 
 
@@ -205,6 +206,19 @@ def test_blinks_found_in_video_at_the_right_times(blink_video, face_analyzer):
     assert result.timestamps_s == pytest.approx(BLINK_TIMES_S, abs=1 / BLINK_VIDEO_FPS)
     assert result.usable_frames == 150
     assert 50 <= result.mean_duration_ms <= 250
+
+
+def test_blinks_found_when_scanning_a_30_fps_video_at_15_fps(tmp_path, face_analyzer):
+    # The platform's default: every second frame of a 30 fps video.
+    times_s = (1.0, 2.6, 4.4)
+    path = mediagen.write_face_video(
+        tmp_path / "phone.mp4", seconds=6.0, fps=30, blinks_at_s=times_s
+    )
+    times, ears = video_ears(path, face_analyzer)
+    assert len(times) == 90
+    result = detect_blinks(times, ears)
+    assert result.count == 3
+    assert result.timestamps_s == pytest.approx(times_s, abs=1 / 15)
 
 
 def test_no_blinks_in_the_same_video_without_blinks(still_eyes_video, face_analyzer):
