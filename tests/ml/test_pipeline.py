@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from ml.aggregate import confident_mean
+from ml.classify import file_sha256
 from ml.errors import MediaError
 from ml.pipeline import NO_MODEL_REASON, analyze
 from tests import mediagen
@@ -149,3 +150,32 @@ def test_temporal_models_are_not_used_yet(tmp_path, model_spec):
     report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [model_spec]})
     assert report.classifier is None and report.reasons[0] == NO_MODEL_REASON
     assert any("temporal models are not used yet" in w for w in report.warnings)
+
+
+def constant_spec(tmp_path, *, logit: float) -> dict:
+    """A model that gives every face sigmoid(logit), whatever it sees: fixes the evidence."""
+    import keras
+
+    spec = save_spec(tmp_path, "constant")
+    model = keras.saving.load_model(spec.path, compile=False)
+    dense = model.layers[-1]
+    kernel, _ = dense.get_weights()
+    dense.set_weights([np.zeros_like(kernel), np.array([logit], dtype="float32")])
+    model.save(spec.path)
+    return {**asdict(spec), "sha256": file_sha256(spec.path)}
+
+
+def test_confident_classifier_makes_a_fake(tmp_path):
+    spec = constant_spec(tmp_path, logit=5.0)
+    report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [spec]})
+    assert report.verdict == "fake"
+    assert report.fake_probability == pytest.approx(0.9933, abs=1e-3)
+    assert "well above its 0.50 threshold" in report.reasons[0]
+
+
+def test_clearly_real_scores_and_normal_blinks_make_a_real(tmp_path, blink_video):
+    spec = constant_spec(tmp_path, logit=-5.0)
+    report = analyze(blink_video, {"frames": 4, "models": [spec]})
+    assert report.blink.status == "ok"
+    assert report.verdict == "real"
+    assert "well below its 0.50 threshold" in report.reasons[0]
