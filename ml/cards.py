@@ -7,7 +7,9 @@ card is missing, malformed or does not match the file.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ml.errors import ModelError
@@ -16,7 +18,15 @@ KINDS = ("frame", "temporal")
 # "raw255": the network takes float pixels in 0..255 (Keras EfficientNet rescales inside);
 # "unit": pixels divided by 255.
 PREPROCESSING = ("raw255", "unit")
-REQUIRED = ("name", "version", "arch", "kind", "input_size", "preprocessing", "threshold")
+REQUIRED = (
+    "name",
+    "version",
+    "arch",
+    "kind",
+    "input_size",
+    "preprocessing",
+    "threshold",
+)
 
 
 @dataclass
@@ -43,11 +53,41 @@ def validate_card(card: dict[str, Any]) -> None:
     if missing:
         raise ModelError(f"The model card lacks {', '.join(missing)}.")
     if card["kind"] not in KINDS:
-        raise ModelError(f"Unknown model kind {card['kind']!r}; expected one of {', '.join(KINDS)}.")
+        raise ModelError(
+            f"Unknown model kind {card['kind']!r}; expected one of {', '.join(KINDS)}."
+        )
     if card["preprocessing"] not in PREPROCESSING:
         raise ModelError(f"Unknown preprocessing {card['preprocessing']!r}.")
     if not isinstance(card["input_size"], int) or not 32 <= card["input_size"] <= 1024:
-        raise ModelError("The model card's input_size must be a whole number of pixels (32-1024).")
+        raise ModelError(
+            "The model card's input_size must be a whole number of pixels (32-1024)."
+        )
     threshold = card["threshold"]
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
-        raise ModelError("The model card's threshold must lie strictly between 0 and 1.")
+        raise ModelError(
+            "The model card's threshold must lie strictly between 0 and 1."
+        )
+
+
+def card_path_for(model_path: str | Path) -> Path:
+    """Where a model's card lives: `NAME.keras` → `NAME.card.json` in the same folder."""
+    path = Path(model_path)
+    return path.with_name(path.name.removesuffix(".keras") + ".card.json")
+
+
+def code_version() -> str:
+    """The package version, plus the git commit when running from a checkout."""
+    from ml import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+{commit}" if commit else __version__
