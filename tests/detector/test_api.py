@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from skimage import data
 
 from detector import services
 from detector.models import Analysis, DetectorModel
 from detector.webhooks import webhook_secret_for
-from ml.report import BlinkResult, Report
+from ml.report import Report
+from tests.conftest import PASSWORD
+from tests.detector.conftest import report_dict
 
 pytestmark = pytest.mark.django_db
 
 LIST_URL = "/api/v1/analyses/"
 
 
-def jpeg_bytes(side: int = 256) -> bytes:
-    picture = Image.fromarray(data.astronaut()).resize((side, side))
-    buffer = io.BytesIO()
-    picture.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+@pytest.fixture
+def jpeg_upload(jpeg_bytes):
+    def make(name: str = "astronaut.jpg") -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, jpeg_bytes, content_type="image/jpeg")
 
-
-def jpeg_upload(name: str = "astronaut.jpg") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, jpeg_bytes(), content_type="image/jpeg")
+    return make
 
 
 def detail_url(analysis: Analysis) -> str:
@@ -47,13 +43,13 @@ def fresh_throttle_counts():
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="alice-pass-123")
+def alice(user):
+    return user
 
 
 @pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="bob-pass-123")
+def bob(other_user):
+    return other_user
 
 
 def client_for(user) -> APIClient:
@@ -69,19 +65,8 @@ def api(alice) -> APIClient:
     return client_for(alice)
 
 
-def stored_analysis(owner, name: str = "astronaut.jpg") -> Analysis:
-    return services.analysis_create(owner=owner, uploaded_file=jpeg_upload(name))
-
-
 def finished(analysis: Analysis, *, verdict: str) -> Analysis:
-    report = Report(
-        media_type="image",
-        verdict=verdict,
-        fake_probability=None,
-        reasons=["No trained classifier is installed."],
-        blink=BlinkResult(status="not_applicable"),
-    )
-    services.analysis_finish(analysis=analysis, report=report.to_dict())
+    services.analysis_finish(analysis=analysis, report=report_dict(verdict, None))
     analysis.refresh_from_db()
     return analysis
 
@@ -91,7 +76,7 @@ def finished(analysis: Analysis, *, verdict: str) -> Analysis:
 
 def test_token_for_good_credentials_authenticates_later_requests(alice):
     response = APIClient().post(
-        "/api/v1/auth/token/", {"username": "alice", "password": "alice-pass-123"}
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}
     )
     assert response.status_code == 200
     token = response.json()["token"]
@@ -128,8 +113,8 @@ def test_missing_or_bad_token_is_401(method, path, authorization):
     assert response.json()["detail"]
 
 
-def test_detail_endpoints_need_a_token(alice):
-    analysis = stored_analysis(alice)
+def test_detail_endpoints_need_a_token(alice, make_analysis):
+    analysis = make_analysis(alice)
     client = APIClient()
     for method, path in [
         ("get", detail_url(analysis)),
@@ -144,7 +129,7 @@ def test_detail_endpoints_need_a_token(alice):
 # --- upload ------------------------------------------------------------------------------
 
 
-def test_upload_is_accepted_and_queued(api, alice):
+def test_upload_is_accepted_and_queued(api, alice, jpeg_upload, jpeg_bytes):
     response = api.post(
         LIST_URL,
         {
@@ -164,9 +149,7 @@ def test_upload_is_accepted_and_queued(api, alice):
     assert response["Location"].endswith(detail_url(analysis))
     assert analysis.options["frames"] == 16
     assert analysis.callback_url == "https://example.org/hook"
-    assert (
-        Path(settings.MEDIA_ROOT) / analysis.media_file
-    ).read_bytes() == jpeg_bytes()
+    assert (Path(settings.MEDIA_ROOT) / analysis.media_file).read_bytes() == jpeg_bytes
 
 
 def test_upload_without_file_is_400(api):
@@ -203,7 +186,7 @@ def test_wrong_type_is_400_with_the_upload_rejection_message(api):
         "file:///etc/passwd",
     ],
 )
-def test_bad_callback_url_is_400(api, callback_url):
+def test_bad_callback_url_is_400(api, callback_url, jpeg_upload):
     response = api.post(
         LIST_URL,
         {"file": jpeg_upload(), "callback_url": callback_url},
@@ -215,7 +198,7 @@ def test_bad_callback_url_is_400(api, callback_url):
 
 
 @pytest.mark.parametrize("frames", ["0", "3", "129", "many", "-5"])
-def test_bad_frames_is_400(api, frames):
+def test_bad_frames_is_400(api, frames, jpeg_upload):
     response = api.post(
         LIST_URL, {"file": jpeg_upload(), "frames": frames}, format="multipart"
     )
@@ -224,7 +207,7 @@ def test_bad_frames_is_400(api, frames):
     assert not Analysis.objects.exists()
 
 
-def test_uploads_are_throttled_per_user(api, bob, settings):
+def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"uploads": "2/hour"},
@@ -252,10 +235,10 @@ def test_uploads_are_throttled_per_user(api, bob, settings):
 # --- reading -----------------------------------------------------------------------------
 
 
-def test_list_shows_only_own_analyses_with_filters(api, alice, bob):
-    mine_real = finished(stored_analysis(alice, "real.jpg"), verdict="real")
-    mine_fake = finished(stored_analysis(alice, "fake.jpg"), verdict="fake")
-    stored_analysis(bob, "bobs.jpg")
+def test_list_shows_only_own_analyses_with_filters(api, alice, bob, make_analysis):
+    mine_real = finished(make_analysis(alice, name="real.jpg"), verdict="real")
+    mine_fake = finished(make_analysis(alice, name="fake.jpg"), verdict="fake")
+    make_analysis(bob, name="bobs.jpg")
 
     body = api.get(LIST_URL).json()
     assert body["count"] == 2
@@ -277,9 +260,9 @@ def test_list_shows_only_own_analyses_with_filters(api, alice, bob):
     assert api.get(LIST_URL, {"date_to": "2000-01-01"}).json()["count"] == 0
 
 
-def test_list_is_paginated(api, alice):
+def test_list_is_paginated(api, alice, make_analysis):
     for index in range(3):
-        stored_analysis(alice, f"{index}.jpg")
+        make_analysis(alice, name=f"{index}.jpg")
     first_page = api.get(LIST_URL, {"page": 1}).json()
     assert first_page["count"] == 3 and first_page["next"] is None
     assert api.get(LIST_URL, {"page": 2}).status_code == 404
@@ -291,8 +274,8 @@ def test_bad_filter_is_400(api):
     assert set(response.json()) == {"date_from", "status"}
 
 
-def test_detail_has_status_progress_and_the_report(api, alice):
-    analysis = finished(stored_analysis(alice), verdict="inconclusive")
+def test_detail_has_status_progress_and_the_report(api, alice, make_analysis):
+    analysis = finished(make_analysis(alice), verdict="inconclusive")
     body = api.get(detail_url(analysis)).json()
     assert body["status"] == "done" and body["progress"] == 100
     assert body["verdict"] == "inconclusive"
@@ -300,16 +283,16 @@ def test_detail_has_status_progress_and_the_report(api, alice):
     assert Report.from_dict(body["result"]).to_dict() == analysis.result
 
 
-def test_failed_analysis_shows_its_error(api, alice):
-    analysis = stored_analysis(alice)
+def test_failed_analysis_shows_its_error(api, alice, make_analysis):
+    analysis = make_analysis(alice)
     services.analysis_fail(analysis=analysis, reason="The video could not be decoded.")
     body = api.get(detail_url(analysis)).json()
     assert body["status"] == "failed"
     assert body["error"] == "The video could not be decoded."
 
 
-def test_other_users_analysis_is_404_everywhere(api, bob):
-    theirs = stored_analysis(bob)
+def test_other_users_analysis_is_404_everywhere(api, bob, make_analysis):
+    theirs = make_analysis(bob)
     assert api.get(detail_url(theirs)).status_code == 404
     assert api.delete(detail_url(theirs)).status_code == 404
     assert api.post(detail_url(theirs) + "reanalyse/").status_code == 404
@@ -324,9 +307,9 @@ def test_other_users_analysis_is_404_everywhere(api, bob):
 
 
 def test_delete_removes_the_analysis_and_its_file(
-    api, alice, django_capture_on_commit_callbacks
+    api, alice, django_capture_on_commit_callbacks, make_analysis
 ):
-    analysis = stored_analysis(alice)
+    analysis = make_analysis(alice)
     media = Path(settings.MEDIA_ROOT) / analysis.media_file
     with django_capture_on_commit_callbacks(execute=True):
         response = api.delete(detail_url(analysis))
@@ -335,8 +318,8 @@ def test_delete_removes_the_analysis_and_its_file(
     assert not media.exists()
 
 
-def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice):
-    first = finished(stored_analysis(alice), verdict="real")
+def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice, make_analysis):
+    first = finished(make_analysis(alice), verdict="real")
     response = api.post(detail_url(first) + "reanalyse/")
     assert response.status_code == 202
     again = Analysis.objects.get(pk=response.json()["id"])
@@ -348,8 +331,8 @@ def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice):
     assert first.verdict == "real"  # the earlier result stays
 
 
-def test_owner_reports_a_result_as_wrong(api, alice):
-    analysis = finished(stored_analysis(alice), verdict="real")
+def test_owner_reports_a_result_as_wrong(api, alice, make_analysis):
+    analysis = finished(make_analysis(alice), verdict="real")
     response = api.post(
         detail_url(analysis) + "report/", {"note": "This is a face swap."}
     )
@@ -360,8 +343,8 @@ def test_owner_reports_a_result_as_wrong(api, alice):
     assert analysis.report_note == "This is a face swap."
 
 
-def test_report_note_too_long_is_400(api, alice):
-    analysis = stored_analysis(alice)
+def test_report_note_too_long_is_400(api, alice, make_analysis):
+    analysis = make_analysis(alice)
     response = api.post(detail_url(analysis) + "report/", {"note": "x" * 2001})
     assert response.status_code == 400
     assert response.json()["note"]
@@ -417,3 +400,22 @@ def test_webhook_secret_is_per_user(api, alice, bob):
         client_for(bob).get("/api/v1/webhook-secret/").json()["secret"]
         != body["secret"]
     )
+
+
+def test_upload_runs_on_a_real_worker_and_the_result_is_served(
+    api, rq_worker, django_capture_on_commit_callbacks, jpeg_upload
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
+    assert created.status_code == 202
+    # A real worker: dlib finds the astronaut's face; no classifier is installed here.
+    assert rq_worker()
+    body = api.get(created["Location"]).json()
+    assert body["status"] == "done", body["error"]
+    assert body["progress"] == 100
+    report = Report.from_dict(body["result"])
+    assert report.media_type == "image"
+    assert len(report.faces) == 1
+    assert report.classifier is None and body["fake_probability"] is None
+    assert body["verdict"] == report.verdict
+    assert any("classifier" in reason.lower() for reason in report.reasons)

@@ -11,13 +11,11 @@ from detector import services
 from detector.models import Analysis
 from detector.reviews import review_record
 from ml.report import BlinkResult, ClassifierInfo, FaceResult, Report
-from tests.conftest import image_bytes
 
 pytestmark = pytest.mark.django_db
 
 
-def video_report(*, classifier: ClassifierInfo | None) -> dict:
-    thumbnail = base64.b64encode(image_bytes("JPEG", side=64)).decode()
+def video_report(*, classifier: ClassifierInfo | None, thumbnail: str = "") -> dict:
     return Report(
         media_type="video",
         verdict="fake" if classifier else "inconclusive",
@@ -67,9 +65,12 @@ def effnet() -> ClassifierInfo:
 
 
 @pytest.fixture
-def done(make_analysis, user, video_bytes, effnet) -> Analysis:
+def done(make_analysis, user, video_bytes, jpeg_bytes, effnet) -> Analysis:
     analysis = make_analysis(user, name="clip.avi", content=video_bytes)
-    services.analysis_finish(analysis=analysis, report=video_report(classifier=effnet))
+    thumbnail = base64.b64encode(jpeg_bytes).decode()
+    services.analysis_finish(
+        analysis=analysis, report=video_report(classifier=effnet, thumbnail=thumbnail)
+    )
     analysis.refresh_from_db()
     return analysis
 
@@ -109,8 +110,8 @@ def test_without_a_classifier_the_page_says_so(
     assert "not scored" in html
 
 
-def test_heatmaps_show_when_the_report_has_them(user_client, done):
-    heatmap = base64.b64encode(image_bytes("JPEG", side=32)).decode()
+def test_heatmaps_show_when_the_report_has_them(user_client, done, png_bytes):
+    heatmap = base64.b64encode(png_bytes).decode()
     done.result["faces"][0]["heatmap"] = heatmap
     Analysis.objects.filter(pk=done.pk).update(result=done.result)
     html = user_client.get(url(done, "")).content.decode()

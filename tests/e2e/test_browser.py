@@ -35,6 +35,22 @@ def assert_chart_drawn(page, canvas_id: str) -> None:
     assert page.evaluate(PAINTED_PIXELS, canvas_id) > 500, canvas_id
 
 
+def assert_timeline_click_seeks_the_video(page, frame_scores) -> None:
+    index = len(frame_scores) // 2
+    x, y = page.evaluate(
+        """index => {
+          const point = Chart.getChart("timeline-chart").getDatasetMeta(0).data[index];
+          const box = document.getElementById("timeline-chart").getBoundingClientRect();
+          return [box.left + point.x, box.top + point.y];
+        }""",
+        index,
+    )
+    page.mouse.click(x, y)
+    page.wait_for_function("() => document.querySelector('video').currentTime > 0")
+    seconds = page.evaluate("() => document.querySelector('video').currentTime")
+    assert abs(seconds - frame_scores[index][0]) < 0.5
+
+
 def sign_up(page, base_url: str) -> None:
     page.goto(f"{base_url}/accounts/signup/")
     page.fill("input[name=username]", "journalist")
@@ -77,6 +93,7 @@ def test_upload_follow_progress_and_review(
     assert_chart_drawn(owner_page, "timeline-chart")
     assert_chart_drawn(owner_page, "blink-chart")
     assert owner_page.locator("[data-face] img").count() >= 1
+    assert_timeline_click_seeks_the_video(owner_page, analysis.result["frame_scores"])
     screenshot(owner_page, "e2e-2-result")
 
     # The owner thinks the result is wrong and says so.
@@ -96,7 +113,8 @@ def test_upload_follow_progress_and_review(
     review_page.click("input[type=submit]")
     review_page.goto(f"{live_server.url}/admin/detector/analysis/?flagged__exact=1")
     review_page.click(f"a[href*='/admin/detector/analysis/{analysis.pk}/change/']")
-    assert "I recorded this interview myself." in review_page.content()
+    review_page.wait_for_selector("select[name=decision]")
+    assert "I recorded this interview myself." in review_page.inner_text("body")
     assert_chart_drawn(review_page, "timeline-chart")
     review_page.select_option("select[name=decision]", "confirmed_real")
     review_page.fill(
