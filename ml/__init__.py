@@ -3,7 +3,13 @@
 No Django in here. One entry point: `ml.analyze(path, options, progress=callback) -> Report`.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+# FFmpeg prints its own decoder diagnostics on stderr for every damaged frame. A bad file is
+# reported once, as a MediaError, so keep FFmpeg quiet unless the caller asked otherwise.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 def analyze(path, options=None, progress=None):

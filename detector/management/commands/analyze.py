@@ -7,7 +7,6 @@ prints is what the platform would store.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -39,9 +38,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
-        # FFmpeg prints its own decoder diagnostics on stderr; this command reports a bad
-        # file in one line of its own, so keep FFmpeg quiet unless the caller asked otherwise.
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
         if not 1 <= options["frames"] <= 300:
             raise CommandError("--frames must be between 1 and 300.")
         # A cheap look at the file first: refuse bad input before loading any model.
