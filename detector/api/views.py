@@ -88,7 +88,7 @@ class AnalysisViewSet(
     )
     def create(self, request: Request) -> Response:
         form = AnalysisCreateSerializer(data=request.data)
-        rejected = getattr(request._request, "upload_rejected", None)
+        rejected = getattr(request, "upload_rejected", None)
         if rejected is not None:  # the upload handler stopped an oversized file
             raise ValidationError({"file": [rejected.message]})
         form.is_valid(raise_exception=True)

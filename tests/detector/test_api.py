@@ -177,6 +177,16 @@ def test_wrong_type_is_400_with_the_upload_rejection_message(api):
     assert not list(Path(settings.MEDIA_ROOT).glob("uploads/**/*.*"))
 
 
+def test_too_large_file_is_400_and_says_so(api, settings, jpeg_bytes):
+    settings.MAX_UPLOAD_MB = 1
+    padded = jpeg_bytes + b"\0" * (1024 * 1024)
+    big = SimpleUploadedFile("big.jpg", padded, content_type="image/jpeg")
+    response = api.post(LIST_URL, {"file": big}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["file"] == ["The file is larger than the 1 MB upload limit."]
+    assert not Analysis.objects.exists()
+
+
 @pytest.mark.parametrize(
     "callback_url",
     [

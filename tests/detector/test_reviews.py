@@ -229,4 +229,9 @@ def test_admin_index_links_to_the_job_queue_dashboard(client, django_user_model)
     )
     client.force_login(admin)
     html = client.get("/admin/").content.decode()
-    assert "django_rq" in html or "/admin/rq/" in html
+    assert (
+        'href="/admin/django_rq/dashboard/"' in html
+    )  # django-rq's entry in the index
+    dashboard = client.get("/admin/django_rq/dashboard/")
+    assert dashboard.status_code == 200
+    assert "default" in dashboard.content.decode()  # the analysis queue is listed
