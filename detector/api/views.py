@@ -59,7 +59,10 @@ class AnalysisViewSet(
     serializer_class = AnalysisSerializer
     queryset = Analysis.objects.none()  # for the schema; requests use the selectors
     parser_classes = (MultiPartParser, FormParser, JSONParser)
-    lookup_value_regex = "[0-9a-fA-F-]{36}"  # a UUID; anything else is a plain 404
+    # A UUID; anything else is a plain 404 from the router.
+    lookup_value_regex = (
+        "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    )
 
     def get_throttles(self):
         if self.action in {"create", "reanalyse"}:
@@ -74,9 +77,10 @@ class AnalysisViewSet(
         form = AnalysisFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        return selectors.analysis_list_for(
+        analyses = selectors.analysis_list_for(
             user=self.request.user, filters=form.filters()
         )
+        return analyses.prefetch_related("detector_models")
 
     def get_object(self) -> Analysis:
         return selectors.analysis_get_for(user=self.request.user, pk=self.kwargs["pk"])

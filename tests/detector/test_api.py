@@ -311,6 +311,7 @@ def test_other_users_analysis_is_404_everywhere(api, bob, make_analysis):
     assert not theirs.flagged
     assert Analysis.objects.filter(owner=bob).count() == 1
     assert api.get(f"{LIST_URL}not-a-uuid/").status_code == 404
+    assert api.get(f"{LIST_URL}{'-' * 36}/").status_code == 404
 
 
 # --- actions -----------------------------------------------------------------------------
