@@ -51,6 +51,24 @@ class ReviewNotesForm(forms.Form):
     )
 
 
+class AwaitingReviewFilter(admin.SimpleListFilter):
+    """The work left: flagged analyses nobody has decided on, or marked for more review."""
+
+    title = "review state"
+    parameter_name = "awaiting"
+    OPEN_LABELS = ("", Analysis.ReviewLabel.NEEDS_MORE_REVIEW)
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Awaiting review"), ("no", "Decided")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(flagged=True, review_label__in=self.OPEN_LABELS)
+        if self.value() == "no":
+            return queryset.exclude(review_label__in=self.OPEN_LABELS)
+        return queryset
+
+
 class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
@@ -88,6 +106,7 @@ class AnalysisAdmin(admin.ModelAdmin):
         "created",
     )
     list_filter = (
+        AwaitingReviewFilter,
         "flagged",
         "review_label",
         "status",

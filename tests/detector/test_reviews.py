@@ -112,6 +112,22 @@ def test_queue_lists_flagged_first_with_filters(
         )
 
 
+def test_awaiting_review_filter_leaves_out_decided_items(
+    reviewer_client, reviewer, make_analysis, user, flagged
+):
+    decided = finished(make_analysis(user, name="decided.jpg"), "fake", 0.9)
+    unsure = finished(make_analysis(user, name="unsure.jpg"), "inconclusive")
+    finished(make_analysis(user, name="calm.jpg"), "real", 0.02)
+    review_record(analysis=decided, reviewer=reviewer, label="confirmed_fake", notes="")
+    review_record(
+        analysis=unsure, reviewer=reviewer, label="needs_more_review", notes=""
+    )
+    page = reviewer_client.get(CHANGELIST, {"awaiting": "yes"})
+    assert set(page.context["cl"].result_list) == {flagged, unsure}
+    page = reviewer_client.get(CHANGELIST, {"awaiting": "no"})
+    assert list(page.context["cl"].result_list) == [decided]
+
+
 def test_change_page_previews_the_result_and_records_a_decision(
     reviewer_client, reviewer, flagged
 ):
