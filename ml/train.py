@@ -30,7 +30,7 @@ import numpy as np
 from ml.archs import get_arch, preprocess
 from ml.cards import code_version, validate_card
 from ml.datasets import load_dataset, split_items
-from ml.datasets.extract import FaceSamples, extract_faces, file_sha256
+from ml.datasets.extract import FaceSamples, extract_faces, file_sha256, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import choose_threshold, evaluate_scores, write_plots
 from ml.sbi import self_blend
@@ -382,8 +382,7 @@ def _prepare_samples(config: TrainConfig, size: int, progress: ProgressFn | None
     )
     if config.pseudo_fakes == "sbi":
         train_items = [i for i in train_items if i.label == 0]
-    # The aligned crop spans 1.6/2.2 of the loose one: keep it at about full resolution.
-    loose = int(np.ceil(size * 1.4 / 8) * 8)
+    loose = loose_size_for(size)
     cache = config.cache_dir or config.out / "face-cache"
 
     def report(stage):
