@@ -36,6 +36,7 @@ from ml.evaluate import choose_threshold, evaluate_scores, write_plots
 from ml.sbi import self_blend
 
 ProgressFn = Callable[[dict[str, Any]], None]
+BN_RECALIBRATION_BATCHES = 20
 
 
 @dataclass
@@ -254,6 +255,44 @@ def _validation_set(samples, *, size: int, sbi: bool, seed: int):
     return faces, labels, groups
 
 
+def recalibrate_batchnorm(
+    model, batches, *, count: int = BN_RECALIBRATION_BATCHES
+) -> None:
+    """Re-estimate batch-norm statistics as the exact mean over `count` training batches.
+
+    The running averages (momentum 0.99) lag behind weights that are still moving fast, and a
+    network that separates its training batches well can then score near chance in inference
+    mode (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021). Costs forward passes only.
+    """
+    import keras
+
+    layers = [
+        layer
+        for layer in _all_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    if not layers:
+        return
+    saved = [layer.momentum for layer in layers]
+    try:
+        for k in range(min(count, len(batches))):
+            for layer in layers:
+                layer.momentum = k / (
+                    k + 1
+                )  # running mean of the batch statistics so far
+            model(batches[k][0], training=True)
+    finally:
+        for layer, momentum in zip(layers, saved, strict=True):
+            layer.momentum = momentum
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
+
+
 def predict_scores(
     model, crops: np.ndarray, preprocessing: str, *, batch_size: int = 16
 ) -> list[float]:
@@ -273,10 +312,11 @@ def _callbacks(
     state: dict,
     patience: int,
     epochs: int,
-    steps: int,
+    batches,
     batch_size: int,
     progress: ProgressFn | None,
 ):
+    steps = len(batches)
     import keras
     from sklearn.metrics import roc_auc_score
 
@@ -286,6 +326,7 @@ def _callbacks(
         """Validation AUC each epoch; checkpoints; early stopping that survives a resume."""
 
         def on_epoch_end(self, epoch, logs=None):
+            recalibrate_batchnorm(self.model, batches)
             scores = predict_scores(
                 self.model, faces, preprocessing, batch_size=batch_size
             )
@@ -297,13 +338,11 @@ def _callbacks(
             )
             if auc > state["best_auc"]:
                 state.update(best_auc=auc, best_epoch=epoch + 1, wait=0)
-                self.model.save(ckpt_dir / "best.keras")
+                _save_model(self.model, ckpt_dir / "best.keras")
             else:
                 state["wait"] += 1
             state["epoch"] = epoch + 1
-            self.model.save(
-                ckpt_dir / "last.keras"
-            )  # with the optimizer state, for --resume
+            _save_model(self.model, ckpt_dir / "last.keras")  # with the optimizer state
             _write_json(ckpt_dir / "state.json", state)
             if state["wait"] >= patience:
                 state["stopped_early"] = True
@@ -343,6 +382,13 @@ def _callbacks(
                 )
 
     return [ValidationAUC(), Progress()]
+
+
+def _save_model(model, path: Path) -> None:
+    """Save through a temporary file: an interrupted save never leaves a truncated checkpoint."""
+    tmp = path.with_name(f"{path.stem}.partial.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -487,7 +533,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
                 state=state,
                 patience=config.patience,
                 epochs=config.epochs,
-                steps=len(batches),
+                batches=batches,
                 batch_size=config.batch_size,
                 progress=progress,
             )
