@@ -125,6 +125,16 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT},
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT},
 }
+# The cache holds API throttle counts, so all web processes must share it: Redis, in a database
+# of its own (clearing a cache flushes its whole database). CACHE_URL=locmem:// for one process.
+CACHE_URL = os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/1")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        if CACHE_URL.startswith("locmem")
+        else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    )
+}
 # Analyses go to this queue; set ANALYSIS_QUEUE=gpu when a GPU worker serves that queue.
 ANALYSIS_QUEUE = os.environ.get("ANALYSIS_QUEUE", "default")
 RQ_SHOW_ADMIN_LINK = True

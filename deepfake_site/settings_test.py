@@ -9,6 +9,7 @@ import tempfile
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/deepfake")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="deepfake-test-media-"))
 os.environ.setdefault("MODELS_ROOT", tempfile.mkdtemp(prefix="deepfake-test-models-"))
 os.environ.setdefault("DEBUG", "false")
@@ -18,3 +19,4 @@ from deepfake_site.settings import *  # noqa: E402,F403
 DATABASES["default"]["TEST"] = {"NAME": f"test_deepfake_{os.getpid()}"}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+STATIC_ROOT = tempfile.mkdtemp(prefix="deepfake-test-static-")  # WhiteNoise wants it to exist
