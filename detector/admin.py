@@ -120,34 +120,6 @@ class AnalysisAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     inlines = (ReviewInline,)
     actions = ("confirm_fake", "confirm_real", "needs_more_review")
-    readonly_fields = (
-        "preview",
-        "original_filename",
-        "owner",
-        "media_type",
-        "mime_type",
-        "sha256",
-        "size_bytes",
-        "status",
-        "progress",
-        "stage",
-        "error_message",
-        "rq_job_id",
-        "options",
-        "created",
-        "started",
-        "finished",
-        "verdict",
-        "fake_probability",
-        "detector_models",
-        "code_version",
-        "previous",
-        "callback_url",
-        "flagged",
-        "reported_by_owner",
-        "report_note",
-        "review_label",
-    )
     review_fieldset = ("Review", {"fields": ("decision", "review_notes")})
     fieldsets = (
         (
@@ -192,6 +164,9 @@ class AnalysisAdmin(admin.ModelAdmin):
             },
         ),
     )
+    # Everything shown is read-only: a decision is made through the review form, never by
+    # editing the analysis itself.
+    readonly_fields = tuple(name for _, opts in fieldsets for name in opts["fields"])
 
     # --- permissions: viewing is ordinary admin access; deciding needs the review permission
 
