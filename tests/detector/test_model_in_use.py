@@ -72,7 +72,7 @@ def test_trained_and_installed_model_scores_new_analyses(
         "1",
         "--name",
         "tiny",
-        "--version",
+        "--model-version",
         "1",
         "--out",
         str(tmp_path / "out"),

@@ -37,7 +37,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("name")
         parser.add_argument(
-            "--version", default=None, help="default: the newest installed version"
+            "--model-version",
+            default=None,
+            help="default: the newest installed version",
         )
         parser.add_argument("--data", required=True)
         parser.add_argument("--layout", default="auto")
@@ -53,8 +55,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         models = DetectorModel.objects.filter(name=opts["name"])
-        if opts["version"]:
-            models = models.filter(version=opts["version"])
+        if opts["model_version"]:
+            models = models.filter(version=opts["model_version"])
         model = models.order_by("-created").first()
         if model is None:
             raise CommandError(f"No installed model named {opts['name']}.")

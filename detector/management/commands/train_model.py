@@ -63,7 +63,7 @@ class Command(BaseCommand):
         parser.add_argument("--mixed-precision", action="store_true")
         parser.add_argument("--name", default=None)
         parser.add_argument(
-            "--version", default=None, help="default: the UTC date and time"
+            "--model-version", default=None, help="default: the UTC date and time"
         )
         parser.add_argument(
             "--out", default=None, help="output folder (default var/training)"
@@ -100,7 +100,7 @@ class Command(BaseCommand):
             init=opts["init"],
             mixed_precision=opts["mixed_precision"],
             name=opts["name"],
-            version=opts["version"],
+            version=opts["model_version"],
             out=Path(opts["out"] or Path(settings.BASE_DIR) / "var" / "training"),
             seed=opts["seed"],
             val_fraction=opts["val_fraction"],
