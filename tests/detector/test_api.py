@@ -146,6 +146,8 @@ def test_upload_is_accepted_and_queued(api, alice, jpeg_upload, jpeg_bytes):
     assert body["status"] == "queued"
     assert body["media_type"] == "image"
     assert body["result"] is None
+    # A plain str: WSGI servers refuse any other header type (the test client does not).
+    assert type(response["Location"]) is str
     assert response["Location"].endswith(detail_url(analysis))
     assert analysis.options["frames"] == 16
     assert analysis.callback_url == "https://example.org/hook"
