@@ -56,7 +56,9 @@ def blend_mask(hull: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return hull
     scale = WORK_FACE_PX / max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    work_hull = (cv2.resize(hull, size, interpolation=cv2.INTER_NEAREST) > 0.5).astype(np.float32)
+    work_hull = (cv2.resize(hull, size, interpolation=cv2.INTER_NEAREST) > 0.5).astype(
+        np.float32
+    )
     mask = _elastic(work_hull, rng) * work_hull
     k1, k2 = _odd_kernel(rng), _odd_kernel(rng)
     # First blur then keep only the fully covered core: shrinks the mask by about k1/2.
