@@ -4,8 +4,8 @@ With nothing set the platform uses SQLite and a local Redis (started by `scripts
 Set DATABASE_URL / REDIS_URL to run on PostgreSQL and a Redis of your own.
 """
 
-from pathlib import Path
 import os
+from pathlib import Path
 
 import dj_database_url
 

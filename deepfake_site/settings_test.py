@@ -14,9 +14,9 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="deepfake-test-media
 os.environ.setdefault("MODELS_ROOT", tempfile.mkdtemp(prefix="deepfake-test-models-"))
 os.environ.setdefault("DEBUG", "false")
 
-from deepfake_site.settings import *  # noqa: E402,F403
+from deepfake_site.settings import *
 
-DATABASES["default"]["TEST"] = {"NAME": f"test_deepfake_{os.getpid()}"}  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": f"test_deepfake_{os.getpid()}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 STATIC_ROOT = tempfile.mkdtemp(prefix="deepfake-test-static-")  # WhiteNoise wants it to exist

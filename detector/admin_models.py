@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from detector.models import DetectorModel
 from detector.registry import model_activate, model_deactivate, model_dir
+from ml.cards import METRICS
 
 
 def _metric(model: DetectorModel, level: str, key: str):
@@ -74,20 +75,8 @@ class DetectorModelAdmin(admin.ModelAdmin):
         "evaluations",
         "card_json",
     )
-    readonly_fields = (
-        "name",
-        "version",
-        "arch",
-        "kind",
-        "active",
-        "sha256",
-        "file_path",
-        "created",
-        "summary",
-        "plots",
-        "evaluations",
-        "card_json",
-    )
+    # Only the ensemble weight is edited here; everything else comes from the checked card.
+    readonly_fields = tuple(name for name in fields if name != "ensemble_weight")
 
     def has_add_permission(self, request):
         return False  # models arrive through install_model, which checks them first
@@ -128,15 +117,7 @@ class DetectorModelAdmin(admin.ModelAdmin):
             ("Code version", card.get("code_version", "-")),
         ]
         for level in ("frame", "video"):
-            for key in (
-                "auc",
-                "accuracy",
-                "precision",
-                "recall",
-                "f1",
-                "eer",
-                "log_loss",
-            ):
+            for key in METRICS:
                 rows.append((f"{level} {key}", _metric(obj, level, key)))
         return format_html(
             "<table>{}</table>",

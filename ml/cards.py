@@ -7,7 +7,6 @@ card is missing, malformed or does not match the file.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,17 @@ KINDS = ("frame", "temporal")
 # "raw255": the network takes float pixels in 0..255 (Keras EfficientNet rescales inside);
 # "unit": pixels divided by 255.
 PREPROCESSING = ("raw255", "unit")
+# The headline metrics a card stores per level (frame, video), in the order they are shown.
+METRICS = (
+    "auc",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "eer",
+    "average_precision",
+    "log_loss",
+)
 REQUIRED = (
     "name",
     "version",
@@ -73,21 +83,3 @@ def card_path_for(model_path: str | Path) -> Path:
     """Where a model's card lives: `NAME.keras` → `NAME.card.json` in the same folder."""
     path = Path(model_path)
     return path.with_name(path.name.removesuffix(".keras") + ".card.json")
-
-
-def code_version() -> str:
-    """The package version, plus the git commit when running from a checkout."""
-    from ml import __version__
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    return f"{__version__}+{commit}" if commit else __version__

@@ -11,19 +11,16 @@ from __future__ import annotations
 import base64
 import logging
 import math
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-import ml
 from ml import blink as blinks
 from ml import heatmap, media, policy
 from ml.aggregate import FaceScore, face_score, most_suspicious
@@ -33,6 +30,7 @@ from ml.errors import MediaError, ModelError
 from ml.faces import FaceAnalyzer, FaceTracker, align_crop
 from ml.fusion import fuse
 from ml.report import BlinkResult, FaceResult, Report
+from ml.version import code_version
 
 log = logging.getLogger(__name__)
 
@@ -96,24 +94,6 @@ class _Run:
             self.timings[name] = round(
                 self.timings.get(name, 0.0) + time.perf_counter() - start, 3
             )
-
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """ml.__version__, plus the git commit when the code runs from a checkout."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=2,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ml.__version__
-    return f"{ml.__version__}+g{commit}" if commit else ml.__version__
 
 
 # --- what one pass over the media collects --------------------------------------------------

@@ -28,12 +28,13 @@ import cv2
 import numpy as np
 
 from ml.archs import get_arch, preprocess
-from ml.cards import code_version, validate_card
+from ml.cards import validate_card
 from ml.datasets import load_dataset, split_items
 from ml.datasets.extract import FaceSamples, extract_faces, file_sha256, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import choose_threshold, evaluate_scores, write_plots
 from ml.sbi import self_blend
+from ml.version import code_version
 
 ProgressFn = Callable[[dict[str, Any]], None]
 BN_RECALIBRATION_BATCHES = 20

@@ -14,21 +14,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from detector.models import DetectorModel
 from detector.registry import model_store_evaluation
+from ml.cards import METRICS
 from ml.datasets import load_dataset
 from ml.datasets.extract import extract_faces, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import evaluate_model
-
-METRICS = (
-    "auc",
-    "accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "eer",
-    "average_precision",
-    "log_loss",
-)
 
 
 class Command(BaseCommand):
