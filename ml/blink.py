@@ -83,16 +83,10 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
             f"The eyes were measured only {fps:.0f} times a second, too seldom to see blinks, "
             "which last about a tenth of a second.",
         )
-    if (
+    too_short = (
         len(t) < policy.BLINK_MIN_USABLE_FRAMES
         or observed_s < policy.BLINK_MIN_OBSERVED_S
-    ):
-        return _insufficient(
-            t,
-            ear,
-            f"The eyes were measurable for only {observed_s:.1f} s ({len(t)} frames); at least "
-            f"{policy.BLINK_MIN_OBSERVED_S:.0f} s are needed to judge blinking.",
-        )
+    )
     if fps >= policy.BLINK_SMOOTH_MIN_FPS:
         ear = _smooth(ear)
     baseline = float(np.percentile(ear, policy.BLINK_BASELINE_PERCENTILE))
@@ -118,23 +112,35 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
         if policy.BLINK_MIN_DURATION_S <= c.duration_s <= policy.BLINK_MAX_DURATION_S
     ]
     long_closures = [c for c in closures if c.duration_s > policy.BLINK_MAX_DURATION_S]
-    rate = len(blinks) / (observed_s / 60.0)
-    status, message = _judge(len(blinks), rate, observed_s, long_closures)
-    return BlinkResult(
-        status=status,
-        count=len(blinks),
-        rate_per_minute=round(rate, 2),
-        mean_duration_ms=round(
+    measured = {
+        "count": len(blinks),
+        "mean_duration_ms": round(
             1000.0 * float(np.mean([b.duration_s for b in blinks])), 1
         )
         if blinks
         else None,
-        timestamps_s=[round(float(b.middle_s), 3) for b in blinks],
-        ear_series=_downsample(t, ear),
-        usable_frames=len(t),
-        threshold=round(threshold, 4),
-        baseline_ear=round(baseline, 4),
+        "timestamps_s": [round(float(b.middle_s), 3) for b in blinks],
+        "ear_series": _downsample(t, ear),
+        "usable_frames": len(t),
+        "threshold": round(threshold, 4),
+        "baseline_ear": round(baseline, 4),
+    }
+    if too_short:
+        # The blinks seen are still shown (a reader sees them in the EAR curve), but a rate
+        # over a few seconds means nothing, so there is no judgement.
+        return BlinkResult(
+            status="insufficient_evidence",
+            message=f"The eyes were measurable for only {observed_s:.1f} s ({len(t)} frames); "
+            f"at least {policy.BLINK_MIN_OBSERVED_S:.0f} s are needed to judge blinking.",
+            **measured,
+        )
+    rate = len(blinks) / (observed_s / 60.0)
+    status, message = _judge(len(blinks), rate, observed_s, long_closures)
+    return BlinkResult(
+        status=status,
+        rate_per_minute=round(rate, 2),
         message=message,
+        **measured,
     )
 
 

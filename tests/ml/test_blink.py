@@ -140,6 +140,14 @@ def test_too_little_evidence():
     assert (empty.status, empty.usable_frames) == ("insufficient_evidence", 0)
 
 
+def test_a_short_clip_still_shows_its_blinks_without_judging_the_rate():
+    result = detect_blinks(*ear_series(3, 30, [(0.8, 0.2), (2.1, 0.2)]))
+    assert result.status == "insufficient_evidence"
+    assert result.count == 2
+    assert result.timestamps_s == pytest.approx([0.8, 2.1], abs=1 / 30)
+    assert result.rate_per_minute is None
+
+
 def test_missing_landmarks_neither_create_nor_split_blinks():
     times, ears = ear_series(20, 30, [(5.0, 0.3), (12.0, 0.2)])
     ears[149:152] = np.nan  # three frames lost in the middle of the first blink
