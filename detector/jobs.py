@@ -66,6 +66,10 @@ def _analyze(analysis: Analysis) -> dict:
     options = {
         **(analysis.options or {}),
         "models": [asdict(spec) for spec in active_model_specs()],
+        # Used on videos only: one score per face track, fused with the frame models'.
+        "temporal_models": [
+            asdict(spec) for spec in active_model_specs(kind="temporal")
+        ],
     }
 
     def progress(percent: int, stage: str) -> None:

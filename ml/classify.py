@@ -1,4 +1,8 @@
-"""Installed frame classifiers: load one safely, score face crops in batches, combine several.
+"""Installed classifiers: load one safely, score face crops in batches, combine several.
+
+A frame classifier scores single face crops; a temporal classifier scores one face track (a
+sequence of crops of the same face) at once, so it can see flicker and motion that no single
+frame shows.
 
 A model is only used when its file matches the checksum the platform registered and its card
 describes it (`ml.cards.validate_card`). Written against Keras 3 (`keras.*`), so the same code
@@ -88,23 +92,26 @@ def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
     )
 
 
-class FrameClassifier:
-    """One trained network that gives each face crop a probability of being fake."""
+def track_indices(count: int, length: int) -> list[int]:
+    """`length` positions spread evenly over `count` crops: repeats for short tracks, skips for long."""
+    if count < 1:
+        raise ValueError("a face track needs at least one crop")
+    return np.linspace(0, count - 1, length).round().astype(int).tolist()
+
+
+class _InstalledModel:
+    """A network with its card, loaded once per file and checked against its checksum."""
 
     def __init__(self, *, spec: ModelSpec, model: Any) -> None:
         self.spec = spec
         self.card = spec.card
         self._model = model
-        self._gradients: Any = (
-            None  # built on the first heatmap; False when unavailable
-        )
 
     @classmethod
-    def load(cls, spec: ModelSpec | dict[str, Any]) -> FrameClassifier:
+    def load(cls, spec: ModelSpec | dict[str, Any]):
         spec = _as_spec(spec)
         validate_card(spec.card)
-        if spec.card["kind"] != "frame":
-            raise ModelError("Temporal models are not used yet.")
+        cls._check_card(spec)
         path = _check_file(spec)
         key = (
             str(path.resolve()),
@@ -115,6 +122,10 @@ class FrameClassifier:
         if key not in _loaded:
             _loaded[key] = _load_keras(path, spec)
         return cls(spec=spec, model=_loaded[key])
+
+    @classmethod
+    def _check_card(cls, spec: ModelSpec) -> None:
+        raise NotImplementedError
 
     @property
     def input_size(self) -> int:
@@ -133,6 +144,35 @@ class FrameClassifier:
             arch=str(self.card.get("arch", "")),
             input_size=self.input_size,
         )
+
+    def _inputs(self, batch: np.ndarray) -> np.ndarray:
+        x = batch.astype(np.float32)
+        return x / 255.0 if self.card["preprocessing"] == "unit" else x
+
+    def _outputs(self, x: np.ndarray) -> np.ndarray:
+        import keras
+
+        out = keras.ops.convert_to_numpy(self._model(x, training=False))
+        out = out.astype(np.float32)
+        # One sigmoid unit is P(fake); two softmax units are (real, fake).
+        return out[:, -1] if out.ndim == 2 else out.reshape(len(x))
+
+
+class FrameClassifier(_InstalledModel):
+    """One trained network that gives each face crop a probability of being fake."""
+
+    def __init__(self, *, spec: ModelSpec, model: Any) -> None:
+        super().__init__(spec=spec, model=model)
+        # Built on the first heatmap; False when unavailable.
+        self._gradients: Any = None
+
+    @classmethod
+    def _check_card(cls, spec: ModelSpec) -> None:
+        if spec.card["kind"] != "frame":
+            raise ModelError(
+                "Temporal models are not used yet as frame classifiers: "
+                f"{spec.name} {spec.version} scores face tracks."
+            )
 
     def predict(self, crops: np.ndarray, batch_size: int = 16) -> np.ndarray:
         """Fake probabilities (N,) for uint8 RGB crops (N,S,S,3) of any square size S."""
@@ -157,19 +197,38 @@ class FrameClassifier:
         x = self._inputs(resize_crops(crop[None], self.input_size))
         return heatmap.grad_cam(self._gradients, x)
 
-    def _inputs(self, batch: np.ndarray) -> np.ndarray:
-        x = batch.astype(np.float32)
-        return x / 255.0 if self.card["preprocessing"] == "unit" else x
-
     def _predict_batch(self, batch: np.ndarray) -> np.ndarray:
-        import keras
+        return self._outputs(self._inputs(batch))
 
-        out = keras.ops.convert_to_numpy(
-            self._model(self._inputs(batch), training=False)
-        )
-        out = out.astype(np.float32)
-        # One sigmoid unit is P(fake); two softmax units are (real, fake).
-        return out[:, -1] if out.ndim == 2 else out.reshape(len(batch))
+
+class TemporalClassifier(_InstalledModel):
+    """One trained network that gives a whole face track one probability of being fake."""
+
+    @classmethod
+    def _check_card(cls, spec: ModelSpec) -> None:
+        if spec.card["kind"] != "temporal":
+            raise ModelError(
+                f"{spec.name} {spec.version} scores single frames, not face tracks."
+            )
+        length = spec.card.get("sequence_length")
+        if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+            raise ModelError(
+                "A temporal model's card needs sequence_length, a whole number of frames."
+            )
+
+    @property
+    def sequence_length(self) -> int:
+        return int(self.card["sequence_length"])
+
+    def predict_track(self, crops: np.ndarray) -> float:
+        """P(fake) of one face track from its uint8 RGB crops (T,S,S,3), T of any length >= 1.
+
+        The track is resampled evenly to the model's sequence length, as in training.
+        """
+        crops = np.asarray(crops, dtype=np.uint8)
+        picked = crops[track_indices(len(crops), self.sequence_length)]
+        pixels = resize_crops(picked, self.input_size)
+        return float(self._outputs(self._inputs(pixels)[None])[0])
 
 
 def _load_keras(path: Path, spec: ModelSpec) -> Any:
@@ -187,16 +246,23 @@ def _load_keras(path: Path, spec: ModelSpec) -> Any:
         ) from exc
     shape = tuple(model.input_shape)
     expected = spec.card["input_size"]
-    if (
-        len(shape) != 4
-        or shape[1:3] not in {(expected, expected), (None, None)}
-        or shape[3] != 3
-    ):
+    if not _input_matches(shape, spec.card):
         raise ModelError(
             f"{spec.name} {spec.version} takes input {shape[1:]}, but its card says "
             f"{expected}x{expected} RGB."
         )
     return model
+
+
+def _input_matches(shape: tuple, card: dict[str, Any]) -> bool:
+    """(batch, S, S, 3) for frame models; (batch, T, S, S, 3) for temporal ones."""
+    size = card["input_size"]
+    frames = (card["sequence_length"],) if card["kind"] == "temporal" else ()
+    if len(shape) != 4 + len(frames) or shape[-1] != 3:
+        return False
+    if frames and shape[1] not in (frames[0], None):
+        return False
+    return tuple(shape[-3:-1]) in {(size, size), (None, None)}
 
 
 class Ensemble:

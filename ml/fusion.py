@@ -5,6 +5,9 @@ The rules (docs/verdict.md explains them and their sources):
 - the trained classifier is the only signal strong enough for a verdict on its own. Its score for
   the most suspicious face is compared with the model's own threshold; within
   `policy.UNCERTAINTY_BAND` of it the answer is "inconclusive";
+- on videos a temporal model may score each face track too: alone it plays the classifier's
+  role; with a frame classifier, each face's score and the threshold are the weighted means in
+  `policy.FRAME_MODEL_WEIGHT` / `policy.TEMPORAL_MODEL_WEIGHT`;
 - blinks can only hold a verdict back, never make one: an abnormal blink pattern turns a
   classifier's "real" into "inconclusive", but without a classifier it cannot make "fake"
   (published blink detectors reach about 87.5 % accuracy and newer generators synthesise blinks),
@@ -14,6 +17,7 @@ The rules (docs/verdict.md explains them and their sources):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from ml import policy
@@ -28,6 +32,61 @@ class Fusion(NamedTuple):
     verdict: str
     fake_probability: float | None
     reasons: list[str]
+
+
+@dataclass(frozen=True)
+class TrackScore:
+    """A temporal model's fake probability for one whole face track."""
+
+    track_id: int
+    score: float
+    frames: int  # the crops of the track the model saw
+
+
+class Evidence(NamedTuple):
+    """What the verdict weighs: one score per face, the threshold and who gave them."""
+
+    faces: list[FaceScore]
+    threshold: float | None
+    source: str  # names the scorer in the verdict's reason
+
+
+def combine(
+    *,
+    frame: Sequence[FaceScore],
+    frame_threshold: float | None,
+    temporal: Sequence[TrackScore] = (),
+    temporal_threshold: float | None = None,
+) -> Evidence:
+    """Per-face scores from the frame classifier, the temporal model, or both (weighted mean)."""
+    if not temporal or temporal_threshold is None:
+        return Evidence(list(frame), frame_threshold, "the classifier's score")
+    tracks = {t.track_id: t for t in temporal}
+    if not frame or frame_threshold is None:
+        faces = [_track_as_face(t, temporal_threshold) for t in temporal]
+        return Evidence(faces, temporal_threshold, "the temporal model's score")
+    w_frame, w_temporal = policy.FRAME_MODEL_WEIGHT, policy.TEMPORAL_MODEL_WEIGHT
+    total = w_frame + w_temporal
+    faces = [
+        _mixed(f, tracks[f.track_id], w_frame / total) if f.track_id in tracks else f
+        for f in frame
+    ]
+    threshold = (w_frame * frame_threshold + w_temporal * temporal_threshold) / total
+    return Evidence(
+        faces, threshold, "the combined score of the classifier and the temporal model"
+    )
+
+
+def _track_as_face(track: TrackScore, threshold: float) -> FaceScore:
+    over = track.frames if track.score >= threshold else 0
+    return FaceScore(track.track_id, track.score, track.frames, over)
+
+
+def _mixed(face: FaceScore, track: TrackScore, frame_share: float) -> FaceScore:
+    score = frame_share * face.score + (1 - frame_share) * track.score
+    return FaceScore(
+        face.track_id, score, face.frames_scored, face.frames_over_threshold
+    )
 
 
 def decision_bounds(threshold: float) -> tuple[float, float]:
@@ -50,26 +109,38 @@ def fuse(
     skipped_reason: str = "",
     blink: BlinkResult | None = None,
     min_frames: int = 1,
+    temporal: Sequence[TrackScore] = (),
+    temporal_threshold: float | None = None,
 ) -> Fusion:
     """Combine the evidence about one file into a verdict.
 
     `face_scores` is empty when no classifier ran (then `skipped_reason` says why in words);
-    `threshold` is the classifier's decision threshold from its model card.
+    `threshold` is the classifier's decision threshold from its model card. `temporal` holds
+    the temporal model's track scores (empty when none ran), compared with `temporal_threshold`.
     """
     blink_reasons = _blink_reasons(media_type, blink)
     if faces_found == 0:
         return Fusion("inconclusive", None, [NO_FACE, *blink_reasons])
-    decisive = most_suspicious(face_scores, min_frames=min_frames)
-    if decisive is None or threshold is None:
+    evidence = combine(
+        frame=face_scores,
+        frame_threshold=threshold,
+        temporal=temporal,
+        temporal_threshold=temporal_threshold,
+    )
+    decisive = most_suspicious(evidence.faces, min_frames=min_frames)
+    if decisive is None or evidence.threshold is None:
         reason = skipped_reason or "the classifier did not score any face"
         return Fusion(
             "inconclusive", None, [reason, *blink_reasons, *_blinks_alone(blink)]
         )
-    verdict, verdict_reason = _classifier_verdict(decisive.score, threshold)
-    reasons = [
-        verdict_reason,
-        *_face_reasons(face_scores, decisive, media_type, threshold),
-    ]
+    verdict, verdict_reason = _classifier_verdict(
+        decisive.score, evidence.threshold, evidence.source
+    )
+    reasons = [verdict_reason]
+    if threshold is not None:
+        reasons += _face_reasons(face_scores, decisive, media_type, threshold)
+    if temporal_threshold is not None:
+        reasons += _track_reasons(temporal, decisive, temporal_threshold)
     if verdict == "real" and _is_abnormal(blink):
         verdict = "inconclusive"
         reasons.append(
@@ -78,21 +149,18 @@ def fuse(
     return Fusion(verdict, round(decisive.score, 4), reasons + blink_reasons)
 
 
-def _classifier_verdict(score: float, threshold: float) -> tuple[str, str]:
+def _classifier_verdict(
+    score: float, threshold: float, source: str = "the classifier's score"
+) -> tuple[str, str]:
     real_below, fake_from = decision_bounds(threshold)
+    said = f"{source} {score:.2f} is"
     if score >= fake_from:
-        return (
-            "fake",
-            f"the classifier's score {score:.2f} is well above its {threshold:.2f} threshold",
-        )
+        return "fake", f"{said} well above its {threshold:.2f} threshold"
     if score <= real_below:
-        return (
-            "real",
-            f"the classifier's score {score:.2f} is well below its {threshold:.2f} threshold",
-        )
+        return "real", f"{said} well below its {threshold:.2f} threshold"
     return (
         "inconclusive",
-        f"the classifier's score {score:.2f} is too close to its {threshold:.2f} threshold to call",
+        f"{said} too close to its {threshold:.2f} threshold to call",
     )
 
 
@@ -100,8 +168,19 @@ def _face_reasons(
     faces: Sequence[FaceScore], decisive: FaceScore, media_type: str, threshold: float
 ) -> list[str]:
     # The deciding face first, then the others by suspicion.
-    ordered = sorted(faces, key=lambda f: (f is not decisive, -f.score))
+    ordered = sorted(faces, key=lambda f: (f.track_id != decisive.track_id, -f.score))
     return [_face_reason(f, media_type, threshold) for f in ordered[:MAX_FACE_REASONS]]
+
+
+def _track_reasons(
+    tracks: Sequence[TrackScore], decisive: FaceScore, threshold: float
+) -> list[str]:
+    ordered = sorted(tracks, key=lambda t: (t.track_id != decisive.track_id, -t.score))
+    return [
+        f"temporal model: {t.score:.2f} fake for face {t.track_id} over {t.frames} "
+        f"frames (threshold {threshold:.2f})"
+        for t in ordered[:MAX_FACE_REASONS]
+    ]
 
 
 def _face_reason(face: FaceScore, media_type: str, threshold: float) -> str:

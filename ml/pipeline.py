@@ -1,9 +1,10 @@
-"""One analysis, start to finish: media → faces → classifier → blinks → verdict → Report.
+"""One analysis, start to finish: media → faces → classifiers → blinks → verdict → Report.
 
 Videos are read in one streamed pass at `scan_fps`: faces are tracked in every scanned frame (the
 eye aspect ratio needs a dense series to see 100-400 ms blinks), while face crops for the
 classifier are kept only at up to `frames` evenly spaced moments per face, so memory stays
-bounded whatever the length of the video.
+bounded whatever the length of the video. On videos, an installed temporal model scores the same
+evenly spaced crops of each face as one track.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from ml import blink as blinks
 from ml import heatmap, media, policy
 from ml.aggregate import FaceScore, face_score, most_suspicious
 from ml.cards import ModelSpec
-from ml.classify import Ensemble, load_ensemble
+from ml.classify import Ensemble, TemporalClassifier, load_ensemble
 from ml.errors import MediaError, ModelError
 from ml.faces import FaceAnalyzer, FaceTracker, align_crop
-from ml.fusion import fuse
-from ml.report import BlinkResult, FaceResult, Report
+from ml.fusion import TrackScore, combine, fuse
+from ml.report import BlinkResult, ClassifierInfo, FaceResult, Report
 from ml.version import code_version
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,18 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
         raise ValueError("frames must be between 1 and 300")
     if not 15.0 <= scan_fps <= 60.0:
         raise ValueError("scan_fps must be between 15 and 60 (blinks need at least 15)")
-    models = [
-        s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s)
-        for s in options.get("models") or []
+    return {
+        "frames": frames,
+        "scan_fps": scan_fps,
+        "models": _specs(options.get("models")),
+        "temporal_models": _specs(options.get("temporal_models")),
+    }
+
+
+def _specs(items: list[Any] | None) -> list[ModelSpec]:
+    return [
+        s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s) for s in items or []
     ]
-    return {"frames": frames, "scan_fps": scan_fps, "models": models}
 
 
 class _Run:
@@ -150,11 +158,9 @@ def _scan(
     path: str,
     info: media.MediaInfo,
     opts: dict[str, Any],
-    classifier: Ensemble | None,
+    crop_size: int,
     run: _Run,
 ) -> _Scan:
-    # Crops at the classifier's input size; without one, only thumbnails are needed.
-    crop_size = classifier.input_size if classifier else THUMBNAIL_SIZE
     if info.media_type == "image":
         return _scan_image(path, crop_size)
     return _scan_video(path, info, opts, crop_size, run)
@@ -232,8 +238,8 @@ def _load_classifier(
     for spec in specs:
         if spec.card.get("kind", "frame") != "frame":
             warnings.append(
-                f"{spec.name} {spec.version} is a temporal model; "
-                "temporal models are not used yet."
+                f"{spec.name} {spec.version} is a temporal model among the frame models; "
+                "temporal models are not used yet as frame classifiers."
             )
     if not frame_specs:
         return None, NO_MODEL_REASON
@@ -247,6 +253,44 @@ def _load_classifier(
             None,
             "the installed classifier could not be loaded, so faces were not scored",
         )
+
+
+def _load_temporal(
+    specs: list[ModelSpec], media_type: str, warnings: list[str]
+) -> TemporalClassifier | None:
+    """The temporal model for a video; None for images, where it has no track to score."""
+    if not specs or media_type != "video":
+        return None
+    first, *others = specs
+    for spec in others:
+        warnings.append(
+            f"only one temporal model is used; {spec.name} {spec.version} was not"
+        )
+    try:
+        return TemporalClassifier.load(first)
+    except ModelError as exc:
+        log.error("temporal model unusable: %s", exc)
+        warnings.append(str(exc))
+        return None
+
+
+def _crop_size(classifier: Ensemble | None, temporal: TemporalClassifier | None) -> int:
+    # Crops at the largest model input size; without a model, only thumbnails are needed.
+    sizes = [m.input_size for m in (classifier, temporal) if m is not None]
+    return max(sizes, default=THUMBNAIL_SIZE)
+
+
+def _score_tracks(
+    temporal: TemporalClassifier, faces: list[_FaceTrace]
+) -> list[TrackScore]:
+    """The temporal model's score for each face, over the crops kept for the classifier."""
+    tracks = []
+    for trace in faces:
+        crops = [crop for _, _, crop in trace.samples.result()]
+        if crops:
+            score = temporal.predict_track(np.stack(crops))
+            tracks.append(TrackScore(trace.track_id, score, len(crops)))
+    return tracks
 
 
 def _score_faces(
@@ -333,6 +377,7 @@ def _face_results(
     summaries: dict[int, FaceScore],
     heatmaps: dict[int, str],
 ) -> list[FaceResult]:
+    """`summaries`: each face's score as the verdict weighed it (both models' where both ran)."""
     results = []
     for trace in scan.faces:
         summary = summaries.get(trace.track_id)
@@ -364,11 +409,25 @@ def _score_series(
 
 
 def _options_used(opts: dict[str, Any]) -> dict[str, Any]:
-    models = [
-        {"name": s.name, "version": s.version, "sha256": s.sha256, "weight": s.weight}
-        for s in opts["models"]
-    ]
-    return {"frames": opts["frames"], "scan_fps": opts["scan_fps"], "models": models}
+    def described(specs: list[ModelSpec]) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": s.name,
+                "version": s.version,
+                "sha256": s.sha256,
+                "weight": s.weight,
+            }
+            for s in specs
+        ]
+
+    used = {
+        "frames": opts["frames"],
+        "scan_fps": opts["scan_fps"],
+        "models": described(opts["models"]),
+    }
+    if opts["temporal_models"]:
+        used["temporal_models"] = described(opts["temporal_models"])
+    return used
 
 
 def analyze(
@@ -385,15 +444,25 @@ def analyze(
         info = media.sniff(path)
     with run.stage("load_models", 3, "Loading the classifier"):
         classifier, skipped_reason = _load_classifier(opts["models"], warnings)
+        temporal = _load_temporal(opts["temporal_models"], info.media_type, warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):
-        scan = _scan(path, info, opts, classifier, run)
+        scan = _scan(path, info, opts, _crop_size(classifier, temporal), run)
     with run.stage("classify", 70, "Scoring faces"):
         scores = _score_faces(classifier, scan.faces) if classifier else {}
+    with run.stage("temporal", 80, "Scoring face tracks"):
+        tracks = _score_tracks(temporal, scan.faces) if temporal else []
     threshold = classifier.threshold if classifier else None
     summaries = {
         track_id: face_score(track_id=track_id, scores=s, threshold=threshold)
         for track_id, s in scores.items()
     }
+    temporal_threshold = temporal.threshold if temporal else None
+    evidence = combine(
+        frame=list(summaries.values()),
+        frame_threshold=threshold,
+        temporal=tracks,
+        temporal_threshold=temporal_threshold,
+    )
     with run.stage("heatmaps", 85, "Drawing heatmaps"):
         heatmaps = _heatmaps(classifier, scan, summaries, scores) if classifier else {}
     with run.stage("blinks", 90, "Measuring blinks"):
@@ -408,6 +477,8 @@ def analyze(
             skipped_reason=skipped_reason,
             blink=blink,
             min_frames=min_frames,
+            temporal=tracks,
+            temporal_threshold=temporal_threshold,
         )
     decisive = most_suspicious(list(summaries.values()), min_frames=min_frames)
     traces = {t.track_id: t for t in scan.faces}
@@ -422,13 +493,18 @@ def analyze(
         height=info.height,
         frames_sampled=len({i for t in scan.faces for i, _, _ in t.samples.result()}),
         frames_decoded=scan.frames_decoded,
-        faces=_face_results(scan, scores, summaries, heatmaps),
+        faces=_face_results(
+            scan, scores, {f.track_id: f for f in evidence.faces}, heatmaps
+        ),
         frame_scores=_score_series(
             traces.get(decisive.track_id) if decisive else None, scores
         ),
         blink=blink,
-        classifier=classifier.info if classifier else None,
-        classifiers=classifier.infos if classifier else [],
+        classifier=_main_info(classifier, temporal),
+        classifiers=[
+            *(classifier.infos if classifier else []),
+            *([temporal.info] if temporal else []),
+        ],
         timings_s=run.timings,
         warnings=warnings,
         options=_options_used(opts),
@@ -436,6 +512,15 @@ def analyze(
     )
     run.progress(100, "Done")
     return report
+
+
+def _main_info(
+    classifier: Ensemble | None, temporal: TemporalClassifier | None
+) -> ClassifierInfo | None:
+    """The frame classifier; the temporal model when it scored alone."""
+    if classifier:
+        return classifier.info
+    return temporal.info if temporal else None
 
 
 def _duration(info: media.MediaInfo, scan: _Scan) -> float | None:

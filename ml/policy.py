@@ -45,7 +45,9 @@ BLINK_SERIES_MAX_POINTS = 300
 # score below 0.2 it is the mean of those; else the mean of all frames.
 CONFIDENT_FAKE_SCORE = 0.8
 CONFIDENT_FAKE_DIVISOR = 2.5  # more than n / 2.5 frames must be confident...
-CONFIDENT_FAKE_MIN_FRAMES = 11  # ...and more than this many (tuned for 32 sampled frames)
+CONFIDENT_FAKE_MIN_FRAMES = (
+    11  # ...and more than this many (tuned for 32 sampled frames)
+)
 CONFIDENT_REAL_SCORE = 0.2
 CONFIDENT_REAL_FRACTION = 0.9
 # A face seen in fewer scored frames than this (in a video) is a likely stray detection: it
@@ -56,3 +58,11 @@ MIN_SCORED_FRAMES_PER_FACE = 3
 # Scores within this distance of the classifier's own threshold (from its model card) are
 # too close to call: the verdict is "inconclusive".
 UNCERTAINTY_BAND = 0.1
+
+# --- Frame classifier + temporal model -----------------------------------------------------
+# When both scored a face, its score (and the threshold it is compared with) is this weighted
+# mean of the two models' scores (and of their card thresholds). Equal weights: neither model
+# has been shown better than the other on the same data, and a mean of calibrated
+# probabilities stays a probability.
+FRAME_MODEL_WEIGHT = 0.5
+TEMPORAL_MODEL_WEIGHT = 0.5

@@ -10,6 +10,11 @@
   improved for `patience` epochs and keeps the best epoch;
 - chooses the decision threshold on validation and writes `<name>.keras` and `<name>.card.json`
   with the real metrics, the dataset, the hardware and the training time.
+
+Temporal architectures (efficientnet_lstm) learn from whole face tracks instead: one example is
+`sequence_length` crops spread evenly over one video's extracted faces, with one label, and every
+frame of a track gets the same augmentation (independent per-frame noise would be flicker the
+network could learn instead of the manipulation).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import numpy as np
 
 from ml.archs import get_arch, preprocess
 from ml.cards import validate_card
+from ml.classify import track_indices
 from ml.datasets import load_dataset, split_items
 from ml.datasets.extract import FaceSamples, extract_faces, file_sha256, loose_size_for
 from ml.errors import MediaError, ModelError
@@ -62,6 +68,7 @@ class TrainConfig:
     learning_rate: float | None = None
     patience: int = 3
     augment: bool = True
+    sequence_length: int = 16  # temporal architectures: crops per face track
     dataset_options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,6 +179,31 @@ def _render(
     return augment(face, rng) if augmented else face
 
 
+def _track_examples(samples: list[FaceSamples]) -> list[Example]:
+    """One example per item (a video's face track); the crop index is unused."""
+    return [(s, 0, sample.item.label, False) for s, sample in enumerate(samples)]
+
+
+def _render_track(
+    samples, example: Example, size: int, length: int, rng, *, augmented: bool
+) -> np.ndarray:
+    """`length` aligned crops spread evenly over one item's faces, augmented alike."""
+    s = example[0]
+    seed = int(rng.integers(1 << 31))
+    return np.stack(
+        [
+            _render(
+                samples,
+                (s, c, example[2], False),
+                size,
+                np.random.default_rng(seed),  # the same draws for every frame
+                augmented=augmented,
+            )
+            for c in track_indices(len(samples[s].crops), length)
+        ]
+    )
+
+
 def _batches_class():
     import keras
 
@@ -190,8 +222,10 @@ def _batches_class():
             augmented,
             sbi,
             epoch,
+            sequence_length=None,
         ):
             super().__init__()
+            self.sequence_length = sequence_length  # set: examples are face tracks
             self.samples, self.examples = samples, examples
             self.size, self.preprocessing = size, preprocessing
             self.batch_size, self.seed, self.augmented = batch_size, seed, augmented
@@ -217,12 +251,23 @@ def _batches_class():
             chosen = self._order[
                 index * self.batch_size : (index + 1) * self.batch_size
             ]
-            faces = [
-                _render(self.samples, e, self.size, rng, augmented=self.augmented)
-                for e in chosen
-            ]
+            faces = [self._render(e, rng) for e in chosen]
             labels = np.array([e[2] for e in chosen], dtype="float32")
             return preprocess(np.stack(faces), self.preprocessing), labels
+
+        def _render(self, example, rng):
+            if self.sequence_length:
+                return _render_track(
+                    self.samples,
+                    example,
+                    self.size,
+                    self.sequence_length,
+                    rng,
+                    augmented=self.augmented,
+                )
+            return _render(
+                self.samples, example, self.size, rng, augmented=self.augmented
+            )
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -254,6 +299,21 @@ def _validation_set(samples, *, size: int, sbi: bool, seed: int):
         for e in examples
     ]
     return faces, labels, groups
+
+
+def _track_validation_set(samples, *, size: int, length: int, seed: int):
+    """One fixed face track per validation item, labelled as the item."""
+    rng = np.random.default_rng([seed, 999])
+    examples = _track_examples(samples)
+    tracks = np.stack(
+        [
+            _render_track(samples, e, size, length, rng, augmented=False)
+            for e in examples
+        ]
+    )
+    labels = np.array([e[2] for e in examples])
+    groups = [f"{samples[e[0]].item.source_id}|{e[2]}" for e in examples]
+    return tracks, labels, groups
 
 
 def recalibrate_batchnorm(
@@ -290,8 +350,12 @@ def recalibrate_batchnorm(
 def _all_layers(model):
     for layer in model.layers:
         yield layer
+        # TimeDistributed holds the per-frame network as `.layer`.
+        inner = getattr(layer, "layer", None)
         if hasattr(layer, "layers"):
             yield from _all_layers(layer)
+        elif hasattr(inner, "layers"):
+            yield from _all_layers(inner)
 
 
 def predict_scores(
@@ -472,12 +536,17 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             f"Unknown pseudo-fake method {config.pseudo_fakes!r}; only sbi is known."
         )
     spec = get_arch(config.arch)
-    if spec.kind != "frame":
-        raise ModelError(
-            f"{config.arch} scores face tracks; train_model trains frame classifiers only."
-        )
+    temporal = spec.kind == "temporal"
     size = config.input_size or spec.input_size
     sbi = config.pseudo_fakes == "sbi"
+    if temporal and sbi:
+        raise ModelError(
+            f"{config.arch} learns from real and fake videos; "
+            "self-blended pseudo-fakes are made for single frames."
+        )
+    if temporal and config.sequence_length < 2:
+        raise ModelError("A temporal model needs a sequence length of at least 2.")
+    length = config.sequence_length if temporal else None
     name = config.name or f"{config.arch}{'-sbi' if sbi else ''}"
     out = Path(config.out)
     ckpt_dir = out / f"{name}.checkpoints"
@@ -485,7 +554,11 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     started = time.monotonic()
 
     dataset, train_samples, val_samples = _prepare_samples(config, size, progress)
-    val = _validation_set(val_samples, size=size, sbi=sbi, seed=config.seed)
+    val = (
+        _track_validation_set(val_samples, size=size, length=length, seed=config.seed)
+        if temporal
+        else _validation_set(val_samples, size=size, sbi=sbi, seed=config.seed)
+    )
     if len(set(val[1].tolist())) < 2:
         raise MediaError(
             "The validation part holds only one class; add more videos or people."
@@ -509,7 +582,9 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             model = keras.saving.load_model(ckpt_dir / "last.keras")
         else:
             model = spec.build(
-                input_size=size, init=_init_for(config.arch, config.init)
+                input_size=size,
+                init=_init_for(config.arch, config.init),
+                **({"frames": length} if temporal else {}),
             )
             lr = config.learning_rate or (1e-3 if config.arch == "meso4" else 2e-4)
             model.compile(
@@ -517,7 +592,9 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             )
         batches = _batches_class()(
             train_samples,
-            _examples(train_samples, sbi=sbi),
+            _track_examples(train_samples)
+            if temporal
+            else _examples(train_samples, sbi=sbi),
             size=size,
             preprocessing=spec.preprocessing,
             batch_size=config.batch_size,
@@ -525,6 +602,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
             augmented=config.augment,
             sbi=sbi,
             epoch=state["epoch"],
+            sequence_length=length,
         )
         if state["epoch"] < config.epochs and not state.get("stopped_early"):
             callbacks = _callbacks(
@@ -630,6 +708,9 @@ def _finish(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sha256": file_sha256(model_path),
     }
+    if spec.kind == "temporal":
+        # Metrics of the "frame" level are per face track for a temporal model.
+        card["sequence_length"] = config.sequence_length
     validate_card(card)
     _write_json(card_path, card)
     return TrainResult(model_path=model_path, card_path=card_path, card=card)

@@ -12,8 +12,10 @@ from rq import Callback
 from detector import services
 from detector.jobs import run_analysis, run_analysis_failed
 from detector.models import Analysis
+from detector.registry import model_install
 from tests.detector.conftest import as_upload
 from tests.mediagen import write_corrupt_video
+from tests.ml.test_temporal import save_temporal_spec
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -127,3 +129,20 @@ def test_a_finished_analysis_is_not_run_twice(user, jpeg_bytes):
     run_analysis(str(analysis.pk))
     analysis.refresh_from_db()
     assert analysis.error_message == "stopped by hand"
+
+
+def test_an_active_temporal_model_scores_videos_and_is_recorded(
+    user, video_bytes, tmp_path, settings, rq_worker
+):
+    settings.MODELS_ROOT = tmp_path / "models"
+    spec = save_temporal_spec(tmp_path, "track", logit=5.0)
+    installed = model_install(source=spec.path, activate=True)
+    assert installed.kind == "temporal" and installed.active
+
+    analysis = upload(user, "clip.avi", video_bytes)
+    rq_worker()
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.DONE, analysis.error_message
+    assert list(analysis.detector_models.all()) == [installed]
+    assert analysis.verdict == "fake"
+    assert any(r.startswith("temporal model: 0.99") for r in analysis.result["reasons"])

@@ -55,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--frames", type=int, default=32, help="faces taken per video"
         )
+        parser.add_argument(
+            "--sequence-length",
+            type=int,
+            default=16,
+            help="temporal architectures: crops per face track the network sees",
+        )
         parser.add_argument("--pseudo-fakes", choices=["sbi"], default=None)
         parser.add_argument("--resume", action="store_true")
         parser.add_argument(
@@ -95,6 +101,7 @@ class Command(BaseCommand):
             batch_size=opts["batch"],
             input_size=opts["input_size"],
             frames=opts["frames"],
+            sequence_length=opts["sequence_length"],
             pseudo_fakes=opts["pseudo_fakes"],
             resume=opts["resume"],
             init=opts["init"],
