@@ -170,8 +170,8 @@ class FrameClassifier(_InstalledModel):
     def _check_card(cls, spec: ModelSpec) -> None:
         if spec.card["kind"] != "frame":
             raise ModelError(
-                "Temporal models are not used yet as frame classifiers: "
-                f"{spec.name} {spec.version} scores face tracks."
+                f"{spec.name} {spec.version} is a temporal model: it scores face tracks, "
+                "not single frames."
             )
 
     def predict(self, crops: np.ndarray, batch_size: int = 16) -> np.ndarray:

@@ -238,8 +238,8 @@ def _load_classifier(
     for spec in specs:
         if spec.card.get("kind", "frame") != "frame":
             warnings.append(
-                f"{spec.name} {spec.version} is a temporal model among the frame models; "
-                "temporal models are not used yet as frame classifiers."
+                f"{spec.name} {spec.version} is a temporal model listed among the frame "
+                "models; it was not used to score frames."
             )
     if not frame_specs:
         return None, NO_MODEL_REASON

@@ -149,7 +149,7 @@ def test_corrupt_file_with_matching_checksum_is_refused(tmp_path):
         ({"threshold": 1.5}, "threshold"),
         ({"preprocessing": "imagenet"}, "preprocessing"),
         ({"input_size": 64}, "card says 64x64"),
-        ({"kind": "temporal"}, "Temporal models are not used yet"),
+        ({"kind": "temporal"}, "is a temporal model"),
     ],
 )
 def test_bad_card_is_refused(tmp_path, change, message):

@@ -145,11 +145,15 @@ def test_unloadable_model_is_skipped_with_a_warning(tmp_path, model_spec):
     assert any("sha256" in w for w in report.warnings)
 
 
-def test_temporal_models_are_not_used_yet(tmp_path, model_spec):
+def test_a_temporal_model_among_frame_models_is_not_used_on_frames(
+    tmp_path, model_spec
+):
     model_spec["card"] = {**model_spec["card"], "kind": "temporal"}
     report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [model_spec]})
     assert report.classifier is None and report.reasons[0] == NO_MODEL_REASON
-    assert any("temporal models are not used yet" in w for w in report.warnings)
+    assert any(
+        "temporal model listed among the frame models" in w for w in report.warnings
+    )
 
 
 def constant_spec(tmp_path, *, logit: float) -> dict:
