@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,9 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ml.archs import preprocess
 from ml.cards import ModelSpec, validate_card
+from ml.checksum import known_file_sha256
 from ml.errors import ModelError
 from ml.report import ClassifierInfo
 
@@ -58,14 +59,6 @@ def configure_accelerator() -> None:
     keras.mixed_precision.set_global_policy("mixed_float16")
 
 
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _as_spec(spec: ModelSpec | dict[str, Any]) -> ModelSpec:
     return spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
 
@@ -74,7 +67,7 @@ def _check_file(spec: ModelSpec) -> Path:
     path = Path(spec.path)
     if not path.is_file():
         raise ModelError(f"The model file of {spec.name} {spec.version} is missing.")
-    if file_sha256(path) != spec.sha256.lower():
+    if known_file_sha256(path) != spec.sha256.lower():
         raise ModelError(
             f"The model file of {spec.name} {spec.version} does not match its registered sha256."
         )
@@ -146,8 +139,7 @@ class _InstalledModel:
         )
 
     def _inputs(self, batch: np.ndarray) -> np.ndarray:
-        x = batch.astype(np.float32)
-        return x / 255.0 if self.card["preprocessing"] == "unit" else x
+        return preprocess(batch, self.card["preprocessing"])
 
     def _outputs(self, x: np.ndarray) -> np.ndarray:
         import keras

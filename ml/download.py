@@ -6,12 +6,13 @@ A partial download is kept as `<dest>.part`; the next attempt asks the server fo
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+from ml.checksum import file_sha256
 
 CHUNK = 1 << 20
 TIMEOUT_S = (
@@ -21,14 +22,6 @@ TIMEOUT_S = (
 
 class DownloadError(Exception):
     """The file could not be fetched, or it is not the file that was asked for."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(
@@ -66,7 +59,7 @@ def download(
                             progress(have, total)
     except requests.RequestException as exc:
         raise DownloadError(f"Could not download {url}: {exc}") from exc
-    if sha256 and _sha256(part) != sha256.lower():
+    if sha256 and file_sha256(part) != sha256.lower():
         part.unlink(missing_ok=True)
         raise DownloadError(
             f"The file downloaded from {url} does not match the expected sha256."

@@ -32,6 +32,10 @@ class Fusion(NamedTuple):
     verdict: str
     fake_probability: float | None
     reasons: list[str]
+    faces: list[
+        FaceScore
+    ] = []  # each face's combined score (frame and temporal models)
+    decisive: FaceScore | None = None  # the face that decided the verdict
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,11 @@ def fuse(
     if decisive is None or evidence.threshold is None:
         reason = skipped_reason or "the classifier did not score any face"
         return Fusion(
-            "inconclusive", None, [reason, *blink_reasons, *_blinks_alone(blink)]
+            "inconclusive",
+            None,
+            [reason, *blink_reasons, *_blinks_alone(blink)],
+            evidence.faces,
+            decisive,
         )
     verdict, verdict_reason = _classifier_verdict(
         decisive.score, evidence.threshold, evidence.source
@@ -146,7 +154,13 @@ def fuse(
         reasons.append(
             "the classifier finds the faces real but the blink pattern is abnormal"
         )
-    return Fusion(verdict, round(decisive.score, 4), reasons + blink_reasons)
+    return Fusion(
+        verdict,
+        round(decisive.score, 4),
+        reasons + blink_reasons,
+        evidence.faces,
+        decisive,
+    )
 
 
 def _classifier_verdict(

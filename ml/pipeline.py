@@ -24,12 +24,12 @@ import numpy as np
 
 from ml import blink as blinks
 from ml import heatmap, media, policy
-from ml.aggregate import FaceScore, face_score, most_suspicious
+from ml.aggregate import FaceScore, face_score
 from ml.cards import ModelSpec
 from ml.classify import Ensemble, TemporalClassifier, load_ensemble
 from ml.errors import MediaError, ModelError
 from ml.faces import FaceAnalyzer, FaceTracker, align_crop
-from ml.fusion import TrackScore, combine, fuse
+from ml.fusion import TrackScore, fuse
 from ml.report import BlinkResult, ClassifierInfo, FaceResult, Report
 from ml.version import code_version
 
@@ -457,12 +457,6 @@ def analyze(
         for track_id, s in scores.items()
     }
     temporal_threshold = temporal.threshold if temporal else None
-    evidence = combine(
-        frame=list(summaries.values()),
-        frame_threshold=threshold,
-        temporal=tracks,
-        temporal_threshold=temporal_threshold,
-    )
     with run.stage("heatmaps", 85, "Drawing heatmaps"):
         heatmaps = _heatmaps(classifier, scan, summaries, scores) if classifier else {}
     with run.stage("blinks", 90, "Measuring blinks"):
@@ -480,7 +474,8 @@ def analyze(
             temporal=tracks,
             temporal_threshold=temporal_threshold,
         )
-    decisive = most_suspicious(list(summaries.values()), min_frames=min_frames)
+    # The timeline shows the face that decided the verdict (frame and temporal scores combined).
+    decisive = fusion.decisive
     traces = {t.track_id: t for t in scan.faces}
     report = Report(
         media_type=info.media_type,
@@ -494,7 +489,7 @@ def analyze(
         frames_sampled=len({i for t in scan.faces for i, _, _ in t.samples.result()}),
         frames_decoded=scan.frames_decoded,
         faces=_face_results(
-            scan, scores, {f.track_id: f for f in evidence.faces}, heatmaps
+            scan, scores, {f.track_id: f for f in fusion.faces}, heatmaps
         ),
         frame_scores=_score_series(
             traces.get(decisive.track_id) if decisive else None, scores

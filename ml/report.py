@@ -23,7 +23,9 @@ class FaceResult:
     thumbnail: str | None = None  # base64 JPEG data (no data: prefix), small crop
     frame_scores: list[float] = field(default_factory=list)
     box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
-    heatmap: str | None = None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
+    heatmap: str | None = (
+        None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
+    )
 
 
 @dataclass
@@ -33,9 +35,13 @@ class BlinkResult:
     rate_per_minute: float | None = None
     mean_duration_ms: float | None = None
     timestamps_s: list[float] = field(default_factory=list)
-    ear_series: list[list[float]] = field(default_factory=list)  # [[t_s, ear], ...] down-sampled
+    ear_series: list[list[float]] = field(
+        default_factory=list
+    )  # [[t_s, ear], ...] down-sampled
     usable_frames: int = 0
-    threshold: float | None = None  # the EAR threshold used (relative to the open-eye baseline)
+    threshold: float | None = (
+        None  # the EAR threshold used (relative to the open-eye baseline)
+    )
     baseline_ear: float | None = None
     message: str = ""
 
@@ -62,10 +68,14 @@ class Report:
     frames_sampled: int = 0
     frames_decoded: int = 0
     faces: list[FaceResult] = field(default_factory=list)
-    frame_scores: list[list[float]] = field(default_factory=list)  # [[t_s, p_fake], ...]
+    frame_scores: list[list[float]] = field(
+        default_factory=list
+    )  # [[t_s, p_fake], ...]
     blink: BlinkResult | None = None
     classifier: ClassifierInfo | None = None
-    classifiers: list[ClassifierInfo] = field(default_factory=list)  # all ensemble members
+    classifiers: list[ClassifierInfo] = field(
+        default_factory=list
+    )  # all ensemble members
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -84,5 +94,7 @@ class Report:
             values["blink"] = BlinkResult(**data["blink"])
         if data.get("classifier") is not None:
             values["classifier"] = ClassifierInfo(**data["classifier"])
-        values["classifiers"] = [ClassifierInfo(**c) for c in data.get("classifiers") or []]
+        values["classifiers"] = [
+            ClassifierInfo(**c) for c in data.get("classifiers") or []
+        ]
         return cls(**values)

@@ -24,7 +24,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,10 @@ import numpy as np
 
 from ml.archs import get_arch, preprocess
 from ml.cards import validate_card
+from ml.checksum import file_sha256
 from ml.classify import track_indices
 from ml.datasets import load_dataset, split_items
-from ml.datasets.extract import FaceSamples, extract_faces, file_sha256, loose_size_for
+from ml.datasets.extract import FaceSamples, extract_faces, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import choose_threshold, evaluate_scores, write_plots
 from ml.sbi import self_blend
@@ -714,7 +715,3 @@ def _finish(
     validate_card(card)
     _write_json(card_path, card)
     return TrainResult(model_path=model_path, card_path=card_path, card=card)
-
-
-def config_dict(config: TrainConfig) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}

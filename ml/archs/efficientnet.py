@@ -18,8 +18,13 @@ DROPOUT = 0.4
 DOWNLOAD_TIMEOUT_S = 30
 
 
+def is_weights_file(init: str | None) -> bool:
+    """--init names a local weights file (anything but "imagenet" or "none")."""
+    return init not in ("imagenet", "none", "", None)
+
+
 def make_backbone(factory, *, input_size: int, init: str):
-    if init not in ("imagenet", "none", "", None) and not Path(init).is_file():
+    if is_weights_file(init) and not Path(init).is_file():
         raise ModelError(f"The initial weights file {init} does not exist.")
     weights = "imagenet" if init == "imagenet" else None
     shape = (input_size, input_size, 3)
@@ -53,12 +58,12 @@ def build_classifier(
         pooled
     )
     model = keras.Model(inputs, output, name=name)
-    if init not in ("imagenet", "none", "", None):
-        _load_local_weights(model, backbone, init)
+    if is_weights_file(init):
+        load_local_weights(model, backbone, init)
     return model
 
 
-def _load_local_weights(model: keras.Model, backbone: keras.Model, path: str) -> None:
+def load_local_weights(model: keras.Model, backbone: keras.Model, path: str) -> None:
     """A full-model weights file fits the whole model; a backbone-only file fits the backbone."""
     errors = []
     for target in (model, backbone):

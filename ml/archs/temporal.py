@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import keras
 
-from ml.archs.efficientnet import make_backbone
+from ml.archs.efficientnet import is_weights_file, load_local_weights, make_backbone
 
 FRAMES = 16
 LSTM_UNITS = 128
@@ -30,4 +30,7 @@ def build(
     output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake")(
         x
     )
-    return keras.Model(inputs, output, name="efficientnet_lstm")
+    model = keras.Model(inputs, output, name="efficientnet_lstm")
+    if is_weights_file(init):
+        load_local_weights(model, backbone, init)
+    return model

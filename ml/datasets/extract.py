@@ -11,7 +11,6 @@ item (crops, landmarks), written atomically: an interrupted run resumes where it
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ml.checksum import file_sha256
 from ml.datasets.base import Item
 from ml.errors import MediaError
 
@@ -30,8 +30,8 @@ LOOSE_FACTOR = (
 
 
 def loose_size_for(input_size: int) -> int:
-    """Loose crop side for a network input size: the aligned crop spans 1.6/2.2 of the loose one,
-    so this keeps the aligned face at about full resolution."""
+    """Loose crop side for a network input size: 1.4 times the input, rounded up to a multiple
+    of 8, so the aligned face cut from it later is never upsampled."""
     return int(np.ceil(input_size * 1.4 / 8) * 8)
 
 
@@ -40,14 +40,6 @@ class FaceSamples:
     item: Item
     crops: np.ndarray  # (N, L, L, 3) uint8 loose crops
     landmarks: np.ndarray  # (N, 68, 2) float32, crop coordinates
-
-
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _frames(item: Item, count: int) -> Iterator[np.ndarray]:

@@ -90,3 +90,12 @@ def test_local_weights_file_is_loaded(tmp_path):
     copy = get_arch("meso4").build(input_size=64, init=str(path))
     for a, b in zip(source.get_weights(), copy.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_local_weights_file_is_loaded_into_the_temporal_model(tmp_path):
+    source = get_arch("efficientnet_lstm").build(input_size=32, init="none", frames=2)
+    path = tmp_path / "lstm.weights.h5"
+    source.save_weights(path)
+    copy = get_arch("efficientnet_lstm").build(input_size=32, init=str(path), frames=2)
+    for a, b in zip(source.get_weights(), copy.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

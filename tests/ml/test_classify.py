@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from ml.cards import ModelSpec
-from ml.classify import Ensemble, FrameClassifier, file_sha256, load_ensemble
+from ml.checksum import file_sha256
+from ml.classify import Ensemble, FrameClassifier, load_ensemble
 from ml.errors import ModelError
 
 SIZE = 32

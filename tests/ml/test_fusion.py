@@ -4,7 +4,7 @@ import pytest
 
 from ml import policy
 from ml.aggregate import FaceScore
-from ml.fusion import NO_FACE, decision_bounds, fuse
+from ml.fusion import NO_FACE, TrackScore, decision_bounds, fuse
 from ml.report import BlinkResult
 
 NO_MODEL = "no trained classifier is installed, so faces were not scored"
@@ -129,3 +129,16 @@ def test_stray_face_does_not_decide_a_video():
     faces = [FaceScore(1, 0.1, 32, 0), FaceScore(2, 0.97, 1, 1)]
     result = video(faces, min_frames=3)
     assert result.verdict == "real" and result.fake_probability == pytest.approx(0.1)
+
+
+def test_the_deciding_face_combines_frame_and_temporal_scores():
+    # The frame model suspects face 1, the temporal model face 2: combined, face 2 decides.
+    result = video(
+        [FaceScore(1, 0.9, 32, 30), FaceScore(2, 0.6, 32, 20)],
+        temporal=[TrackScore(1, 0.1, 32), TrackScore(2, 0.95, 32)],
+        temporal_threshold=0.5,
+    )
+    assert result.decisive.track_id == 2
+    combined = {face.track_id: face.score for face in result.faces}
+    assert combined == pytest.approx({1: 0.5, 2: 0.775})
+    assert result.fake_probability == pytest.approx(0.775)

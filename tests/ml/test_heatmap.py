@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from ml.cards import ModelSpec
-from ml.classify import FrameClassifier, file_sha256
+from ml.checksum import file_sha256
+from ml.classify import FrameClassifier
 from ml.heatmap import HEATMAP_SIZE, overlay_jpeg
 
 SIZE = 32

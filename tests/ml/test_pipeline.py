@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from ml.aggregate import confident_mean
-from ml.classify import file_sha256
+from ml.checksum import file_sha256
 from ml.errors import MediaError
 from ml.pipeline import NO_MODEL_REASON, analyze
 from tests import mediagen

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from ml.cards import ModelSpec
-from ml.classify import FrameClassifier, TemporalClassifier, file_sha256
+from ml.checksum import file_sha256
+from ml.classify import FrameClassifier, TemporalClassifier
 from ml.errors import ModelError
 from ml.pipeline import NO_MODEL_REASON, analyze
 from ml.train import TrainConfig, train
