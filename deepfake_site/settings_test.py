@@ -18,5 +18,4 @@ from deepfake_site.settings import *
 
 DATABASES["default"]["TEST"] = {"NAME": f"test_deepfake_{os.getpid()}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 STATIC_ROOT = tempfile.mkdtemp(prefix="deepfake-test-static-")  # WhiteNoise wants it to exist

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 
 from detector.models import Analysis, Review
 from detector.reviews import review_record
-from detector.services import analysis_delete, analysis_media_path
+from detector.services import analysis_delete, analysis_delete_many, analysis_media_path
 
 REVIEW_PERMISSION = "detector.review_analysis"
 
@@ -250,8 +250,7 @@ class AnalysisAdmin(admin.ModelAdmin):
         analysis_delete(analysis=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset) -> None:
-        for analysis in queryset:
-            analysis_delete(analysis=analysis)
+        analysis_delete_many(analyses=queryset)
 
     # --- bulk decisions, with notes from an intermediate page
 

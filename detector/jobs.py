@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict
 
 from rq.timeouts import JobTimeoutException
 
 import ml
 from detector.models import Analysis
-from detector.registry import active_model_specs
+from detector.registry import model_options
 from detector.services import (
     analysis_fail,
     analysis_finish,
@@ -63,20 +62,13 @@ def _analyze(analysis: Analysis) -> dict:
         raise MediaError(
             "The uploaded file is no longer available. Please upload it again."
         )
-    options = {
-        **(analysis.options or {}),
-        "models": [asdict(spec) for spec in active_model_specs()],
-        # Used on videos only: one score per face track, fused with the frame models'.
-        "temporal_models": [
-            asdict(spec) for spec in active_model_specs(kind="temporal")
-        ],
-    }
+    options = {**(analysis.options or {}), **model_options()}
 
     def progress(percent: int, stage: str) -> None:
         analysis_set_progress(analysis=analysis, percent=percent, stage=stage)
 
     report = ml.analyze(str(path), options, progress=progress)
-    return report.to_dict() if hasattr(report, "to_dict") else report
+    return report.to_dict()
 
 
 def _internal_error(analysis_id) -> str:

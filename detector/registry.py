@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,20 @@ def model_spec(model: DetectorModel) -> ModelSpec:
     )
 
 
-def active_model_specs(*, kind: str = DetectorModel.Kind.FRAME) -> list[ModelSpec]:
-    """The active models of one kind; several active frame models form an ensemble."""
-    return [model_spec(m) for m in DetectorModel.objects.filter(active=True, kind=kind)]
+def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[dict]]:
+    """The "models" and "temporal_models" options of ml.analyze: the given models sorted by
+    kind, or else the active ones. The worker and the analyze command both use this, so the
+    command line scores with exactly what the platform would."""
+    if models is None:
+        models = list(DetectorModel.objects.filter(active=True))
+    by_kind = {
+        "models": DetectorModel.Kind.FRAME,
+        "temporal_models": DetectorModel.Kind.TEMPORAL,
+    }
+    return {
+        option: [asdict(model_spec(m)) for m in models if m.kind == kind]
+        for option, kind in by_kind.items()
+    }
 
 
 def model_dir(model: DetectorModel) -> Path:

@@ -25,7 +25,6 @@ from PIL import Image
 from redis.exceptions import RedisError
 from rq import Callback
 
-import ml
 from detector.models import Analysis, DetectorModel
 from detector.uploads import (
     EXTENSION_FOR_MIME,
@@ -33,6 +32,7 @@ from detector.uploads import (
     display_filename,
     validate_upload,
 )
+from detector.webhooks import callback_enqueue
 from ml.errors import MediaError
 from ml.media import iter_video_frames, load_image
 
@@ -117,16 +117,9 @@ def _enqueue_on_commit(analysis: Analysis) -> None:
 
 
 def _callback_on_commit(analysis: Analysis) -> None:
-    if not analysis.callback_url:
-        return
-    analysis_id = analysis.pk
-
-    def send() -> None:
-        from detector.webhooks import callback_enqueue
-
-        callback_enqueue(analysis_id=analysis_id)
-
-    transaction.on_commit(send)
+    # callback_enqueue itself waits for the commit.
+    if analysis.callback_url:
+        callback_enqueue(analysis_id=analysis.pk)
 
 
 def _update(analysis: Analysis, **values: Any) -> bool:
@@ -243,7 +236,7 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             result=report,
             verdict=verdict,
             fake_probability=report.get("fake_probability"),
-            code_version=report.get("version") or ml.__version__,
+            code_version=report.get("version", ""),
             finished=timezone.now(),
             flagged=verdict in FLAGGED_VERDICTS,
             error_message="",

@@ -17,10 +17,10 @@ from django.core.management import CommandError, call_command
 
 from detector.models import DetectorModel
 from detector.registry import (
-    active_model_specs,
     model_activate,
     model_deactivate,
     model_install,
+    model_options,
     model_store_evaluation,
 )
 from ml.archs import get_arch
@@ -94,8 +94,10 @@ def test_install_from_path_copies_file_card_and_plots(model_file, models_root):
     stored = json.loads((target / "tiny.card.json").read_text())
     assert stored["installed"]["source"] == str(model_file)
     assert (model.arch, model.kind, model.active) == ("meso4", "frame", True)
-    specs = active_model_specs()
-    assert [s.name for s in specs] == ["tiny"] and specs[0].path == model.file_path
+    specs = model_options()["models"]
+    assert [s["name"] for s in specs] == ["tiny"] and specs[0][
+        "path"
+    ] == model.file_path
 
 
 def test_install_under_another_name(model_file, models_root):
@@ -273,11 +275,11 @@ def test_one_active_model_per_kind_unless_ensemble(model_file):
     first.refresh_from_db()
     assert not first.active and second.active
     model_activate(model=first, ensemble=True, weight=2.0)
-    specs = {s.name: s.weight for s in active_model_specs()}
+    specs = {s["name"]: s["weight"] for s in model_options()["models"]}
     assert specs == {"first": 2.0, "second": 1.0}
     model_deactivate(model=second)
-    assert [s.name for s in active_model_specs()] == ["first"]
-    assert active_model_specs(kind="temporal") == []
+    assert [s["name"] for s in model_options()["models"]] == ["first"]
+    assert model_options()["temporal_models"] == []
     with pytest.raises(ModelError, match="positive"):
         model_activate(model=first, weight=0)
 

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from detector.models import DetectorModel
 from tests import mediagen
 from tests.ml.test_classify import save_spec
+from tests.ml.test_temporal import save_temporal_spec
 
 ROOT = Path(__file__).parents[2]
 
@@ -68,6 +69,28 @@ def test_active_models_are_used_and_model_picks_one(tmp_path, image):
         CommandError, match="No installed detector model is named 'other'"
     ):
         run(image, "--model", "other")
+
+
+@pytest.mark.django_db
+def test_active_temporal_model_is_used_as_the_worker_uses_it(tmp_path):
+    spec = save_temporal_spec(tmp_path, "track", logit=5.0)
+    DetectorModel.objects.create(
+        name="track",
+        version=spec.version,
+        arch="tiny-lstm",
+        kind="temporal",
+        active=True,
+        file_path=spec.path,
+        sha256=spec.sha256,
+        card=spec.card,
+    )
+    video = str(mediagen.write_face_video(tmp_path / "clip.avi", seconds=2.0))
+    data = json.loads(run(video, "--json", "--frames", "4"))
+    assert [c["sha256"] for c in data["classifiers"]] == [spec.sha256]
+    assert data["verdict"] == "fake"
+    # Named with --model, a temporal model is used as one, not among the frame models.
+    data = json.loads(run(video, "--json", "--frames", "4", "--model", "track"))
+    assert data["verdict"] == "fake" and data["warnings"] == []
 
 
 def test_bad_file_exits_non_zero_with_one_line_and_no_traceback(tmp_path):

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import ml
 from detector.models import DetectorModel
-from detector.registry import active_model_specs, model_spec
+from detector.registry import model_options
 from ml import media
-from ml.cards import ModelSpec
 from ml.errors import MediaError
 from ml.report import Report
 
@@ -42,10 +40,9 @@ class Command(BaseCommand):
             raise CommandError("--frames must be between 1 and 300.")
         # A cheap look at the file first: refuse bad input before loading any model.
         _refuse_media_errors(path, media.sniff)
-        specs = _chosen_models(options["model"])
         analysis_options = {
             "frames": options["frames"],
-            "models": [asdict(s) for s in specs],
+            **_chosen_models(options["model"]),
         }
         report = _refuse_media_errors(path, ml.analyze, analysis_options)
         if options["json"]:
@@ -62,13 +59,14 @@ def _refuse_media_errors(path: str, function: Callable[..., Any], *args: Any) ->
         raise CommandError(f"{path}: {exc}") from exc
 
 
-def _chosen_models(name: str | None) -> list[ModelSpec]:
+def _chosen_models(name: str | None) -> dict[str, list[dict]]:
+    """The active models (as the worker uses them), or the newest model of that name."""
     if not name:
-        return active_model_specs()
+        return model_options()
     model = DetectorModel.objects.filter(name=name).order_by("-created").first()
     if model is None:
         raise CommandError(f"No installed detector model is named {name!r}.")
-    return [model_spec(model)]
+    return model_options([model])
 
 
 def _score(value: float | None) -> str:
