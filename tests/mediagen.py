@@ -60,17 +60,6 @@ def astronaut_landmarks() -> np.ndarray:
     return points
 
 
-def astronaut_face_box() -> tuple[int, int, int, int]:
-    """(x, y, w, h) bounding box of the astronaut's landmarks."""
-    points = astronaut_landmarks()
-    x0, y0 = points.min(axis=0)
-    x1, y1 = points.max(axis=0)
-    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
-
-
-# --- images ------------------------------------------------------------------------------
-
-
 def write_image(
     path: str | Path,
     *,

@@ -37,7 +37,7 @@ def test_an_uploaded_image_is_analysed_to_done(user, jpeg_bytes, rq_worker):
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.DONE, analysis.error_message
     assert analysis.result["media_type"] == "image"
-    assert analysis.verdict in {"real", "fake", "inconclusive"}
+    assert analysis.verdict == "inconclusive"  # no model is installed here
     assert analysis.result["verdict"] == analysis.verdict
     assert analysis.result["faces"], "the astronaut's face should be found"
     assert analysis.progress == 100 and analysis.started and analysis.finished

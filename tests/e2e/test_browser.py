@@ -28,10 +28,8 @@ PAINTED_PIXELS = """id => {
 
 
 def assert_chart_drawn(page, canvas_id: str) -> None:
+    # Charts draw without animation, so the pixels are final once the canvas is marked drawn.
     page.wait_for_selector(f"#{canvas_id}[data-drawn=true]")
-    page.wait_for_timeout(
-        1200
-    )  # let the chart's entry animation finish before reading pixels
     assert page.evaluate(PAINTED_PIXELS, canvas_id) > 500, canvas_id
 
 
