@@ -1,8 +1,8 @@
 """Measuring a detector: frame- and video-level metrics, ROC and score-histogram plots.
 
-Frame level scores every face crop; video level averages the crops of one source (the way an
-analysis turns frames into one score). Metrics come from scikit-learn; plots are PNGs made with
-matplotlib's Agg backend (no display needed). The results are stored on the model card.
+Frame level scores every face crop; video level is the mean score of the crops of one file
+(simpler than an analysis's confident strategy). Metrics come from scikit-learn; plots are PNGs
+made with matplotlib's Agg backend (no display needed). The results are stored on the model card.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
+
+from ml.errors import ModelError
 
 # Keep probabilities away from 0 and 1 so log-loss stays finite for a confident mistake.
 EPS = 1e-6
@@ -149,6 +151,13 @@ def evaluate_model(
 
     Returns {"frame": {...}, "video": {...}, "plots": {...}} using the card's threshold.
     """
+    if card.get("kind") == "temporal":
+        # Temporal models score whole face tracks; their metrics come from training's
+        # track-level validation, stored on the card.
+        raise ModelError(
+            "evaluate_model measures frame models; a temporal model's metrics are those "
+            "on its card from training."
+        )
     import keras
 
     from ml.train import aligned_crops, predict_scores

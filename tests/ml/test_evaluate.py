@@ -1,0 +1,51 @@
+"""Evaluation metrics on labels and scores whose answers are known by hand."""
+
+import pytest
+
+from ml.errors import ModelError
+from ml.evaluate import (
+    choose_threshold,
+    equal_error_rate,
+    evaluate_model,
+    score_metrics,
+)
+
+
+def test_perfect_separation():
+    labels, scores = [0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]
+    metrics = score_metrics(labels, scores, threshold=0.5)
+    assert (
+        metrics["auc"] == 1.0 and metrics["accuracy"] == 1.0 and metrics["eer"] == 0.0
+    )
+    assert metrics["confusion_matrix"] == {"tn": 2, "fp": 0, "fn": 0, "tp": 2}
+    assert 0.2 <= choose_threshold(labels, scores) <= 0.8
+
+
+def test_one_mistake_each_way():
+    labels, scores = [0, 0, 0, 1, 1, 1], [0.1, 0.2, 0.7, 0.3, 0.8, 0.9]
+    metrics = score_metrics(labels, scores, threshold=0.5)
+    assert metrics["confusion_matrix"] == {"tn": 2, "fp": 1, "fn": 1, "tp": 2}
+    assert metrics["precision"] == pytest.approx(2 / 3)
+    assert metrics["recall"] == pytest.approx(2 / 3)
+    assert metrics["auc"] == pytest.approx(
+        7 / 9
+    )  # 7 of the 9 real/fake pairs ordered right
+    assert equal_error_rate(labels, scores) == pytest.approx(1 / 3)
+
+
+def test_one_class_has_no_auc_and_a_neutral_threshold():
+    metrics = score_metrics([1, 1], [0.6, 0.9], threshold=0.5)
+    assert metrics["auc"] is None and metrics["eer"] is None
+    assert choose_threshold([1, 1], [0.6, 0.9]) == 0.5
+
+
+def test_threshold_is_kept_away_from_the_ends():
+    assert choose_threshold([0, 1], [0.0, 1.0]) <= 0.99
+    assert choose_threshold([0, 1], [0.0, 1.0]) >= 0.01
+
+
+def test_a_temporal_model_is_refused_with_a_reason(tmp_path):
+    with pytest.raises(ModelError, match="temporal model"):
+        evaluate_model(
+            tmp_path / "none.keras", {"kind": "temporal"}, [], out_dir=tmp_path
+        )
