@@ -48,11 +48,29 @@ def face_score(
     *, track_id: int, scores: Sequence[float], threshold: float
 ) -> FaceScore | None:
     """Summarise one face's frame scores; None when the face was never scored."""
-    score = confident_mean(scores)
-    if score is None:
+    return ensemble_face_score(
+        track_id=track_id, member_scores=[scores], weights=[1.0], threshold=threshold
+    )
+
+
+def ensemble_face_score(
+    *,
+    track_id: int,
+    member_scores: Sequence[Sequence[float]],
+    weights: Sequence[float],
+    threshold: float,
+) -> FaceScore | None:
+    """One face's score from several models' frame scores (models, frames): each model's
+    confident mean, then their weighted mean, as the DFDC winner combined its seven models.
+    Frames over the threshold are counted on the weighted mean of each frame."""
+    matrix = np.asarray(member_scores, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[1] == 0:
         return None
-    over = sum(1 for s in scores if s >= threshold)
-    return FaceScore(track_id, score, len(scores), over)
+    w = np.asarray(weights, dtype=np.float64)
+    score = float(np.dot(w, [confident_mean(row) for row in matrix]))
+    frames = w @ matrix
+    over = int(np.sum(frames >= threshold))
+    return FaceScore(track_id, score, matrix.shape[1], over)
 
 
 def most_suspicious(

@@ -15,8 +15,8 @@ from ml.errors import ModelError
 
 KINDS = ("frame", "temporal")
 # "raw255": the network takes float pixels in 0..255 (Keras EfficientNet rescales inside);
-# "unit": pixels divided by 255.
-PREPROCESSING = ("raw255", "unit")
+# "unit": pixels divided by 255; "imagenet": 0..1 pixels normalised by ImageNet's mean and std.
+PREPROCESSING = ("raw255", "unit", "imagenet")
 # The headline metrics a card stores per level (frame, video), in the order they are shown.
 METRICS = (
     "auc",
@@ -72,6 +72,11 @@ def validate_card(card: dict[str, Any]) -> None:
         raise ModelError(
             "The model card's input_size must be a whole number of pixels (32-1024)."
         )
+    from ml.framing import (
+        Framing,
+    )  # imports OpenCV and dlib: only when a card is checked
+
+    Framing.from_card(card)
     threshold = card["threshold"]
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
         raise ModelError(

@@ -24,11 +24,12 @@ import numpy as np
 
 from ml import blink as blinks
 from ml import heatmap, media, policy
-from ml.aggregate import FaceScore, face_score
+from ml.aggregate import FaceScore, ensemble_face_score
 from ml.cards import ModelSpec
 from ml.classify import Ensemble, TemporalClassifier, load_ensemble
 from ml.errors import MediaError, ModelError
-from ml.faces import FaceAnalyzer, FaceTracker, align_crop
+from ml.faces import FaceAnalyzer, FaceTracker
+from ml.framing import CropSpec, Framing
 from ml.fusion import TrackScore, fuse
 from ml.report import BlinkResult, ClassifierInfo, FaceResult, Report
 from ml.version import code_version
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 DEFAULT_FRAMES = 32  # as the DFDC winner and SBI score videos
 DEFAULT_SCAN_FPS = 15.0  # dense enough for blinks of 100 ms and more
 THUMBNAIL_SIZE = 96
+THUMBNAIL_CROP = CropSpec(Framing(), THUMBNAIL_SIZE)  # the crop kept when no model runs
 MAX_HEATMAP_FACES = 5  # one gradient pass per face: bounded for crowd scenes
 PROGRESS_INTERVAL_S = 0.3  # at most about three progress reports a second
 
@@ -107,22 +109,26 @@ class _Run:
 # --- what one pass over the media collects --------------------------------------------------
 
 
+_Sample = tuple[int, float, dict[CropSpec, np.ndarray]]
+
+
 class _EvenSample:
     """Up to `n` items spread evenly over a stream of unknown length, in bounded memory.
 
     Keeps every `stride`-th item; when 2n are held, drops every other one and doubles the stride.
+    An item is (frame index, time, crops): one crop per CropSpec in use.
     """
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.stride = 1
         self.seen = 0
-        self.items: list[tuple[int, float, np.ndarray]] = []
+        self.items: list[_Sample] = []
 
     def wants_next(self) -> bool:
         return self.seen % self.stride == 0
 
-    def offer(self, item: tuple[int, float, np.ndarray] | None) -> None:
+    def offer(self, item: _Sample | None) -> None:
         if item is not None and self.wants_next():
             self.items.append(item)
             if len(self.items) >= 2 * self.n:
@@ -130,7 +136,7 @@ class _EvenSample:
                 self.stride *= 2
         self.seen += 1
 
-    def result(self) -> list[tuple[int, float, np.ndarray]]:
+    def result(self) -> list[_Sample]:
         return [self.items[i] for i in media.sample_indices(len(self.items), self.n)]
 
 
@@ -158,12 +164,12 @@ def _scan(
     path: str,
     info: media.MediaInfo,
     opts: dict[str, Any],
-    crop_size: int,
+    specs: list[CropSpec],
     run: _Run,
 ) -> _Scan:
     if info.media_type == "image":
-        return _scan_image(path, crop_size)
-    return _scan_video(path, info, opts, crop_size, run)
+        return _scan_image(path, specs)
+    return _scan_video(path, info, opts, specs, run)
 
 
 def _new_trace(track_id: int, face: Any, frames: int, position: int) -> _FaceTrace:
@@ -171,19 +177,29 @@ def _new_trace(track_id: int, face: Any, frames: int, position: int) -> _FaceTra
     return _FaceTrace(track_id, box, _EvenSample(frames), first=position, last=position)
 
 
-def _scan_image(path: str, crop_size: int) -> _Scan:
+def _crops(
+    rgb: np.ndarray, face: Any, specs: list[CropSpec]
+) -> dict[CropSpec, np.ndarray]:
+    return {spec: spec.framing.crop(rgb, face, spec.size) for spec in specs}
+
+
+def _scan_image(path: str, specs: list[CropSpec]) -> _Scan:
     rgb = media.load_image(path)
     faces = []
     for track_id, face in enumerate(FaceAnalyzer().detect(rgb), start=1):
         trace = _new_trace(track_id, face, 1, 0)
         trace.frames_seen = 1
-        trace.samples.offer((0, 0.0, align_crop(rgb, face.landmarks, size=crop_size)))
+        trace.samples.offer((0, 0.0, _crops(rgb, face, specs)))
         faces.append(trace)
     return _Scan(faces=faces, times=[0.0], frames_decoded=1)
 
 
 def _scan_video(
-    path: str, info: media.MediaInfo, opts: dict[str, Any], crop_size: int, run: _Run
+    path: str,
+    info: media.MediaInfo,
+    opts: dict[str, Any],
+    specs: list[CropSpec],
+    run: _Run,
 ) -> _Scan:
     tracker = FaceTracker(FaceAnalyzer())
     traces: dict[int, _FaceTrace] = {}
@@ -199,7 +215,7 @@ def _scan_video(
             if track_id not in traces:
                 number = len(traces) + 1
                 traces[track_id] = _new_trace(number, face, opts["frames"], position)
-            _observe(traces[track_id], frame, face, position, crop_size)
+            _observe(traces[track_id], frame, face, position, specs)
         if info.frame_count:
             run.progress(
                 5 + 65 * min(1.0, frame.index / info.frame_count),
@@ -213,18 +229,20 @@ def _scan_video(
 
 
 def _observe(
-    trace: _FaceTrace, frame: media.Frame, face: Any, position: int, crop_size: int
+    trace: _FaceTrace,
+    frame: media.Frame,
+    face: Any,
+    position: int,
+    specs: list[CropSpec],
 ) -> None:
     trace.frames_seen += 1
     trace.last = position
     trace.ears[position] = blinks.ear_from_landmarks(face.landmarks)
     # Crop only the frames the even sample will keep: aligning every frame would be wasted work.
-    crop = (
-        align_crop(frame.rgb, face.landmarks, size=crop_size)
-        if trace.samples.wants_next()
-        else None
-    )
-    trace.samples.offer(None if crop is None else (frame.index, frame.t_s, crop))
+    if trace.samples.wants_next():
+        trace.samples.offer((frame.index, frame.t_s, _crops(frame.rgb, face, specs)))
+    else:
+        trace.samples.offer(None)
 
 
 # --- scoring, blinks, report -----------------------------------------------------------------
@@ -274,10 +292,19 @@ def _load_temporal(
         return None
 
 
-def _crop_size(classifier: Ensemble | None, temporal: TemporalClassifier | None) -> int:
-    # Crops at the largest model input size; without a model, only thumbnails are needed.
-    sizes = [m.input_size for m in (classifier, temporal) if m is not None]
-    return max(sizes, default=THUMBNAIL_SIZE)
+def _crop_specs(
+    classifier: Ensemble | None, temporal: TemporalClassifier | None
+) -> list[CropSpec]:
+    """Each crop the models in use need, cut once per sampled moment; without a model, only
+    a small crop for thumbnails."""
+    specs = [*(classifier.crop_specs if classifier else [])]
+    if temporal is not None:
+        specs.append(temporal.crop_spec)
+    return list(dict.fromkeys(specs)) or [THUMBNAIL_CROP]
+
+
+def _crops_of(trace: _FaceTrace, spec: CropSpec) -> list[np.ndarray]:
+    return [crops[spec] for _, _, crops in trace.samples.result()]
 
 
 def _score_tracks(
@@ -286,7 +313,7 @@ def _score_tracks(
     """The temporal model's score for each face, over the crops kept for the classifier."""
     tracks = []
     for trace in faces:
-        crops = [crop for _, _, crop in trace.samples.result()]
+        crops = _crops_of(trace, temporal.crop_spec)
         if crops:
             score = temporal.predict_track(np.stack(crops))
             tracks.append(TrackScore(trace.track_id, score, len(crops)))
@@ -296,17 +323,21 @@ def _score_tracks(
 def _score_faces(
     classifier: Ensemble, faces: list[_FaceTrace]
 ) -> dict[int, np.ndarray]:
-    """Fake probability of each kept crop, all faces in one batched call."""
-    samples = {f.track_id: f.samples.result() for f in faces}
-    crops = [crop for items in samples.values() for _, _, crop in items]
-    if not crops:
+    """Each model's fake probability of each kept crop, (models, crops) per face; all faces in
+    one batched call per model."""
+    counts = {f.track_id: len(f.samples.result()) for f in faces}
+    if not sum(counts.values()):
         return {}
-    scores = classifier.predict(np.stack(crops))
+    crops = {
+        spec: np.stack([c for f in faces for c in _crops_of(f, spec)])
+        for spec in classifier.crop_specs
+    }
+    scores = classifier.predict_members(crops)
     result, start = {}, 0
-    for track_id, items in samples.items():
-        if items:
-            result[track_id] = scores[start : start + len(items)]
-            start += len(items)
+    for track_id, count in counts.items():
+        if count:
+            result[track_id] = scores[:, start : start + count]
+            start += count
     return result
 
 
@@ -314,10 +345,9 @@ def _thumbnail(trace: _FaceTrace) -> str | None:
     items = trace.samples.result()
     if not items:
         return None
+    crop = next(iter(items[len(items) // 2][2].values()))
     crop = cv2.resize(
-        items[len(items) // 2][2],
-        (THUMBNAIL_SIZE, THUMBNAIL_SIZE),
-        interpolation=cv2.INTER_AREA,
+        crop, (THUMBNAIL_SIZE, THUMBNAIL_SIZE), interpolation=cv2.INTER_AREA
     )
     ok, jpeg = cv2.imencode(
         ".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
@@ -361,11 +391,12 @@ def _heatmaps(
         :MAX_HEATMAP_FACES
     ]
     traces = {t.track_id: t for t in scan.faces}
+    lead = classifier.lead
     result = {}
     for face in ranked:
-        crops = [crop for _, _, crop in traces[face.track_id].samples.result()]
+        crops = _crops_of(traces[face.track_id], lead.crop_spec)
         crop = crops[int(np.argmax(scores[face.track_id]))]
-        heat = classifier.heatmap(crop)
+        heat = lead.heatmap(crop)
         if heat is not None:
             result[face.track_id] = heatmap.overlay_jpeg(crop, heat)
     return result
@@ -446,16 +477,23 @@ def analyze(
         classifier, skipped_reason = _load_classifier(opts["models"], warnings)
         temporal = _load_temporal(opts["temporal_models"], info.media_type, warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):
-        scan = _scan(path, info, opts, _crop_size(classifier, temporal), run)
+        scan = _scan(path, info, opts, _crop_specs(classifier, temporal), run)
     with run.stage("classify", 70, "Scoring faces"):
-        scores = _score_faces(classifier, scan.faces) if classifier else {}
+        member_scores = _score_faces(classifier, scan.faces) if classifier else {}
     with run.stage("temporal", 80, "Scoring face tracks"):
         tracks = _score_tracks(temporal, scan.faces) if temporal else []
     threshold = classifier.threshold if classifier else None
     summaries = {
-        track_id: face_score(track_id=track_id, scores=s, threshold=threshold)
-        for track_id, s in scores.items()
+        track_id: ensemble_face_score(
+            track_id=track_id,
+            member_scores=m,
+            weights=classifier.weights,
+            threshold=threshold,
+        )
+        for track_id, m in member_scores.items()
     }
+    # What each frame shows: the models' weighted mean probability.
+    scores = {tid: classifier.weights @ m for tid, m in member_scores.items()}
     temporal_threshold = temporal.threshold if temporal else None
     with run.stage("heatmaps", 85, "Drawing heatmaps"):
         heatmaps = _heatmaps(classifier, scan, summaries, scores) if classifier else {}

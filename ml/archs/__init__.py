@@ -83,9 +83,18 @@ def get_arch(name: str) -> ArchSpec:
     return archs[name]
 
 
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
 def preprocess(crops, preprocessing: str):
-    """uint8 RGB crops → the float input the network expects (see ArchSpec.preprocessing)."""
+    """uint8 RGB crops → the float input the network expects (see ml.cards.PREPROCESSING)."""
     import numpy as np
 
     x = np.asarray(crops, dtype="float32")
-    return x / 255.0 if preprocessing == "unit" else x
+    if preprocessing == "raw255":
+        return x
+    x = x / 255.0
+    if preprocessing == "imagenet":
+        x = (x - np.float32(IMAGENET_MEAN)) / np.float32(IMAGENET_STD)
+    return x

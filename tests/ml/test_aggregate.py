@@ -2,7 +2,13 @@
 
 import pytest
 
-from ml.aggregate import FaceScore, confident_mean, face_score, most_suspicious
+from ml.aggregate import (
+    FaceScore,
+    confident_mean,
+    ensemble_face_score,
+    face_score,
+    most_suspicious,
+)
 
 
 def test_many_confident_fake_frames_decide_alone():
@@ -58,3 +64,26 @@ def test_stray_detections_only_count_when_nothing_steadier_exists():
     assert most_suspicious([stray, steady], min_frames=3) is steady
     assert most_suspicious([stray], min_frames=3) is stray
     assert most_suspicious([], min_frames=3) is None
+
+
+def test_an_ensemble_summarises_each_model_before_averaging():
+    # Model A is confidently fake on 14 of 32 frames, model B sure they are real.
+    a = [0.95] * 14 + [0.3] * 18
+    b = [0.05] * 32
+    face = ensemble_face_score(
+        track_id=1, member_scores=[a, b], weights=[0.5, 0.5], threshold=0.45
+    )
+    # Per model first: A's confident frames (0.95) and B's reals (0.05) → 0.5.
+    assert face.score == pytest.approx((0.95 + 0.05) / 2)
+    # Averaging frames first would dilute A's confident frames below the 0.8 rule instead.
+    assert confident_mean([(x + y) / 2 for x, y in zip(a, b)]) < 0.4
+    # Frames over the threshold are counted on each frame's mean: (0.95 + 0.05) / 2 = 0.5.
+    assert face.frames_scored == 32 and face.frames_over_threshold == 14
+
+
+def test_a_one_model_ensemble_is_the_single_model_score():
+    scores = [0.2, 0.9, 0.85, 0.3]
+    one = ensemble_face_score(
+        track_id=3, member_scores=[scores], weights=[1.0], threshold=0.5
+    )
+    assert one == face_score(track_id=3, scores=scores, threshold=0.5)

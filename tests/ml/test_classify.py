@@ -148,7 +148,9 @@ def test_corrupt_file_with_matching_checksum_is_refused(tmp_path):
     "change, message",
     [
         ({"threshold": 1.5}, "threshold"),
-        ({"preprocessing": "imagenet"}, "preprocessing"),
+        ({"preprocessing": "bgr"}, "preprocessing"),
+        ({"framing": {"kind": "oval"}}, "framing"),
+        ({"framing": {"kind": "box", "margin": 2}}, "margin"),
         ({"input_size": 64}, "card says 64x64"),
         ({"kind": "temporal"}, "is a temporal model"),
     ],
@@ -175,7 +177,10 @@ def test_ensemble_is_the_weighted_mean(tmp_path, crops):
     pa = FrameClassifier.load(a).predict(crops)
     pb = FrameClassifier.load(b).predict(crops)
     assert not np.allclose(pa, pb)
-    np.testing.assert_allclose(ensemble.predict(crops), (3 * pa + pb) / 4, rtol=1e-5)
+    spec = ensemble.crop_specs[0]
+    np.testing.assert_allclose(
+        ensemble.predict({spec: crops}), (3 * pa + pb) / 4, rtol=1e-5
+    )
     assert ensemble.threshold == pytest.approx((3 * 0.6 + 0.2) / 4)
     assert [i.name for i in ensemble.infos] == ["a", "b"]
     assert ensemble.info.name == "a+b" and len(ensemble.info.sha256) == 64
@@ -192,3 +197,30 @@ def test_ensemble_refuses_non_positive_weights(tmp_path):
     classifier = FrameClassifier.load(save_spec(tmp_path, "m"))
     with pytest.raises(ModelError, match="positive"):
         Ensemble([classifier], [0.0])
+
+
+def test_each_member_scores_the_crops_of_its_own_framing(tmp_path, crops):
+    aligned = save_spec(tmp_path, "aligned", seed=1)
+    boxed = save_spec(
+        tmp_path, "boxed", seed=1, framing={"kind": "box", "margin": 1 / 3}
+    )
+    ensemble = load_ensemble([aligned, boxed])
+    assert [s.framing.kind for s in ensemble.crop_specs] == ["aligned", "box"]
+    # The same network given different pictures per framing: its rows differ accordingly.
+    other = crops[::-1].copy()
+    rows = ensemble.predict_members(dict(zip(ensemble.crop_specs, [crops, other])))
+    single = FrameClassifier.load(aligned)
+    np.testing.assert_allclose(rows[0], single.predict(crops), rtol=1e-6)
+    np.testing.assert_allclose(rows[1], single.predict(other), rtol=1e-6)
+    assert ensemble.lead.spec.name == "aligned"  # equal weights: the first member leads
+
+
+def test_imagenet_preprocessing_normalises_by_mean_and_std():
+    from ml.archs import preprocess
+
+    pixel = np.array([[[[255, 0, 128]]]], dtype=np.uint8)
+    x = preprocess(pixel, "imagenet")[0, 0, 0]
+    expected = [(1 - 0.485) / 0.229, (0 - 0.456) / 0.224, (128 / 255 - 0.406) / 0.225]
+    np.testing.assert_allclose(x, expected, rtol=1e-5)
+    assert preprocess(pixel, "unit")[0, 0, 0, 0] == 1.0
+    assert preprocess(pixel, "raw255")[0, 0, 0, 2] == 128.0
