@@ -30,6 +30,17 @@ from ml.report import ClassifierInfo
 log = logging.getLogger(__name__)
 
 _accelerator_configured = False
+# Crops per forward pass. On CPU, 8 EfficientNet-B7 crops at 380 px peak at 1.8 GB of process
+# memory against 2.4 GB for 16, at the same speed; a GPU is fed larger batches.
+CPU_BATCH_SIZE = 8
+GPU_BATCH_SIZE = 64
+_batch_size = CPU_BATCH_SIZE
+
+
+def default_batch_size() -> int:
+    return _batch_size
+
+
 # Loaded models, keyed by file identity: a worker analyses many files with the same models,
 # and loading a large network takes far longer than scoring 32 crops.
 _loaded: dict[tuple[str, str, int, int], Any] = {}
@@ -37,7 +48,7 @@ _loaded: dict[tuple[str, str, int, int], Any] = {}
 
 def configure_accelerator() -> None:
     """On a GPU: grow memory on demand and compute in mixed precision. Once, before any model."""
-    global _accelerator_configured
+    global _accelerator_configured, _batch_size
     if _accelerator_configured:
         return
     _accelerator_configured = True
@@ -58,6 +69,7 @@ def configure_accelerator() -> None:
     ):  # the GPU was initialised earlier in this process; keep its settings
         log.warning("GPU already initialised; memory growth not changed")
     keras.mixed_precision.set_global_policy("mixed_float16")
+    _batch_size = GPU_BATCH_SIZE
 
 
 def _as_spec(spec: ModelSpec | dict[str, Any]) -> ModelSpec:
@@ -171,14 +183,15 @@ class FrameClassifier(_InstalledModel):
                 "not single frames."
             )
 
-    def predict(self, crops: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    def predict(self, crops: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Fake probabilities (N,) for uint8 RGB crops (N,S,S,3) of any square size S."""
         if len(crops) == 0:
             return np.zeros(0, dtype=np.float32)
         pixels = resize_crops(np.asarray(crops, dtype=np.uint8), self.input_size)
+        step = batch_size or _batch_size
         scores = [
-            self._predict_batch(pixels[i : i + batch_size])
-            for i in range(0, len(pixels), batch_size)
+            self._predict_batch(pixels[i : i + step])
+            for i in range(0, len(pixels), step)
         ]
         return np.concatenate(scores)
 
@@ -320,7 +333,7 @@ class Ensemble:
         return self.members[int(np.argmax(self.weights))]
 
     def predict_members(
-        self, crops: dict[CropSpec, np.ndarray], batch_size: int = 16
+        self, crops: dict[CropSpec, np.ndarray], batch_size: int | None = None
     ) -> np.ndarray:
         """Fake probabilities (members, N): each member on the crops of its own spec."""
         return np.stack(
@@ -328,7 +341,7 @@ class Ensemble:
         )
 
     def predict(
-        self, crops: dict[CropSpec, np.ndarray], batch_size: int = 16
+        self, crops: dict[CropSpec, np.ndarray], batch_size: int | None = None
     ) -> np.ndarray:
         """The weighted mean probability (N,) of every crop."""
         return (self.weights @ self.predict_members(crops, batch_size)).astype(

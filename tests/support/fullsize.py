@@ -1,0 +1,72 @@
+"""Full-size networks for memory checks, run in a child process so its peak is its own.
+
+`python -m tests.support.fullsize build PATH` saves an EfficientNet-B7 at 380 px with random
+weights (timing and memory only: such a model never scores a user's file);
+`python -m tests.support.fullsize score PATH N` loads it as the worker does
+(`ml.classify.FrameClassifier`), scores N random 380 px crops and prints a JSON line with the
+process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+
+B7_CARD = {
+    "name": "b7-timing-only",
+    "version": "random",
+    "arch": "efficientnet_b7",
+    "kind": "frame",
+    "input_size": 380,
+    "preprocessing": "raw255",
+    "threshold": 0.5,
+}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def build(path: str) -> None:
+    from ml.archs import get_arch
+
+    get_arch("efficientnet_b7").build(init="none").save(path)
+
+
+def b7_spec(path: str):
+    from ml.cards import ModelSpec
+    from ml.checksum import file_sha256
+
+    name, version = B7_CARD["name"], B7_CARD["version"]
+    return ModelSpec(
+        name=name, version=version, sha256=file_sha256(path), path=path, card=B7_CARD
+    )
+
+
+def score(path: str, count: int) -> dict:
+    from ml.classify import FrameClassifier
+
+    start = time.perf_counter()
+    classifier = FrameClassifier.load(b7_spec(path))
+    loaded = time.perf_counter()
+    crops = np.random.default_rng(0).integers(0, 256, (count, 380, 380, 3), np.uint8)
+    scores = classifier.predict(crops)
+    return {
+        "crops": len(scores),
+        "finite": bool(np.isfinite(scores).all()),
+        "load_s": round(loaded - start, 2),
+        "predict_s": round(time.perf_counter() - loaded, 2),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
+if __name__ == "__main__":
+    command, model_path, *rest = sys.argv[1:]
+    if command == "build":
+        build(model_path)
+    else:
+        print(json.dumps(score(model_path, int(rest[0]))))
