@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.template.loader import render_to_string
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +35,11 @@ def test_400_and_403_pages_render(rf, name, heading):
 def test_500_page_needs_no_request():
     html = render_to_string("500.html")  # Django renders it without a request context
     assert "<h1>Something went wrong</h1>" in html
+
+
+def test_a_form_without_its_csrf_token_gets_the_friendly_403(user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post("/analyses/new/", {})
+    assert response.status_code == 403
+    assert "<h1>Form expired</h1>" in response.content.decode()
