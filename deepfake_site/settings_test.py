@@ -13,6 +13,7 @@ os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="deepfake-test-media-"))
 os.environ.setdefault("MODELS_ROOT", tempfile.mkdtemp(prefix="deepfake-test-models-"))
 os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "x" * 50)
 
 from deepfake_site.settings import *
 

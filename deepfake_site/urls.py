@@ -2,8 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from deepfake_site.health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="detector:analysis-list", permanent=False)),
+    path("healthz", healthz, name="healthz"),
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

@@ -16,9 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
+from detector.downloads import media_response
 from detector.models import Analysis, Review
 from detector.reviews import review_record
-from detector.services import analysis_delete, analysis_delete_many, analysis_media_path
+from detector.services import analysis_delete, analysis_delete_many
 
 REVIEW_PERMISSION = "detector.review_analysis"
 
@@ -221,15 +222,7 @@ class AnalysisAdmin(admin.ModelAdmin):
         analysis = Analysis.objects.filter(pk=pk).first()
         if analysis is None or not self.has_view_permission(request, analysis):
             raise Http404
-        media = analysis_media_path(analysis)
-        if not media.is_file():
-            raise Http404("The file is no longer available.")
-        response = FileResponse(
-            media.open("rb"),
-            content_type=analysis.mime_type or "application/octet-stream",
-        )
-        response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-        return response
+        return media_response(analysis=analysis)
 
     def save_model(
         self, request: HttpRequest, obj: Analysis, form, change: bool

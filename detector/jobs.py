@@ -13,6 +13,7 @@ import uuid
 from rq.timeouts import JobTimeoutException
 
 import ml
+from detector.log_context import logs_analysis_id
 from detector.models import Analysis
 from detector.registry import model_options
 from detector.services import (
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 RUNNABLE = {Analysis.Status.QUEUED, Analysis.Status.RUNNING}
 
 
+@logs_analysis_id
 def run_analysis(analysis_id: str) -> None:
     analysis = Analysis.objects.filter(pk=analysis_id).first()
     if analysis is None:

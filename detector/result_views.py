@@ -15,11 +15,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from detector.downloads import content_disposition
 from detector.models import Analysis
 from detector.reviews import analysis_report_wrong
 from detector.selectors import analysis_get_for
 
 MAX_NOTE_CHARS = 2000
+
+
+def _stem(analysis: Analysis) -> str:
+    return PurePosixPath(analysis.original_filename).stem or "analysis"
 
 
 def _finished_analysis(request: HttpRequest, pk) -> Analysis:
@@ -34,12 +39,14 @@ def _finished_analysis(request: HttpRequest, pk) -> Analysis:
 def result_json(request: HttpRequest, pk) -> HttpResponse:
     """The stored Report as a file, named after the upload."""
     analysis = _finished_analysis(request, pk)
-    stem = PurePosixPath(analysis.original_filename).stem or "analysis"
+    stem = _stem(analysis)
     response = HttpResponse(
         json.dumps(analysis.result, indent=2),
         content_type="application/json; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{stem}.report.json"'
+    response["Content-Disposition"] = content_disposition(
+        f"{stem}.report.json", attachment=True
+    )
     return response
 
 
@@ -47,7 +54,7 @@ def result_json(request: HttpRequest, pk) -> HttpResponse:
 @require_GET
 def result_print(request: HttpRequest, pk) -> HttpResponse:
     analysis = _finished_analysis(request, pk)
-    return render(
+    response = render(
         request,
         "detector/analysis_print.html",
         {
@@ -58,6 +65,11 @@ def result_print(request: HttpRequest, pk) -> HttpResponse:
             else "",
         },
     )
+    # Shown in the browser; "Save page" offers a name that says what it is.
+    response["Content-Disposition"] = content_disposition(
+        f"{_stem(analysis)}.report.html", attachment=False
+    )
+    return response
 
 
 @login_required

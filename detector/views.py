@@ -15,13 +15,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from detector.downloads import media_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
 from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
 from detector.services import (
     analysis_create,
     analysis_delete_many,
     analysis_find_duplicate,
-    analysis_media_path,
     analysis_reanalyse,
     analysis_thumbnail,
 )
@@ -124,19 +124,9 @@ def analysis_status(request: HttpRequest, pk) -> JsonResponse:
 @require_GET
 def analysis_media(request: HttpRequest, pk) -> FileResponse:
     analysis = analysis_get_for(user=request.user, pk=pk)
-    path = analysis_media_path(analysis)
-    if not path.is_file():
-        raise Http404("The file is no longer available.")
-    response = FileResponse(
-        path.open("rb"),
-        content_type=analysis.mime_type or "application/octet-stream",
-        filename=analysis.original_filename,
-        as_attachment=request.GET.get("download") == "1",
+    return media_response(
+        analysis=analysis, as_attachment=request.GET.get("download") == "1"
     )
-    # Uploaded content must never run as a page of this site.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 @login_required

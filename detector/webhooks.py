@@ -8,6 +8,9 @@ Signature: each request carries `X-Signature: sha256=<hex>`, the HMAC-SHA256 of 
 keyed with the owner's webhook secret. The secret is per user (derived from SECRET_KEY and the
 user id, so it needs no storage and one user can never forge another user's callbacks); the
 owner reads it from `GET /api/v1/webhook-secret/`. docs/api.md shows how to verify it.
+
+Destination: only public internet addresses, checked on input and again on connect (see
+detector.callback_guard); redirects are not followed.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from rq import Retry
 
+from detector.callback_guard import callback_host_check, guarded_session
+from detector.log_context import logs_analysis_id
 from detector.models import Analysis
 
 logger = logging.getLogger(__name__)
@@ -44,12 +49,21 @@ class CallbackFailed(Exception):
 
 
 def validate_callback_url(value: str) -> None:
-    """Only absolute http(s) URLs: no file:, ftp:, javascript: or relative targets."""
+    """Absolute http(s) URLs without credentials whose host has only public addresses."""
     parts = urlsplit(value or "")
     if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
         raise ValidationError(
             "The callback URL must be an absolute http:// or https:// URL."
         )
+    if "@" in parts.netloc:
+        raise ValidationError(
+            "The callback URL must not contain a user name or password."
+        )
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise ValidationError("The callback URL has an invalid port.") from None
+    callback_host_check(parts.hostname, port)
 
 
 def webhook_secret_for(*, user: AbstractBaseUser) -> str:
@@ -79,6 +93,7 @@ def callback_payload(*, analysis: Analysis) -> dict[str, Any]:
     }
 
 
+@logs_analysis_id
 def callback_deliver(analysis_id: str) -> int:
     """RQ job: POST the signed payload once; raise so that RQ retries on any failure."""
     analysis = Analysis.objects.select_related("owner").filter(pk=analysis_id).first()
@@ -95,13 +110,14 @@ def callback_deliver(analysis_id: str) -> int:
     }
     try:
         # No redirects: the signed body goes only to the URL the owner registered.
-        response = requests.post(
-            analysis.callback_url,
-            data=body,
-            headers=headers,
-            timeout=TIMEOUT_S,
-            allow_redirects=False,
-        )
+        with guarded_session() as session:
+            response = session.post(
+                analysis.callback_url,
+                data=body,
+                headers=headers,
+                timeout=TIMEOUT_S,
+                allow_redirects=False,
+            )
     except requests.RequestException as exc:
         raise CallbackFailed(
             f"Callback for {analysis_id} not delivered: {exc}"

@@ -135,7 +135,7 @@ def test_upload_is_accepted_and_queued(api, alice, jpeg_upload, jpeg_bytes):
         {
             "file": jpeg_upload(),
             "frames": "16",
-            "callback_url": "https://example.org/hook",
+            "callback_url": "https://93.184.215.14/hook",
         },
         format="multipart",
     )
@@ -150,7 +150,7 @@ def test_upload_is_accepted_and_queued(api, alice, jpeg_upload, jpeg_bytes):
     assert type(response["Location"]) is str
     assert response["Location"].endswith(detail_url(analysis))
     assert analysis.options["frames"] == 16
-    assert analysis.callback_url == "https://example.org/hook"
+    assert analysis.callback_url == "https://93.184.215.14/hook"
     assert (Path(settings.MEDIA_ROOT) / analysis.media_file).read_bytes() == jpeg_bytes
 
 

@@ -127,7 +127,9 @@ def test_owner_sees_the_reviewers_label(user_client, done, staff_user):
 def test_json_download_is_the_stored_report(user_client, done):
     response = user_client.get(url(done, "report.json"))
     assert response.status_code == 200
-    assert response["Content-Disposition"] == 'attachment; filename="clip.report.json"'
+    assert response["Content-Disposition"] == (
+        "attachment; filename=\"clip.report.json\"; filename*=UTF-8''clip.report.json"
+    )
     assert json.loads(response.content) == done.result
 
 
