@@ -376,9 +376,10 @@ def analysis_reconcile_orphans(*, connection: Redis | None = None) -> dict[str, 
     - queued analyses whose job Redis lost (it restarted empty) are queued again;
     - analyses whose job ended without settling them (the work-horse or the whole worker
       died) are queued once more or failed, through `analysis_recover`.
-    Returns how many analyses were queued and recovered.
+    Returns how many analyses were queued and recovered; raises RedisError while Redis is down.
     """
     connection = connection or queue_connection()
+    connection.ping()  # Redis down: change nothing (raises RedisError)
     counts = {"queued": 0, "recovered": 0}
     outbox = Analysis.objects.filter(status=Analysis.Status.QUEUED, enqueued_at=None)
     for pk in outbox.values_list("pk", flat=True):

@@ -15,7 +15,6 @@ from detector import services
 from detector.models import Analysis
 from tests.detector.conftest import as_upload
 from tests.servers import (
-    RedisServer,
     django_process,
     stop_process,
     wait_for,
@@ -27,18 +26,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 # Bounds for the waits below, generous for a loaded machine; they are limits, not measurements.
 START_S = 120
 SETTLE_S = 60
-
-
-@pytest.fixture
-def own_redis(tmp_path, settings):
-    server = RedisServer(tmp_path)
-    server.start()
-    settings.RQ_QUEUES = {
-        name: {"URL": server.url, "DEFAULT_TIMEOUT": settings.RQ_JOB_TIMEOUT}
-        for name in ("default", "gpu")
-    }
-    yield server
-    server.stop()
 
 
 @pytest.fixture
