@@ -198,7 +198,8 @@ def analysis_create(
 
 def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:
     """The owner's latest analysis of the same content, preferring a finished one."""
-    earlier = Analysis.objects.filter(owner=owner, sha256=sha256)
+    # Only one whose file is still kept: otherwise the new upload is stored again.
+    earlier = Analysis.objects.filter(owner=owner, sha256=sha256, media_removed_at=None)
     return earlier.filter(status=Analysis.Status.DONE).first() or earlier.first()
 
 
