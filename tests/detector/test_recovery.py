@@ -125,3 +125,32 @@ def test_recovery_leaves_a_settled_or_reassigned_analysis_alone(own_redis, creat
     )
     analysis.refresh_from_db()
     assert analysis.error_message == "stopped by hand" and analysis.retries == 0
+
+
+def test_a_horse_death_the_worker_could_not_record_is_settled_by_the_sweep(
+    own_redis, create
+):
+    # The worker's own hook failed (say the database was down at that moment): RQ still
+    # moved the job to its failed registry with its usual record of the signal.
+    analysis = create()
+    Analysis.objects.filter(pk=analysis.pk).update(
+        status=Analysis.Status.RUNNING, retries=1
+    )
+    queue = django_rq.get_queue("default")
+    job = queue.fetch_job(analysis.rq_job_id)
+    worker = SimpleWorker([queue], connection=queue.connection)
+    worker.prepare_job_execution(job)
+    worker.handle_job_failure(
+        job,
+        queue,
+        exc_string="Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ",
+    )
+    assert job.get_status() == "failed"
+
+    assert services.analysis_reconcile_orphans() == {"queued": 0, "recovered": 1}
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.FAILED
+    assert analysis.error_message == (
+        "The worker ran out of memory on this file (tried 2 times). "
+        "A shorter or lower-resolution file needs less memory."
+    )
