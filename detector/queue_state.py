@@ -6,10 +6,9 @@ about one job, so that an analysis whose worker died can be queued again or fail
 
 from __future__ import annotations
 
-import logging
+import os
 import re
 import signal
-import socket
 from dataclasses import dataclass
 
 import django_rq
@@ -19,11 +18,13 @@ from redis import Redis
 from rq import Worker
 from rq.job import Job, JobStatus
 
-logger = logging.getLogger(__name__)
-
 WAITING = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-# RQ's record of a dead work-horse: "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9)".
+# RQ's record of a dead work-horse:
+# "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ".
 HORSE_SIGNAL = re.compile(r"Work-horse terminated unexpectedly;.*\(signal (\d+)\)")
+# Stored by detector.worker in RQ's worker record, so that pids are compared only where they
+# mean the same process.
+PID_NAMESPACE_FIELD = "pid_namespace"
 # A process started this long after a worker registered is not that worker (its pid was reused).
 PID_REUSE_SLACK_S = 5.0
 
@@ -32,12 +33,10 @@ PID_REUSE_SLACK_S = 5.0
 class JobEnd:
     """A job that is neither waiting nor running any more."""
 
-    lost: bool = (
-        False  # Redis no longer knows the job (flushed, or restarted without data)
-    )
-    signal: int | None = (
-        None  # the signal that killed its work-horse, when RQ recorded one
-    )
+    # Redis no longer knows the job (flushed, or restarted without data).
+    lost: bool = False
+    # The signal that killed its work-horse, when RQ recorded one.
+    signal: int | None = None
 
     @property
     def out_of_memory(self) -> bool:
@@ -77,8 +76,9 @@ def worker_alive(*, name: str | None, connection: Redis) -> bool:
     """False when the worker is known to be gone.
 
     A worker that stopped heartbeating is dropped by RQ itself (its key expires, and the
-    started-job registry hands its job to the failure callback); a worker on this machine whose
-    process no longer exists is found dead at once, so a restarted worker need not wait for that.
+    started-job registry hands its job to the failure callback); a worker whose process is
+    visible from here (same PID namespace) and no longer exists is found dead at once, so a
+    restarted worker need not wait for its heartbeat to expire.
     """
     if not name:
         return False
@@ -87,13 +87,21 @@ def worker_alive(*, name: str | None, connection: Redis) -> bool:
     )
     if worker is None or worker.death_date is not None:
         return False
-    if (
-        worker.hostname != socket.gethostname()
-        or not worker.pid
-        or not worker.birth_date
-    ):
-        return True  # another machine: trust its heartbeat
+    namespace = connection.hget(worker.key, PID_NAMESPACE_FIELD)
+    here = pid_namespace()
+    if not here or namespace is None or namespace.decode() != here:
+        return True  # another machine or container: trust its heartbeat
+    if not worker.pid or not worker.birth_date:
+        return True
     return _process_alive(worker.pid, born=worker.birth_date.timestamp())
+
+
+def pid_namespace() -> str:
+    """This process's PID namespace ("pid:[4026531836]"): pids mean the same only within it."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
 
 
 def _process_alive(pid: int, *, born: float) -> bool:

@@ -20,7 +20,7 @@ from redis import Redis
 from rq import Worker
 from rq.job import Job
 
-from detector.queue_state import JobEnd
+from detector.queue_state import PID_NAMESPACE_FIELD, JobEnd, pid_namespace
 from detector.services import (
     analysis_reconcile_orphans,
     analysis_recover,
@@ -54,6 +54,11 @@ class AnalysisWorker(Worker):
         kwargs.setdefault("maintenance_interval", settings.SWEEP_INTERVAL_S)
         super().__init__(*args, **kwargs)
         self._swept_once = False
+
+    def register_birth(self) -> None:
+        super().register_birth()
+        # Lets a worker restarted on this machine tell that this one died (queue_state).
+        self.connection.hset(self.key, PID_NAMESPACE_FIELD, pid_namespace())
 
     @property
     def dequeue_timeout(self) -> int:
