@@ -44,7 +44,13 @@ def sweep(*, connection: Redis, force: bool = False) -> dict[str, int]:
     if days and connection.set(
         RETENTION_LOCK, os.getpid(), nx=True, ex=RETENTION_EVERY_S
     ):
-        counts["media_removed"] = media_retention_apply(days=days)
+        try:
+            counts["media_removed"] = media_retention_apply(days=days)
+        except Exception:
+            connection.delete(
+                RETENTION_LOCK
+            )  # not done today: the next sweep tries again
+            raise
     return counts
 
 
