@@ -97,6 +97,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
         conn_max_age=60,
+        # A persistent connection is checked before reuse: a restarted database costs no request.
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,6 +133,8 @@ STORAGES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/private-media-is-not-served/"
 MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "200"))
+# Uploaded files older than this many days are deleted (results are kept); 0 keeps them for ever.
+MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "0"))
 FILE_UPLOAD_HANDLERS = ["detector.uploads.SizeLimitedUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
@@ -160,6 +164,9 @@ ANALYSIS_QUEUE = os.environ.get("ANALYSIS_QUEUE", "default")
 RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+# The worker settles analyses whose work-horse died, and sweeps for orphans this often (seconds).
+RQ = {"WORKER_CLASS": "detector.worker.AnalysisWorker"}
+SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", "30"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -10,24 +10,26 @@ from __future__ import annotations
 import logging
 import uuid
 
+from rq import get_current_job
+from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
 import ml
 from detector.log_context import logs_analysis_id
 from detector.models import Analysis
+from detector.queue_state import JobEnd
 from detector.registry import model_options
 from detector.services import (
     analysis_fail,
     analysis_finish,
     analysis_mark_running,
     analysis_media_path,
+    analysis_recover,
     analysis_set_progress,
 )
 from ml.errors import MediaError, ModelError
 
 logger = logging.getLogger(__name__)
-
-RUNNABLE = {Analysis.Status.QUEUED, Analysis.Status.RUNNING}
 
 
 @logs_analysis_id
@@ -36,10 +38,14 @@ def run_analysis(analysis_id: str) -> None:
     if analysis is None:
         logger.info("Analysis %s was deleted before it ran", analysis_id)
         return
-    if analysis.status not in RUNNABLE:
-        logger.info("Analysis %s is already %s", analysis_id, analysis.status)
+    job = get_current_job()
+    if not analysis_mark_running(analysis=analysis, job_id=job.id if job else None):
+        logger.info(
+            "Analysis %s is %s under another job; nothing to do",
+            analysis_id,
+            analysis.status,
+        )
         return
-    analysis_mark_running(analysis=analysis)
     try:
         report = _analyze(analysis)
     except MediaError as error:
@@ -86,8 +92,17 @@ def _timeout_message() -> str:
 def run_analysis_failed(
     job, connection, exc_type=None, exc_value=None, traceback=None
 ) -> None:
-    """RQ's failure callback: a job that died (timeout, lost worker) never stays "running"."""
-    analysis = Analysis.objects.filter(pk=job.args[0]).first() if job.args else None
+    """RQ's failure callback: a job that died (timeout, lost worker) never stays "running".
+
+    A job whose whole worker vanished reaches here from RQ's registry cleanup as abandoned:
+    the analysis is then queued once more, like one whose work-horse was killed.
+    """
+    if not job.args:
+        return
+    if exc_type is not None and issubclass(exc_type, AbandonedJobError):
+        analysis_recover(analysis_id=job.args[0], job_id=job.id, end=JobEnd())
+        return
+    analysis = Analysis.objects.filter(pk=job.args[0]).first()
     if analysis is None or analysis.is_finished:
         return
     if exc_type is not None and issubclass(exc_type, JobTimeoutException):
@@ -95,4 +110,4 @@ def run_analysis_failed(
     else:
         reason = "The analysis stopped unexpectedly. Please try again."
     logger.error("Analysis %s: job %s failed: %s", analysis.pk, job.id, exc_value)
-    analysis_fail(analysis=analysis, reason=reason)
+    analysis_fail(analysis=analysis, reason=reason, job_id=job.id)

@@ -48,12 +48,20 @@ class Analysis(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
+    # The one RQ job allowed to run this analysis; a stale duplicate job finds another id and stops.
     rq_job_id = models.CharField(max_length=64, blank=True)
+    # When Redis accepted the job; empty while the analysis waits in the outbox for the queue.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Times the analysis was queued again because its worker died under it.
+    retries = models.PositiveSmallIntegerField(default=0)
     options = models.JSONField(default=dict, blank=True)
 
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+
+    # Set when the uploaded file was deleted (retention period, or found missing); results stay.
+    media_removed_at = models.DateTimeField(null=True, blank=True)
 
     result = models.JSONField(null=True, blank=True, help_text="The Report JSON from ml.analyze.")
     verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True, db_index=True)
@@ -87,6 +95,10 @@ class Analysis(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def has_media(self) -> bool:
+        return self.media_removed_at is None
 
 
 class Review(models.Model):

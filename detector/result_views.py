@@ -61,7 +61,7 @@ def result_print(request: HttpRequest, pk) -> HttpResponse:
             "analysis": analysis,
             "print_mode": True,
             "media_url": reverse("detector:analysis-media", args=[analysis.pk])
-            if analysis.media_type == Analysis.MediaType.IMAGE
+            if analysis.media_type == Analysis.MediaType.IMAGE and analysis.has_media
             else "",
         },
     )

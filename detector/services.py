@@ -12,6 +12,8 @@ import logging
 import secrets
 import shutil
 import time
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,15 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, Min
 from django.utils import timezone
 from PIL import Image
+from redis import Redis
 from redis.exceptions import RedisError
 from rq import Callback
 
 from detector.models import Analysis, DetectorModel
+from detector.queue_state import JobEnd, job_end, queue_connection
 from detector.uploads import (
     EXTENSION_FOR_MIME,
     HASH_CHUNK,
@@ -43,6 +48,13 @@ DEFAULT_OPTIONS = {"frames": 32, "scan_fps": 15.0}
 PROGRESS_MIN_INTERVAL_S = 0.3
 THUMBNAIL_SIDE = 160
 FLAGGED_VERDICTS = {Analysis.Verdict.FAKE, Analysis.Verdict.INCONCLUSIVE}
+UNFINISHED = (Analysis.Status.QUEUED, Analysis.Status.RUNNING)
+# An analysis whose worker died is queued this many times more, then failed with the cause.
+MAX_RETRIES = 1
+OUT_OF_MEMORY = "The worker ran out of memory on this file"
+OUT_OF_MEMORY_ADVICE = "A shorter or lower-resolution file needs less memory."
+WORKER_STOPPED = "The worker stopped while analysing this file"
+WORKER_STOPPED_ADVICE = "Please try again later."
 
 
 # Where files live -------------------------------------------------------------------------
@@ -53,8 +65,12 @@ def analysis_media_path(analysis: Analysis) -> Path:
 
 
 def analysis_derived_dir(analysis: Analysis) -> Path:
-    """Files made from an analysis (thumbnails, exports); removed with it."""
-    return Path(settings.MEDIA_ROOT) / "derived" / str(analysis.pk)
+    """Files made from an analysis (thumbnails); removed with it or with its media."""
+    return _derived_dir(analysis.pk)
+
+
+def _derived_dir(analysis_id: Any) -> Path:
+    return Path(settings.MEDIA_ROOT) / "derived" / str(analysis_id)
 
 
 def _store_upload(*, owner: AbstractBaseUser, uploaded_file: UploadedFile, mime: str):
@@ -88,27 +104,38 @@ def _remove_file(path: Path) -> None:
 
 
 def _enqueue(analysis_id) -> None:
+    """Hand a queued analysis to RQ.
+
+    The row names its job before the job exists, so a worker always finds the id it runs under.
+    When Redis is down the analysis simply stays queued, in the outbox (no `enqueued_at`), and
+    `analysis_reconcile_orphans` queues it once Redis answers again.
+    """
     from detector.jobs import run_analysis, run_analysis_failed
 
+    job_id = uuid.uuid4().hex
+    waiting = Analysis.objects.filter(
+        pk=analysis_id, status=Analysis.Status.QUEUED, enqueued_at=None
+    )
+    if not waiting.update(rq_job_id=job_id):
+        return  # deleted, or already handed over by someone else
     try:
-        # Already inside on_commit: enqueue now ("auto") to learn the job id.
+        # Already inside on_commit: enqueue now ("auto").
         queue = django_rq.get_queue(settings.ANALYSIS_QUEUE, commit_mode="auto")
-        job = queue.enqueue(
+        queue.enqueue(
             run_analysis,
             str(analysis_id),
+            job_id=job_id,
             job_timeout=settings.RQ_JOB_TIMEOUT,
             on_failure=Callback(run_analysis_failed),
         )
-    except RedisError:
-        logger.exception("Could not queue analysis %s", analysis_id)
-        analysis = Analysis.objects.filter(pk=analysis_id).first()
-        if analysis is not None:
-            analysis_fail(
-                analysis=analysis,
-                reason="The analysis queue is unavailable right now. Please try again later.",
-            )
+    except RedisError as error:
+        logger.warning(
+            "Analysis %s waits for the queue to come back: %s", analysis_id, error
+        )
         return
-    Analysis.objects.filter(pk=analysis_id).update(rq_job_id=job.id)
+    Analysis.objects.filter(pk=analysis_id, rq_job_id=job_id).update(
+        enqueued_at=timezone.now()
+    )
 
 
 def _enqueue_on_commit(analysis: Analysis) -> None:
@@ -171,15 +198,27 @@ def analysis_create(
 
 def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:
     """The owner's latest analysis of the same content, preferring a finished one."""
-    earlier = Analysis.objects.filter(owner=owner, sha256=sha256)
+    # Only one whose file is still kept: otherwise the new upload is stored again.
+    earlier = Analysis.objects.filter(owner=owner, sha256=sha256, media_removed_at=None)
     return earlier.filter(status=Analysis.Status.DONE).first() or earlier.first()
+
+
+class MediaRemoved(Exception):
+    """The uploaded file is gone (retention period); `message` is safe to show the user."""
+
+    message = (
+        "The uploaded file was removed after the retention period. Upload it again."
+    )
 
 
 def analysis_reanalyse(*, analysis: Analysis) -> Analysis:
     """Queue a fresh analysis of the same stored file; the earlier result stays as it was.
 
     Both rows share the stored file; `analysis_delete` removes it only with its last user.
+    Raises MediaRemoved when the file is no longer kept.
     """
+    if not analysis.has_media:
+        raise MediaRemoved(MediaRemoved.message)
     with transaction.atomic():
         again = Analysis.objects.create(
             owner=analysis.owner,
@@ -197,16 +236,28 @@ def analysis_reanalyse(*, analysis: Analysis) -> Analysis:
     return again
 
 
-def analysis_mark_running(*, analysis: Analysis) -> None:
-    _update(
-        analysis,
-        status=Analysis.Status.RUNNING,
-        started=timezone.now(),
-        progress=0,
-        stage="Starting",
-        error_message="",
-    )
+def analysis_mark_running(*, analysis: Analysis, job_id: str | None = None) -> bool:
+    """Claim a queued analysis for the job `job_id` (any job when None).
+
+    False when the analysis is not queued, or is queued under another job: a stale duplicate
+    job (left by a Redis outage or a retry) then does nothing.
+    """
+    claim = Analysis.objects.filter(pk=analysis.pk, status=Analysis.Status.QUEUED)
+    if job_id is not None:
+        claim = claim.filter(rq_job_id=job_id)
+    values = {
+        "status": Analysis.Status.RUNNING,
+        "started": timezone.now(),
+        "progress": 0,
+        "stage": "Starting",
+        "error_message": "",
+    }
+    if not claim.update(**values):
+        return False
+    for name, value in values.items():
+        setattr(analysis, name, value)
     analysis._progress_written_at = time.monotonic()
+    return True
 
 
 def analysis_set_progress(*, analysis: Analysis, percent: int, stage: str) -> None:
@@ -248,33 +299,131 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
         _callback_on_commit(analysis)
 
 
-def analysis_fail(*, analysis: Analysis, reason: str) -> None:
+def analysis_fail(
+    *, analysis: Analysis, reason: str, job_id: str | None = None
+) -> None:
+    """Record a failure; with `job_id`, only while the analysis still belongs to that job."""
+    row = Analysis.objects.filter(pk=analysis.pk)
+    if job_id is not None:
+        row = row.filter(rq_job_id=job_id, status__in=UNFINISHED)
+    values = {
+        "status": Analysis.Status.FAILED,
+        "stage": "Failed",
+        "error_message": reason,
+        "finished": timezone.now(),
+    }
     with transaction.atomic():
-        if _update(
-            analysis,
-            status=Analysis.Status.FAILED,
-            stage="Failed",
-            error_message=reason,
-            finished=timezone.now(),
-        ):
+        if row.update(**values):
+            for name, value in values.items():
+                setattr(analysis, name, value)
             _callback_on_commit(analysis)
 
 
-def analysis_delete(*, analysis: Analysis) -> None:
-    """Delete an analysis with its derived files, and its media unless another analysis uses it."""
-    media_file = analysis.media_file
-    derived = analysis_derived_dir(analysis)
+# Dead workers and lost jobs ---------------------------------------------------------------
+
+
+def analysis_recover(*, analysis_id: Any, job_id: str, end: JobEnd) -> bool:
+    """The job `job_id` of this analysis ended without settling it (its worker died).
+
+    The analysis is queued once more; a second death fails it with what happened. Nothing
+    changes if the analysis finished meanwhile or belongs to a newer job. True if it changed.
+    """
+    analysis = Analysis.objects.filter(
+        pk=analysis_id, rq_job_id=job_id, status__in=UNFINISHED
+    ).first()
+    if analysis is None:
+        return False
+    cause = OUT_OF_MEMORY if end.out_of_memory else WORKER_STOPPED
+    logger.warning(
+        "Analysis %s: job %s ended without a result (%s, signal %s, retries so far %s)",
+        analysis.pk,
+        job_id,
+        cause,
+        end.signal,
+        analysis.retries,
+    )
+    if analysis.retries >= MAX_RETRIES:
+        advice = OUT_OF_MEMORY_ADVICE if end.out_of_memory else WORKER_STOPPED_ADVICE
+        tries = analysis.retries + 1
+        analysis_fail(
+            analysis=analysis,
+            reason=f"{cause} (tried {tries} times). {advice}",
+            job_id=job_id,
+        )
+        return True
     with transaction.atomic():
-        analysis.delete()
-        still_used = Analysis.objects.filter(media_file=media_file).exists()
+        requeued = Analysis.objects.filter(
+            pk=analysis.pk,
+            rq_job_id=job_id,
+            retries=analysis.retries,
+            status__in=UNFINISHED,
+        ).update(
+            status=Analysis.Status.QUEUED,
+            retries=F("retries") + 1,
+            enqueued_at=None,
+            started=None,
+            progress=0,
+            stage=f"Queued again: {cause[0].lower()}{cause[1:]}",
+        )
+        if requeued:
+            _enqueue_on_commit(analysis)
+    return bool(requeued)
 
-        # Files go only once the deletion is committed: a rollback must not lose them.
-        def remove_files() -> None:
-            shutil.rmtree(derived, ignore_errors=True)
-            if not still_used:
-                _remove_file(Path(settings.MEDIA_ROOT) / media_file)
 
-        transaction.on_commit(remove_files)
+def analysis_reconcile_orphans(*, connection: Redis | None = None) -> dict[str, int]:
+    """Make every unfinished analysis match what the queue knows; safe to run at any time.
+
+    - queued analyses still in the outbox (Redis was down) are queued now;
+    - queued analyses whose job Redis lost (it restarted empty) are queued again;
+    - analyses whose job ended without settling them (the work-horse or the whole worker
+      died) are queued once more or failed, through `analysis_recover`.
+    Returns how many analyses were queued and recovered; raises RedisError while Redis is down.
+    """
+    connection = connection or queue_connection()
+    connection.ping()  # Redis down: change nothing (raises RedisError)
+    counts = {"queued": 0, "recovered": 0}
+    outbox = Analysis.objects.filter(status=Analysis.Status.QUEUED, enqueued_at=None)
+    for pk in outbox.values_list("pk", flat=True):
+        _enqueue(pk)
+        counts["queued"] += (
+            Analysis.objects.filter(pk=pk).exclude(enqueued_at=None).exists()
+        )
+    in_queue = Analysis.objects.filter(status__in=UNFINISHED).exclude(enqueued_at=None)
+    for pk, status, job_id in in_queue.values_list("pk", "status", "rq_job_id"):
+        end = job_end(job_id=job_id, connection=connection)
+        if end is None:
+            continue
+        if end.lost and status == Analysis.Status.QUEUED:
+            # It never started: back to the outbox, not counted as a retry.
+            if Analysis.objects.filter(pk=pk, rq_job_id=job_id, status=status).update(
+                enqueued_at=None
+            ):
+                _enqueue(pk)
+                counts["queued"] += 1
+        elif analysis_recover(analysis_id=pk, job_id=job_id, end=end):
+            counts["recovered"] += 1
+    return counts
+
+
+def analysis_delete(*, analysis: Analysis) -> None:
+    """Delete an analysis; `analysis_files_remove` takes its files once that commits."""
+    analysis.delete()
+
+
+def analysis_files_remove(*, analysis_id: Any, media_file: str) -> None:
+    """After a deleted analysis commits: remove its derived files, and its media unless
+    another analysis (a re-analysis of the same upload) still uses it.
+
+    Runs for every deletion, also a user's deletion taking their analyses with it
+    (`detector.signals`). Files go only after the commit: a rollback must not lose them.
+    """
+
+    def remove() -> None:
+        shutil.rmtree(_derived_dir(analysis_id), ignore_errors=True)
+        if not Analysis.objects.filter(media_file=media_file).exists():
+            _remove_file(Path(settings.MEDIA_ROOT) / media_file)
+
+    transaction.on_commit(remove)
 
 
 def analysis_delete_many(*, analyses) -> int:
@@ -285,11 +434,56 @@ def analysis_delete_many(*, analyses) -> int:
     return count
 
 
+# Keeping media only as long as needed ----------------------------------------------------
+
+
+def analysis_media_remove(*, media_file: str) -> int:
+    """Delete an uploaded file and everything made from it; the analyses that used it keep
+    their results and record when the media was removed. Returns how many analyses used it."""
+    with transaction.atomic():
+        users = Analysis.objects.filter(media_file=media_file, media_removed_at=None)
+        pks = list(users.values_list("pk", flat=True))
+        users.update(media_removed_at=timezone.now())
+
+        def remove() -> None:
+            _remove_file(Path(settings.MEDIA_ROOT) / media_file)
+            for pk in pks:
+                shutil.rmtree(_derived_dir(pk), ignore_errors=True)
+
+        transaction.on_commit(remove)
+    return len(pks)
+
+
+def media_retention_apply(*, days: int, now: datetime | None = None) -> int:
+    """Remove uploaded files older than `days` (counted from the upload); results stay.
+
+    A file that a queued or running analysis still needs waits for the next run.
+    Returns how many files were removed.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with_media = Analysis.objects.filter(media_removed_at=None).order_by()
+    busy = with_media.filter(status__in=UNFINISHED).values("media_file")
+    expired = (
+        with_media.values("media_file")
+        .annotate(uploaded=Min("created"))
+        .filter(uploaded__lt=cutoff)
+        .exclude(media_file__in=busy)
+    )
+    files = [row["media_file"] for row in expired]
+    for media_file in files:
+        analysis_media_remove(media_file=media_file)
+    if files:
+        logger.info("Media retention (%s days): removed %s files", days, len(files))
+    return len(files)
+
+
 def analysis_thumbnail(*, analysis: Analysis) -> Path | None:
     """A small JPEG of the image or of the video's first frame, made once and cached.
 
     None when the media cannot be read (the history then shows a placeholder).
     """
+    if not analysis.has_media:
+        return None
     target = analysis_derived_dir(analysis) / "thumbnail.jpg"
     if target.exists():
         return target

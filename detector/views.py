@@ -19,6 +19,7 @@ from detector.downloads import media_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
 from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
 from detector.services import (
+    MediaRemoved,
     analysis_create,
     analysis_delete_many,
     analysis_find_duplicate,
@@ -145,7 +146,11 @@ def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
 @require_POST
 def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
     analysis = analysis_get_for(user=request.user, pk=pk)
-    again = analysis_reanalyse(analysis=analysis)
+    try:
+        again = analysis_reanalyse(analysis=analysis)
+    except MediaRemoved as gone:
+        messages.error(request, gone.message)
+        return redirect("detector:analysis-detail", pk=analysis.pk)
     messages.success(request, "A new analysis is queued; the earlier result is kept.")
     return redirect("detector:analysis-detail", pk=again.pk)
 

@@ -47,6 +47,7 @@ class AnalysisSerializer(serializers.ModelSerializer):
             "created",
             "started",
             "finished",
+            "media_removed_at",
             "verdict",
             "fake_probability",
             "review_label",

@@ -122,7 +122,10 @@ class AnalysisViewSet(
     )
     @action(detail=True, methods=["post"])
     def reanalyse(self, request: Request, pk: str) -> Response:
-        analysis = services.analysis_reanalyse(analysis=self.get_object())
+        try:
+            analysis = services.analysis_reanalyse(analysis=self.get_object())
+        except services.MediaRemoved as gone:
+            raise ValidationError({"detail": gone.message}) from gone
         return self._accepted(analysis)
 
     @extend_schema(

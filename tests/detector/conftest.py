@@ -45,3 +45,19 @@ def classifier_info() -> ClassifierInfo:
     return ClassifierInfo(
         name="effnet", version="1", sha256="ab" * 32, arch="efficientnet_b7"
     )
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """A redis-server of this test's own (spare port) holding the analysis queues; the test
+    may stop and start it. Never the machine's shared Redis."""
+    from tests.servers import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    settings.RQ_QUEUES = {
+        name: {"URL": server.url, "DEFAULT_TIMEOUT": settings.RQ_JOB_TIMEOUT}
+        for name in ("default", "gpu")
+    }
+    yield server
+    server.stop()

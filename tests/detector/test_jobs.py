@@ -98,20 +98,42 @@ def test_an_unexpected_error_is_logged_and_shown_with_a_reference(
     assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
 
 
-def test_a_job_that_dies_in_rq_is_marked_failed(user, jpeg_bytes, rq_worker):
-    analysis = upload(user, "face.jpg", jpeg_bytes)
-    django_rq.get_queue("default").empty()
+def enqueue_broken_job(analysis: Analysis, job_id: str) -> None:
     # A job RQ itself fails (wrong arguments): only the failure callback can settle the row.
     django_rq.get_queue("default", commit_mode="auto").enqueue(
         run_analysis,
         str(analysis.pk),
         "unexpected",
+        job_id=job_id,
         on_failure=Callback(run_analysis_failed),
     )
+
+
+def test_a_job_that_dies_in_rq_is_marked_failed(user, jpeg_bytes, rq_worker):
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    django_rq.get_queue("default").empty()
+    enqueue_broken_job(analysis, Analysis.objects.get(pk=analysis.pk).rq_job_id)
     rq_worker()
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.FAILED
     assert "stopped unexpectedly" in analysis.error_message
+
+
+def test_a_stale_duplicate_job_neither_runs_nor_fails_the_analysis(
+    user, jpeg_bytes, rq_worker
+):
+    analysis = upload(user, "face.jpg", jpeg_bytes)
+    own_job = Analysis.objects.get(pk=analysis.pk).rq_job_id
+    django_rq.get_queue("default").empty()
+    enqueue_broken_job(analysis, "stale-duplicate")
+    run_analysis_stale = django_rq.get_queue("default", commit_mode="auto").enqueue(
+        run_analysis, str(analysis.pk), job_id="stale-runner"
+    )
+    rq_worker()
+    analysis.refresh_from_db()
+    assert run_analysis_stale.get_status() == "finished"
+    assert analysis.status == Analysis.Status.QUEUED  # still waiting for its own job
+    assert analysis.rq_job_id == own_job and analysis.started is None
 
 
 def test_a_job_for_a_deleted_analysis_does_nothing(user, jpeg_bytes, rq_worker):

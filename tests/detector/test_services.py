@@ -255,22 +255,3 @@ def test_no_thumbnail_for_a_missing_file(user, make_analysis):
     analysis = make_analysis(user)
     stored_path(analysis).unlink()
     assert services.analysis_thumbnail(analysis=analysis) is None
-
-
-def test_a_queue_outage_fails_the_analysis_with_a_reason(
-    user, jpeg_bytes, settings, django_capture_on_commit_callbacks
-):
-    # Nothing listens on port 1: enqueueing meets a real connection error.
-    settings.RQ_QUEUES = {
-        **settings.RQ_QUEUES,
-        "offline": {"URL": "redis://127.0.0.1:1/0"},
-    }
-    settings.ANALYSIS_QUEUE = "offline"
-    with django_capture_on_commit_callbacks(execute=True):
-        analysis = services.analysis_create(
-            owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes)
-        )
-    analysis.refresh_from_db()
-    assert analysis.status == Analysis.Status.FAILED
-    assert "queue is unavailable" in analysis.error_message
-    assert stored_path(analysis).exists()  # the upload is kept for a re-analysis
