@@ -192,6 +192,7 @@ def test_b0_conversion_scores_like_timm(b0_checkpoint, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_b7_every_tensor_is_used_and_every_keras_weight_set():
     state = placeholder_state("b7_manifest.json")
     assert len(state) > 1000
