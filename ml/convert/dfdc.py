@@ -17,8 +17,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
+from ml.archs.efficientnet import build_classifier
 from ml.convert import torch_checkpoint
 from ml.errors import ModelError
 
@@ -97,19 +99,24 @@ def convert_checkpoint(
         "preprocessing": "raw255",
         "framing": {"kind": "box", "margin": 1 / 3},
         "kind": "frame",
-        "conversion": (
-            f"Converted from the PyTorch checkpoint {src.name}"
-            + (f" (epoch {epoch})" if epoch is not None else "")
-            + f" of the DFDC-winner classifier on timm tf_efficientnet_{variant}_ns. "
-            f"Its {count} tensors were mapped by name onto Keras EfficientNet{variant.upper()}: "
-            "convolution kernels OIHW to HWIO, depthwise kernels to (kh, kw, C, 1), the final "
-            "Linear transposed into the sigmoid Dense, batch-norm running statistics to moving "
-            "mean/variance; timm's unused ImageNet classifier and batch counters dropped. "
-            "The ImageNet mean/std normalisation is folded into the input Normalization layer, "
-            "so the model takes raw 0-255 RGB. No retraining."
-        ),
+        "conversion": conversion_note(src.name, epoch, variant, count),
         "label_convention": "sigmoid output = P(fake)",
     }
+
+
+def conversion_note(name: str, epoch: int | None, variant: str, count: int) -> str:
+    """What was done, in plain words, for the model card."""
+    return (
+        f"Converted from the PyTorch checkpoint {name}"
+        + (f" (epoch {epoch})" if epoch is not None else "")
+        + f" of the DFDC-winner classifier on timm tf_efficientnet_{variant}_ns. "
+        f"All {count} tensors accounted for, mapped by name onto Keras "
+        f"EfficientNet{variant.upper()}: convolution kernels OIHW to HWIO, depthwise kernels "
+        "to (kh, kw, C, 1), the final Linear transposed into the sigmoid Dense, batch-norm "
+        "running statistics to moving mean/variance; timm's unused ImageNet classifier and "
+        "batch counters dropped. The ImageNet mean/std normalisation is folded into the input "
+        "Normalization layer, so the model takes raw 0-255 RGB. No retraining."
+    )
 
 
 def read_state_dict(src: Path) -> tuple[dict[str, np.ndarray], int | None]:
@@ -145,12 +152,8 @@ def detect_variant(state: dict[str, np.ndarray]) -> str:
     return VARIANTS[signature]
 
 
-def build_model(variant: str, *, input_size: int):
+def build_model(variant: str, *, input_size: int) -> keras.Model:
     """The same network `train_model --arch efficientnet_bN` builds, with random weights."""
-    import keras
-
-    from ml.archs.efficientnet import build_classifier
-
     return build_classifier(
         getattr(keras.applications, f"EfficientNet{variant.upper()}"),
         input_size=input_size,
@@ -175,13 +178,11 @@ def keras_target(key: str) -> tuple[str, str] | None:
     return None
 
 
-def assign_weights(model, state: dict[str, np.ndarray]) -> None:
+def assign_weights(model: keras.Model, state: dict[str, np.ndarray]) -> None:
     """Copy every tensor of `state` into `model`, emptying `state` as it goes.
 
     Raises ModelError naming the leftovers unless every key is used and every Keras weight set.
     """
-    import keras
-
     backbone = next(layer for layer in model.layers if isinstance(layer, keras.Model))
     layers = {layer.name: layer for layer in (*backbone.layers, *model.layers)}
     pending = {id(weight): weight for weight in model.weights}
@@ -209,13 +210,16 @@ def assign_weights(model, state: dict[str, np.ndarray]) -> None:
 
 
 def _variable(layer, param: str):
-    names = BN_PARAMS if "BatchNormalization" in type(layer).__name__ else KERNEL_PARAMS
+    names = (
+        BN_PARAMS
+        if isinstance(layer, keras.layers.BatchNormalization)
+        else KERNEL_PARAMS
+    )
     return getattr(layer, names[param], None) if param in names else None
 
 
 def _to_keras_layout(value: np.ndarray, layer) -> np.ndarray:
-    kind = type(layer).__name__
-    if value.ndim == 4 and kind == "DepthwiseConv2D":
+    if value.ndim == 4 and isinstance(layer, keras.layers.DepthwiseConv2D):
         return value.transpose(2, 3, 0, 1)  # (C, 1, kh, kw) -> (kh, kw, C, 1)
     if value.ndim == 4:
         return value.transpose(2, 3, 1, 0)  # OIHW -> HWIO
@@ -236,8 +240,6 @@ def _assign(variable, value: np.ndarray, key: str) -> None:
 def _set_input_normalization(backbone) -> list:
     """Keras EfficientNet divides by 255, then normalises by mean and sqrt(variance). The
     layer keeps derived tensors, so its weights only act after finalize_state()."""
-    import keras
-
     (norm,) = [
         layer
         for layer in backbone.layers
@@ -254,7 +256,7 @@ def _name(variable) -> str:
     return getattr(variable, "path", None) or variable.name
 
 
-def save_atomically(model, dest: Path) -> None:
+def save_atomically(model: keras.Model, dest: Path) -> None:
     """Write next to `dest` and rename, so a failed save leaves no half-written model."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(f".{dest.stem}.partial.keras")

@@ -120,9 +120,8 @@ SAFE_GLOBALS = {
 class RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file: BinaryIO, storage) -> None:
         super().__init__(file, encoding="utf-8")
-        self.storage = (
-            storage  # (StorageType, key, numel) -> the storage as a flat array
-        )
+        # storage(StorageType, key, numel) -> that storage as a flat numpy array
+        self.storage = storage
 
     def find_class(self, module: str, name: str) -> Any:
         try:
