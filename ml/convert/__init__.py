@@ -1,0 +1,1 @@
+"""Converters from published detector checkpoints of other frameworks to the platform's Keras models."""
