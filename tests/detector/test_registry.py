@@ -5,11 +5,8 @@ The model here is a tiny Meso-4 with random weights, built inside the test only 
 """
 
 import hashlib
-import http.server
 import json
 import shutil
-import threading
-import typing
 from pathlib import Path
 
 import pytest
@@ -26,6 +23,7 @@ from detector.registry import (
 from ml.archs import get_arch
 from ml.download import DownloadError, download
 from ml.errors import ModelError
+from tests.httpmirror import serve
 
 pytestmark = pytest.mark.django_db
 SIZE = 32
@@ -167,59 +165,17 @@ def test_missing_card_is_refused(model_file, models_root):
 # --- over HTTP ----------------------------------------------------------------------------
 
 
-class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """A static file server that honours `Range: bytes=N-` and records what it was asked."""
-
-    requests_seen: typing.ClassVar[list] = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        path = Path(self.translate_path(self.path))
-        self.requests_seen.append((self.path, self.headers.get("Range")))
-        if not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        start = 0
-        if self.headers.get("Range", "").startswith("bytes="):
-            start = int(self.headers["Range"][6:].split("-")[0])
-            if start >= len(data):
-                self.send_response(416)
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header(
-                "Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}"
-            )
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        self.wfile.write(data[start:])
-
-
 @pytest.fixture
 def server(model_file):
-    RangeHandler.requests_seen = []
-
-    def handler(*args, **kwargs):
-        return RangeHandler(*args, directory=str(model_file.parent), **kwargs)
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(model_file.parent) as mirror:
+        yield mirror
 
 
 def test_install_from_url(model_file, server, models_root):
-    model = model_install(source=f"{server}/tiny.keras", sha256=sha256(model_file))
+    model = model_install(source=f"{server.url}/tiny.keras", sha256=sha256(model_file))
     assert model.sha256 == sha256(model_file)
     assert Path(model.file_path).is_file()
-    assert [p for p, _ in RangeHandler.requests_seen] == [
+    assert [p for p, _ in server.requests_seen] == [
         "/tiny.keras",
         "/tiny.card.json",
     ]
@@ -230,13 +186,13 @@ def test_install_from_url(model_file, server, models_root):
 
 def test_url_with_wrong_checksum_is_refused(model_file, server, models_root):
     with pytest.raises(ModelError, match="sha256"):
-        model_install(source=f"{server}/tiny.keras", sha256="f" * 64)
+        model_install(source=f"{server.url}/tiny.keras", sha256="f" * 64)
     assert_nothing_installed(models_root)
 
 
 def test_url_that_does_not_exist_is_refused(server, models_root):
     with pytest.raises(ModelError, match="Could not download"):
-        model_install(source=f"{server}/absent.keras")
+        model_install(source=f"{server.url}/absent.keras")
     assert_nothing_installed(models_root)
 
 
@@ -247,13 +203,13 @@ def test_download_resumes_a_partial_file(model_file, server, tmp_path):
     (dest.parent / "tiny.keras.part").write_bytes(data[:1000])
     seen = []
     download(
-        f"{server}/tiny.keras",
+        f"{server.url}/tiny.keras",
         dest,
         sha256=sha256(model_file),
         progress=lambda d, t: seen.append((d, t)),
     )
     assert dest.read_bytes() == data
-    assert RangeHandler.requests_seen[-1] == ("/tiny.keras", "bytes=1000-")
+    assert server.requests_seen[-1] == ("/tiny.keras", "bytes=1000-")
     assert seen[-1] == (len(data), len(data))
     assert not (dest.parent / "tiny.keras.part").exists()
 
@@ -261,7 +217,7 @@ def test_download_resumes_a_partial_file(model_file, server, tmp_path):
 def test_download_with_wrong_checksum_leaves_nothing(server, tmp_path):
     dest = tmp_path / "dl" / "tiny.keras"
     with pytest.raises(DownloadError, match="sha256"):
-        download(f"{server}/tiny.keras", dest, sha256="0" * 64)
+        download(f"{server.url}/tiny.keras", dest, sha256="0" * 64)
     assert not dest.exists() and not dest.with_name("tiny.keras.part").exists()
 
 

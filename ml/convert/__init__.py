@@ -1,0 +1,1 @@
+"""Converters: published detector weights in their authors' formats → the platform's `.keras`."""
