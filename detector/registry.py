@@ -31,8 +31,8 @@ from django.db import transaction
 
 from detector.models import DetectorModel
 from ml.archs import ARCH_NAMES
-from ml.catalog import NOT_EVALUATED
 from ml.cards import ModelSpec, card_path_for, validate_card
+from ml.catalog import NOT_EVALUATED
 from ml.checksum import file_sha256
 from ml.download import DownloadError, download
 from ml.errors import ModelError
