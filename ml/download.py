@@ -16,7 +16,9 @@ import requests
 
 from ml.checksum import file_sha256
 
-CHUNK = 1 << 20
+# Small enough that a transfer cut short keeps nearly all it received (a chunk being read
+# when the connection drops is lost).
+CHUNK = 1 << 16
 # Per connection attempt and per read: a dead server fails instead of hanging. A pair is
 # (connect, read) seconds.
 TIMEOUT_S = 30

@@ -149,7 +149,9 @@ class AnalysisViewSet(
         """202: the analysis is queued; poll its URL (or wait for the callback)."""
         data = self._detail(analysis)
         return Response(
-            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
+            data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": str(data["url"])},
         )
 
 
@@ -159,6 +161,7 @@ class AnalysisViewSet(
 class DetectorModelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = DetectorModelSerializer
     queryset = DetectorModel.objects.order_by("-active", "name", "-created")
+    filterset_fields = ("name", "version", "active")
 
 
 class WebhookSecretView(APIView):
