@@ -241,6 +241,7 @@ def test_one_active_model_per_kind_unless_ensemble(model_file):
 
 
 def test_store_evaluation_appends_to_the_card(model_file, tmp_path):
+    write_card(model_file, platform_evaluation="not evaluated on platform data")
     model = model_install(source=str(model_file))
     plot = tmp_path / "roc.png"
     plot.write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -254,6 +255,9 @@ def test_store_evaluation_appends_to_the_card(model_file, tmp_path):
     assert (Path(model.file_path).parent / record["plots"]["roc"]).is_file()
     on_disk = json.loads((Path(model.file_path).parent / "tiny.card.json").read_text())
     assert on_disk["evaluations"] == model.card["evaluations"]
+    assert on_disk["platform_evaluation"] == (
+        f"evaluated on celebdf at {record['at']} (see evaluations)"
+    )
 
 
 def test_install_command(model_file, models_root, capsys):
