@@ -112,8 +112,8 @@ def _mesonet(
             },
         },
         summary=(
-            f"small 2018 {network} network (~28k weights): fast on a CPU, but it misses "
-            "modern face swaps"
+            "small 2018 network (~28k weights): fast on a CPU, but it misses modern "
+            "face swaps"
         ),
     )
 

@@ -220,7 +220,7 @@ def test_the_same_detector_twice_is_refused(mesonet):
     assert DetectorModel.objects.count() == 1
 
 
-def test_mirror_without_the_file_fails_in_one_line(tmp_path, models_root):
+def test_mirror_without_the_file_fails_in_one_line(tmp_path, models_root, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(CommandError) as refused:
@@ -228,6 +228,7 @@ def test_mirror_without_the_file_fails_in_one_line(tmp_path, models_root):
     message = str(refused.value)
     assert message == f"Model refused: Meso4_DF.h5 is not in the mirror folder {empty}."
     assert refused.value.returncode != 0
+    assert capsys.readouterr() == ("", "")
     assert_nothing_installed(models_root)
 
 
@@ -270,7 +271,7 @@ def test_a_download_cut_short_resumes_where_it_stopped(mesonet, models_root, cap
     model = DetectorModel.objects.get(name="meso4-df")
     assert model.card["installed"]["source"] == f"{mirror.url}/Meso4_DF.h5"
     err = capsys.readouterr().err
-    assert "meso4-df: 156 kB to fetch (Apache-2.0)." in err
+    assert err.startswith("meso4-df: 156 kB to download (Apache-2.0).\n")
     assert "Meso4_DF.h5: 156 kB of 156 kB (100 %)" in err
     assert not [p for p in (models_root / ".downloads").iterdir()]
 
@@ -322,8 +323,10 @@ def test_first_run_offline_says_so_in_one_line_and_goes_on(
     else:
         settings.MODELS_MIRROR = f"http://127.0.0.1:{free_port()}"
     call_command("install_model", "--first-run")  # no exception: exit status 0
-    lines = capsys.readouterr().out.splitlines()
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("No detector installed: ")
+    assert captured.err == ""
     assert "install_model meso4-df --activate" in lines[0]
     if mirror == "unreachable address":
         assert "could not be reached" in lines[0]

@@ -29,6 +29,7 @@ from ml.errors import ModelError
 
 
 class Command(BaseCommand):
+    _entry: CatalogEntry | None = None  # announced with the first downloaded bytes
     help = (
         "Install a published detector by name (see --list), or a model (.keras + card, "
         "or a DFDC checkpoint) from a path or an http(s) URL."
@@ -125,8 +126,7 @@ class Command(BaseCommand):
         return given or settings.MODELS_MIRROR or None
 
     def _install_published(self, name: str, opts) -> list:
-        entry = CATALOG[name]
-        self._announce(entry)
+        self._entry = CATALOG[name]
         return published_model_install(
             name=name,
             mirror=self._mirror(opts["mirror"]),
@@ -137,10 +137,14 @@ class Command(BaseCommand):
     def _announce(self, entry: CatalogEntry) -> None:
         size = human_size(entry.download_size, exact=entry.size_is_exact)
         files = f"{len(entry.files)} files, " if entry.ensemble else ""
-        self.stderr.write(f"{entry.name}: {files}{size} to fetch ({entry.licence}).")
+        self.stderr.write(f"{entry.name}: {files}{size} to download ({entry.licence}).")
 
     def _progress(self, filename: str, done: int, total: int | None) -> None:
-        # One line per file, rewritten in place.
+        # The total size once the first bytes arrive (so that a machine that is offline
+        # only gets the one line saying so), then one line per file, rewritten in place.
+        if self._entry is not None:
+            self._announce(self._entry)
+            self._entry = None
         stream = sys.stderr
         if total:
             stream.write(
@@ -177,8 +181,7 @@ class Command(BaseCommand):
             return
         if frame_model_installed():
             return
-        entry = CATALOG[name]
-        self._announce(entry)
+        entry = self._entry = CATALOG[name]
         try:
             published_model_install(
                 name=name,
