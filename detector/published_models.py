@@ -115,6 +115,14 @@ def _remove_downloads(entry: CatalogEntry) -> None:
     """Complete downloads are consumed by the install (or useless after a refusal)."""
     for file in entry.files:
         (downloads_dir() / file.filename).unlink(missing_ok=True)
+    _remove_empty_downloads_dir()
+
+
+def _remove_empty_downloads_dir() -> None:
+    try:
+        downloads_dir().rmdir()
+    except OSError:  # absent, or it holds a download to resume
+        pass
 
 
 def published_model_install(
@@ -132,11 +140,14 @@ def published_model_install(
     """
     entry = catalog_entry(name)
     _refuse_if_installed(entry)
-    # A failed download keeps what arrived, so that the next run resumes it.
-    fetched = [
-        _fetch(f, mirror=mirror, progress=progress, timeout=timeout)
-        for f in entry.files
-    ]
+    try:
+        fetched = [
+            _fetch(f, mirror=mirror, progress=progress, timeout=timeout)
+            for f in entry.files
+        ]
+    except ModelError:
+        _remove_empty_downloads_dir()  # what arrived stays, so that the next run resumes
+        raise
     try:
         with incoming_dir() as tmp:
             workdir = Path(tmp)

@@ -14,9 +14,13 @@ from django.core.management import CommandError, call_command
 
 from detector.models import DetectorModel
 from detector.registry import (
+    Candidate,
+    candidate_check,
+    incoming_dir,
     model_activate,
     model_deactivate,
     model_install,
+    model_install_checked,
     model_options,
     model_store_evaluation,
 )
@@ -160,6 +164,36 @@ def test_missing_card_is_refused(model_file, models_root):
     with pytest.raises(ModelError, match="card"):
         model_install(source=str(model_file))
     assert_nothing_installed(models_root)
+
+
+def test_several_models_install_together_or_not_at_all(model_file, models_root):
+    cards = [
+        {**json.loads(model_file.with_suffix(".card.json").read_text()), "name": n}
+        for n in ("first", "second")
+    ]
+    (models_root / "second" / "1.0").mkdir(parents=True)  # the second cannot be placed
+    with incoming_dir() as tmp, pytest.raises(ModelError, match="already exists"):
+        model_install_checked(
+            candidates=[
+                candidate_check(Candidate(model_file, card, "test")) for card in cards
+            ],
+            workdir=Path(tmp),
+            activate=True,
+        )
+    assert DetectorModel.objects.count() == 0
+    assert not (models_root / "first").exists()
+    (models_root / "second" / "1.0").rmdir()
+
+    with incoming_dir() as tmp:
+        models = model_install_checked(
+            candidates=[
+                candidate_check(Candidate(model_file, card, "test")) for card in cards
+            ],
+            workdir=Path(tmp),
+            activate=True,
+        )
+    assert [m.name for m in models] == ["first", "second"]
+    assert {s["name"] for s in model_options()["models"]} == {"first", "second"}
 
 
 # --- over HTTP ----------------------------------------------------------------------------
