@@ -108,6 +108,8 @@ def _candidate(
         {key: entry.card[key] for key in ("framing", "compute") if key in entry.card}
     )
     card["family"] = entry.name
+    if source.parent == downloads_dir():
+        source.unlink()  # converted: the raw download is no longer needed
     return candidate_check(Candidate(dest, card, origin))
 
 

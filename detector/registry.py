@@ -197,7 +197,11 @@ def _stage(candidate: Candidate, workdir: Path) -> tuple[Path, dict[str, Any]]:
     """The model folder, complete, inside workdir: file, card, plots."""
     card = dict(candidate.card)
     staged = Path(tempfile.mkdtemp(dir=workdir, prefix="staged-"))
-    shutil.copy2(candidate.model_file, staged / f"{card['name']}.keras")
+    target = staged / f"{card['name']}.keras"
+    if workdir in candidate.model_file.parents:
+        candidate.model_file.rename(target)  # made here (converted): no second copy
+    else:
+        shutil.copy2(candidate.model_file, target)
     card["plots"] = _copy_plots(card, candidate.plots_dir, staged)
     card["installed"] = {
         "source": candidate.source,

@@ -30,6 +30,7 @@ from ml.errors import ModelError
 
 class Command(BaseCommand):
     _entry: CatalogEntry | None = None  # announced with the first downloaded bytes
+    _shown: tuple[str, int] | None = None  # the progress line last written
     help = (
         "Install a published detector by name (see --list), or a model (.keras + card, "
         "or a DFDC checkpoint) from a path or an http(s) URL."
@@ -145,11 +146,14 @@ class Command(BaseCommand):
         if self._entry is not None:
             self._announce(self._entry)
             self._entry = None
+        percent = 100 * done // total if total else done >> 20
+        if (filename, percent) == self._shown:
+            return
+        self._shown = (filename, percent)
         stream = sys.stderr
         if total:
             stream.write(
-                f"\r{filename}: {human_size(done)} of {human_size(total)} "
-                f"({100 * done // total} %)"
+                f"\r{filename}: {human_size(done)} of {human_size(total)} ({percent} %)"
             )
         else:
             stream.write(f"\r{filename}: {human_size(done)}")
