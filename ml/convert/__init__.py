@@ -1,1 +1,0 @@
-"""Converters: published detector weights in their authors' formats → the platform's `.keras`."""
