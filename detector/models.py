@@ -36,9 +36,7 @@ class Analysis(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="analyses"
     )
     original_filename = models.CharField(max_length=255)
-    media_file = models.CharField(
-        max_length=255, help_text="Path relative to MEDIA_ROOT."
-    )
+    media_file = models.CharField(max_length=255, help_text="Path relative to MEDIA_ROOT.")
     media_type = models.CharField(max_length=8, choices=MediaType.choices)
     mime_type = models.CharField(max_length=64, blank=True)
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -57,37 +55,25 @@ class Analysis(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
-    result = models.JSONField(
-        null=True, blank=True, help_text="The Report JSON from ml.analyze."
-    )
-    verdict = models.CharField(
-        max_length=16, choices=Verdict.choices, blank=True, db_index=True
-    )
+    result = models.JSONField(null=True, blank=True, help_text="The Report JSON from ml.analyze.")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True, db_index=True)
     fake_probability = models.FloatField(null=True, blank=True)
     detector_models = models.ManyToManyField(
-        "DetectorModel",
-        blank=True,
-        related_name="analyses",
+        "DetectorModel", blank=True, related_name="analyses",
         help_text="The models that produced this result.",
     )
     code_version = models.CharField(max_length=64, blank=True)
 
     # Re-analysis keeps the earlier result: the new row points at the one it repeats.
     previous = models.ForeignKey(
-        "self",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="reanalyses",
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reanalyses"
     )
     callback_url = models.URLField(blank=True, max_length=500)
 
     flagged = models.BooleanField(default=False, db_index=True)
     reported_by_owner = models.BooleanField(default=False)
     report_note = models.TextField(blank=True)
-    review_label = models.CharField(
-        max_length=24, choices=ReviewLabel.choices, blank=True
-    )
+    review_label = models.CharField(max_length=24, choices=ReviewLabel.choices, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -106,18 +92,11 @@ class Analysis(models.Model):
 class Review(models.Model):
     """One reviewer decision on a flagged analysis; the history is never rewritten."""
 
-    analysis = models.ForeignKey(
-        Analysis, on_delete=models.CASCADE, related_name="reviews"
-    )
+    analysis = models.ForeignKey(Analysis, on_delete=models.CASCADE, related_name="reviews")
     reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="reviews",
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reviews"
     )
-    label_before = models.CharField(
-        max_length=24, choices=Analysis.ReviewLabel.choices, blank=True
-    )
+    label_before = models.CharField(max_length=24, choices=Analysis.ReviewLabel.choices, blank=True)
     label_after = models.CharField(max_length=24, choices=Analysis.ReviewLabel.choices)
     notes = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -140,9 +119,7 @@ class DetectorModel(models.Model):
     version = models.CharField(max_length=50)
     arch = models.CharField(max_length=50)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FRAME)
-    file_path = models.CharField(
-        max_length=500, help_text="Absolute path of the .keras file."
-    )
+    file_path = models.CharField(max_length=500, help_text="Absolute path of the .keras file.")
     sha256 = models.CharField(max_length=64)
     card = models.JSONField(default=dict)
     active = models.BooleanField(default=False)
@@ -152,9 +129,7 @@ class DetectorModel(models.Model):
     class Meta:
         ordering = ["-created"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["name", "version"], name="unique_model_version"
-            )
+            models.UniqueConstraint(fields=["name", "version"], name="unique_model_version")
         ]
 
     def __str__(self) -> str:

@@ -67,7 +67,7 @@ def _fetch(
 ) -> tuple[Path, str]:
     """The file on this machine, and where it came from."""
     if mirror and not _is_url(mirror):
-        path = _from_folder(file, Path(mirror))
+        path = _from_folder(file, Path(mirror).resolve())
         return path, str(path)
     url = f"{mirror.rstrip('/')}/{file.filename}" if mirror else file.url
     done = downloads_dir() / file.filename
@@ -108,6 +108,8 @@ def _candidate(
         {key: entry.card[key] for key in ("framing", "compute") if key in entry.card}
     )
     card["family"] = entry.name
+    # What was actually converted (the release may publish no checksum to compare with).
+    card["source"]["file_sha256"] = file_sha256(source)
     if source.parent == downloads_dir():
         source.unlink()  # converted: the raw download is no longer needed
     return candidate_check(Candidate(dest, card, origin))

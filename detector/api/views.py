@@ -149,9 +149,7 @@ class AnalysisViewSet(
         """202: the analysis is queued; poll its URL (or wait for the callback)."""
         data = self._detail(analysis)
         return Response(
-            data,
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": str(data["url"])},
+            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
         )
 
 

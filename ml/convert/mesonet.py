@@ -45,7 +45,7 @@ def convert_mesonet(src: Path, dest: Path, *, arch: str) -> dict[str, Any]:
         "arch": arch,
         "input_size": spec.input_size,
         "preprocessing": spec.preprocessing,
-        "label": "one sigmoid unit: P(fake)",
+        "label_convention": "sigmoid output = P(fake)",
         "conversion": (
             f"Keras 2.1.5 HDF5 weights loaded by layer order into ml.archs.{arch} "
             f"(the layer list saved in the file). {FLIP_NOTE}"

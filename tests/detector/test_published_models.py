@@ -175,8 +175,11 @@ def test_mesonet_installs_from_a_mirror_and_matches_the_published_weights(
     assert card["licence"] == "Apache-2.0" and "MesoNet" in card["citation"]
     assert card["source"]["url"] == entry.files[0].url
     assert card["source"]["sha256"] == entry.files[0].sha256
+    assert card["source"]["file_sha256"] == entry.files[0].sha256
     assert card["platform_evaluation"] == "not evaluated on platform data"
-    assert "negated" in card["conversion"] and card["label"].endswith("P(fake)")
+    assert "negated" in card["conversion"] and card["label_convention"].endswith(
+        "P(fake)"
+    )
 
     installed = keras.saving.load_model(model.file_path, compile=False)
     assert installed.name == entry.arch

@@ -1,6 +1,5 @@
 """The MesoNet converter refuses files that are not the weights of the network asked for."""
 
-
 import pytest
 
 from ml.convert.mesonet import convert_mesonet
