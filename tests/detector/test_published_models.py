@@ -215,6 +215,15 @@ def test_list_shows_every_entry_and_whether_it_is_installed(mesonet, capsys):
     assert "meso4-df [not installed]" in capsys.readouterr().out
 
 
+def test_the_admin_shows_where_a_published_detector_comes_from(mesonet, admin_client):
+    call_command("install_model", "meso4-df", "--mirror", str(mesonet))
+    model = DetectorModel.objects.get(name="meso4-df")
+    page = admin_client.get(f"/admin/detector/detectormodel/{model.pk}/change/")
+    html = page.content.decode()
+    assert CATALOG["meso4-df"].files[0].url in html and "Apache-2.0" in html
+    assert "not evaluated on platform data" in html
+
+
 def test_the_same_detector_twice_is_refused(mesonet):
     call_command("install_model", "meso4-df", "--mirror", str(mesonet))
     with pytest.raises(CommandError, match="meso4-df 2144d56 is already installed"):
