@@ -70,16 +70,16 @@ def _fetch(
         path = _from_folder(file, Path(mirror).resolve())
         return path, str(path)
     url = f"{mirror.rstrip('/')}/{file.filename}" if mirror else file.url
-    done = downloads_dir() / file.filename
-    if done.is_file() and (not file.sha256 or file_sha256(done) == file.sha256):
-        return done, url  # completed by an earlier run that stopped at a later file
+    dest = downloads_dir() / file.filename
+    if dest.is_file() and (not file.sha256 or file_sha256(dest) == file.sha256):
+        return dest, url  # completed by an earlier run that stopped at a later file
     report = (
         (lambda done, total: progress(file.filename, done, total)) if progress else None
     )
     try:
         path = download(
             url,
-            downloads_dir() / file.filename,
+            dest,
             sha256=file.sha256,
             progress=report,
             timeout=timeout,

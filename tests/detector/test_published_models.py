@@ -231,6 +231,12 @@ def test_the_same_detector_twice_is_refused(mesonet):
     assert DetectorModel.objects.count() == 1
 
 
+def test_file_options_are_refused_for_a_published_detector(models_root):
+    with pytest.raises(CommandError, match="meso4-df is a published detector"):
+        call_command("install_model", "meso4-df", "--name", "mine")
+    assert_nothing_installed(models_root)
+
+
 def test_mirror_without_the_file_fails_in_one_line(tmp_path, models_root, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()

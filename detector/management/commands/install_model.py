@@ -127,6 +127,12 @@ class Command(BaseCommand):
         return given or settings.MODELS_MIRROR or None
 
     def _install_published(self, name: str, opts) -> list:
+        file_options = ("sha256", "name", "model_version")
+        if opts["format"] != "keras" or any(opts[key] for key in file_options):
+            raise CommandError(
+                "--sha256, --name, --version and --format apply to model files; "
+                f"{name} is a published detector (see --list)."
+            )
         self._entry = CATALOG[name]
         return published_model_install(
             name=name,
