@@ -141,6 +141,11 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Installed detector models (files + cards) live here, outside MEDIA_ROOT.
 MODELS_ROOT = Path(os.environ.get("MODELS_ROOT", BASE_DIR / "var" / "models"))
+# Published detectors (ml/catalog.py): a folder or http(s) address holding their files under
+# the published names, used instead of the upstream addresses; empty: download upstream.
+MODELS_MIRROR = os.environ.get("MODELS_MIRROR", "")
+# The published detector `install_model --first-run` (scripts/run) installs: meso4-df or dfdc-b7.
+DETECTORS = os.environ.get("DETECTORS", "meso4-df")
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 RQ_JOB_TIMEOUT = int(os.environ.get("RQ_JOB_TIMEOUT", "3600"))
@@ -161,6 +166,11 @@ CACHES = {
 }
 # Analyses go to this queue; set ANALYSIS_QUEUE=gpu when a GPU worker serves that queue.
 ANALYSIS_QUEUE = os.environ.get("ANALYSIS_QUEUE", "default")
+# When an active model's card says "compute": "gpu_recommended", analyses go to this queue
+# instead (empty: always ANALYSIS_QUEUE).
+GPU_QUEUE = os.environ.get("GPU_QUEUE", "")
+if GPU_QUEUE:
+    RQ_QUEUES.setdefault(GPU_QUEUE, {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT})
 RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")

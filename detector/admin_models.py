@@ -116,6 +116,17 @@ class DetectorModelAdmin(admin.ModelAdmin):
             ("Hardware", json.dumps(training.get("hardware", {}))),
             ("Code version", card.get("code_version", "-")),
         ]
+        # Published detectors (ml/catalog.py): where they come from and whether measured here.
+        source = card.get("source") or {}
+        for label, value in (
+            ("Family", card.get("family")),
+            ("Source", source.get("url")),
+            ("Licence", card.get("licence")),
+            ("Citation", card.get("citation")),
+            ("Platform evaluation", card.get("platform_evaluation")),
+        ):
+            if value:
+                rows.append((label, value))
         for level in ("frame", "video"):
             for key in METRICS:
                 rows.append((f"{level} {key}", _metric(obj, level, key)))

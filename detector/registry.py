@@ -5,7 +5,9 @@ URL, the card is fetched from the same address with `.keras` replaced by `.card.
 `model_install` proves a model usable before it is registered: checksum, card, a real Keras load,
 and the loaded network's architecture and input size against the card. It then copies the file,
 the card and the card's plots into `MODELS_ROOT/<name>/<version>/`. A refused install leaves
-nothing behind: no folder, no row.
+nothing behind: no folder, no row. Every install, from a path, a URL, a DFDC checkpoint or the
+catalog of published detectors (detector/published_models.py), ends in the same staged, atomic
+step: `model_install_checked`.
 
 One model per kind is active at a time. `model_activate(..., ensemble=True)` keeps the others of
 its kind active too: active frame models then form an ensemble whose fake probability is the
@@ -15,9 +17,10 @@ weighted mean of their scores, weighted by each model's `ensemble_weight` (defau
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,9 +32,12 @@ from django.db import transaction
 from detector.models import DetectorModel
 from ml.archs import ARCH_NAMES
 from ml.cards import ModelSpec, card_path_for, validate_card
+from ml.catalog import NOT_EVALUATED
 from ml.checksum import file_sha256
 from ml.download import DownloadError, download
 from ml.errors import ModelError
+
+logger = logging.getLogger(__name__)
 
 
 def model_spec(model: DetectorModel) -> ModelSpec:
@@ -145,10 +151,12 @@ def _load_and_check(model_file: Path, card: dict[str, Any]) -> None:
 
 
 def _copy_plots(
-    card: dict[str, Any], source_dir: Path, target_dir: Path
+    card: dict[str, Any], source_dir: Path | None, target_dir: Path
 ) -> dict[str, str]:
     """Copy the plots the card names that exist next to the model; others are dropped."""
     kept = {}
+    if source_dir is None:
+        return kept
     for key, filename in (card.get("plots") or {}).items():
         candidates = [source_dir / filename, source_dir / f"{card['name']}.{filename}"]
         found = next((p for p in candidates if p.is_file()), None)
@@ -158,69 +166,223 @@ def _copy_plots(
     return kept
 
 
+@dataclass
+class Candidate:
+    """One model file with its card, checked and ready to be installed."""
+
+    model_file: Path
+    card: dict[str, Any]
+    source: str
+    plots_dir: Path | None = None  # where the plots the card names are found
+
+
+def _refuse_if_installed(card: dict[str, Any]) -> None:
+    if DetectorModel.objects.filter(
+        name=card["name"], version=card["version"]
+    ).exists():
+        raise ModelError(f"{card['name']} {card['version']} is already installed.")
+
+
+def candidate_check(candidate: Candidate) -> Candidate:
+    """Card valid, name free, file loads as the network the card describes; sha256 recorded."""
+    card = candidate.card
+    validate_card(card)
+    _refuse_if_installed(card)
+    _load_and_check(candidate.model_file, card)
+    candidate.card = {**card, "sha256": file_sha256(candidate.model_file)}
+    return candidate
+
+
+def _stage(candidate: Candidate, workdir: Path) -> tuple[Path, dict[str, Any]]:
+    """The model folder, complete, inside workdir: file, card, plots."""
+    card = dict(candidate.card)
+    staged = Path(tempfile.mkdtemp(dir=workdir, prefix="staged-"))
+    target = staged / f"{card['name']}.keras"
+    if workdir in candidate.model_file.parents:
+        candidate.model_file.rename(target)  # made here (converted): no second copy
+    else:
+        shutil.copy2(candidate.model_file, target)
+    card["plots"] = _copy_plots(card, candidate.plots_dir, staged)
+    card["installed"] = {
+        "source": candidate.source,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (staged / f"{card['name']}.card.json").write_text(json.dumps(card, indent=2))
+    return staged, card
+
+
+def _activate_all(models: list[DetectorModel]) -> None:
+    """One model replaces the active ones of its kind; several become the active ensemble."""
+    first, *rest = models
+    model_activate(model=first)
+    for model in rest:
+        model_activate(model=model, ensemble=True)
+
+
+def model_install_checked(
+    *, candidates: list[Candidate], workdir: Path, activate: bool = False
+) -> list[DetectorModel]:
+    """Install checked candidates all together or not at all.
+
+    Each model folder is staged complete inside workdir (under MODELS_ROOT, so on the same
+    filesystem) and renamed into place; the rows are created in one transaction. Whatever
+    fails, the folders already moved are removed again and no row remains.
+    """
+    root = Path(settings.MODELS_ROOT)
+    staged = [_stage(c, workdir) for c in candidates]
+    placed: list[tuple[Path, dict[str, Any]]] = []
+    try:
+        for folder, card in staged:
+            target = root / card["name"] / card["version"]
+            if target.exists():
+                raise ModelError(
+                    f"{target} already exists; remove it or choose another --name."
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folder.rename(target)  # same filesystem: appears complete or not at all
+            placed.append((target, card))
+        with transaction.atomic():
+            models = [
+                DetectorModel.objects.create(
+                    name=card["name"],
+                    version=card["version"],
+                    arch=card["arch"],
+                    kind=card["kind"],
+                    file_path=str(target / f"{card['name']}.keras"),
+                    sha256=card["sha256"],
+                    card=card,
+                )
+                for target, card in placed
+            ]
+            if activate:
+                _activate_all(models)
+    except Exception:
+        for target, _card in placed:
+            shutil.rmtree(target, ignore_errors=True)
+            _remove_empty_parent(target.parent)
+        raise
+    return models
+
+
+def _remove_empty_parent(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # other versions of the model live there
+        pass
+
+
+def incoming_dir() -> tempfile.TemporaryDirectory:
+    """A private work folder under MODELS_ROOT, removed with everything in it when done."""
+    root = Path(settings.MODELS_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=root, prefix=".incoming-")
+
+
 def model_install(
     *,
     source: str,
     sha256: str | None = None,
     name: str | None = None,
     activate: bool = False,
+    format: str = "keras",
+    version: str | None = None,
 ) -> DetectorModel:
-    """Install a model from a path or URL; raises ModelError with the reason when refused."""
-    root = Path(settings.MODELS_ROOT)
-    root.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root, prefix=".incoming-") as tmp:
-        workdir = Path(tmp)
-        model_file, card_file = _fetch(str(source), workdir, sha256)
-        card = _read_card(card_file)
-        digest = file_sha256(model_file)
-        if sha256 and digest != sha256.lower():
-            raise ModelError("The model file does not match the sha256 given.")
-        if card.get("sha256") and card["sha256"].lower() != digest:
-            raise ModelError(
-                "The model file does not match the sha256 written on its card."
-            )
-        card = {**card, "name": name or card["name"], "sha256": digest}
-        if DetectorModel.objects.filter(
-            name=card["name"], version=card["version"]
-        ).exists():
-            raise ModelError(f"{card['name']} {card['version']} is already installed.")
-        _load_and_check(model_file, card)
+    """Install a model from a path or URL; raises ModelError with the reason when refused.
 
-        staged = workdir / "staged"
-        staged.mkdir()
-        shutil.copy2(model_file, staged / f"{card['name']}.keras")
-        card["plots"] = _copy_plots(card, model_file.parent, staged)
-        card["installed"] = {
-            "source": str(source),
-            "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        (staged / f"{card['name']}.card.json").write_text(json.dumps(card, indent=2))
-        target = root / card["name"] / card["version"]
-        if target.exists():
-            raise ModelError(
-                f"{target} already exists; remove it or choose another --name."
+    format "keras": NAME.keras with its card beside it. format "dfdc": one checkpoint of the
+    DFDC winners' format, converted here (name and version are then required).
+    """
+    with incoming_dir() as tmp:
+        workdir = Path(tmp)
+        if format == "dfdc":
+            candidate = _dfdc_candidate(
+                str(source), workdir, sha256=sha256, name=name, version=version
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged.rename(
-            target
-        )  # same filesystem: the folder appears complete or not at all
-    try:
-        with transaction.atomic():
-            model = DetectorModel.objects.create(
-                name=card["name"],
-                version=card["version"],
-                arch=card["arch"],
-                kind=card["kind"],
-                file_path=str(target / f"{card['name']}.keras"),
-                sha256=digest,
-                card=card,
-            )
-            if activate:
-                model_activate(model=model)
-    except Exception:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
+        else:
+            candidate = _keras_candidate(str(source), workdir, sha256=sha256, name=name)
+        candidate = candidate_check(candidate)
+        (model,) = model_install_checked(
+            candidates=[candidate], workdir=workdir, activate=activate
+        )
     return model
+
+
+def _keras_candidate(
+    source: str, workdir: Path, *, sha256: str | None, name: str | None
+) -> Candidate:
+    model_file, card_file = _fetch(source, workdir, sha256)
+    card = _read_card(card_file)
+    digest = file_sha256(model_file)
+    if sha256 and digest != sha256.lower():
+        raise ModelError("The model file does not match the sha256 given.")
+    if card.get("sha256") and card["sha256"].lower() != digest:
+        raise ModelError(
+            "The model file does not match the sha256 written on its card."
+        )
+    card = {**card, "name": name or card["name"]}
+    return Candidate(model_file, card, source, plots_dir=model_file.parent)
+
+
+def _fetch_file(source: str, workdir: Path, sha256: str | None) -> Path:
+    """A local path as it is, or a URL downloaded into workdir (checked against sha256)."""
+    if not _is_url(source):
+        path = Path(source)
+        if not path.is_file():
+            raise ModelError(f"There is no file at {path}.")
+        if sha256 and file_sha256(path) != sha256.lower():
+            raise ModelError(f"{path.name} does not match the sha256 given.")
+        return path
+    try:
+        return download(
+            source, workdir / Path(urlparse(source).path).name, sha256=sha256
+        )
+    except DownloadError as exc:
+        raise ModelError(str(exc)) from exc
+
+
+def _dfdc_candidate(
+    source: str,
+    workdir: Path,
+    *,
+    sha256: str | None,
+    name: str | None,
+    version: str | None,
+) -> Candidate:
+    if not name or not version:
+        raise ModelError("A DFDC checkpoint needs --name and --version.")
+    checkpoint = _fetch_file(source, workdir, sha256)
+    card = {
+        "name": name,
+        "version": version,
+        "kind": "frame",
+        "threshold": 0.5,
+        "source": {"url": source, "sha256": file_sha256(checkpoint)},
+        "platform_evaluation": NOT_EVALUATED,
+    }
+    dest = workdir / f"{name}.keras"
+    card.update(convert_weights("dfdc", checkpoint, dest, arch="efficientnet_b7"))
+    return Candidate(dest, card, source)
+
+
+def convert_weights(
+    converter: str, src: Path, dest: Path, *, arch: str
+) -> dict[str, Any]:
+    """Published weights → `dest` (.keras); returns the card fields the conversion sets."""
+    try:
+        if converter == "mesonet":
+            from ml.convert.mesonet import convert_mesonet
+
+            return convert_mesonet(src, dest, arch=arch)
+        from ml.convert.dfdc import convert_checkpoint
+
+        return convert_checkpoint(src, dest)
+    except ModelError:
+        raise
+    except (
+        Exception
+    ) as exc:  # a converter bug or a file it cannot read: nothing installed
+        logger.exception("conversion of %s failed", src)
+        raise ModelError(f"Converting {Path(src).name} failed: {exc}") from exc
 
 
 # --- activation and evaluation ---------------------------------------------------------------
@@ -273,6 +435,10 @@ def model_store_evaluation(
     }
     card = dict(model.card)
     card["evaluations"] = [*card.get("evaluations", []), record]
+    if "platform_evaluation" in card:
+        card["platform_evaluation"] = (
+            f"evaluated on {dataset} at {record['at']} (see evaluations)"
+        )
     model.card = card
     model.save(update_fields=["card"])
     card_file = card_path_for(model.file_path)

@@ -103,6 +103,18 @@ def _remove_file(path: Path) -> None:
 # Queueing ---------------------------------------------------------------------------------
 
 
+def analysis_queue_name() -> str:
+    """GPU_QUEUE when it is set and an active model's card recommends a GPU, else ANALYSIS_QUEUE."""
+    if (
+        settings.GPU_QUEUE
+        and DetectorModel.objects.filter(
+            active=True, card__compute="gpu_recommended"
+        ).exists()
+    ):
+        return settings.GPU_QUEUE
+    return settings.ANALYSIS_QUEUE
+
+
 def _enqueue(analysis_id) -> None:
     """Hand a queued analysis to RQ.
 
@@ -120,7 +132,7 @@ def _enqueue(analysis_id) -> None:
         return  # deleted, or already handed over by someone else
     try:
         # Already inside on_commit: enqueue now ("auto").
-        queue = django_rq.get_queue(settings.ANALYSIS_QUEUE, commit_mode="auto")
+        queue = django_rq.get_queue(analysis_queue_name(), commit_mode="auto")
         queue.enqueue(
             run_analysis,
             str(analysis_id),

@@ -6,6 +6,9 @@ the printable report and the callbacks use.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -19,9 +22,19 @@ MAX_FRAMES = 128
 
 
 class ModelRefSerializer(serializers.ModelSerializer):
+    card = serializers.SerializerMethodField(
+        help_text="Where this model's card is: the models list filtered to it."
+    )
+
     class Meta:
         model = DetectorModel
-        fields = ("name", "version", "arch", "sha256")
+        fields = ("name", "version", "arch", "sha256", "card")
+
+    def get_card(self, model: DetectorModel) -> str:
+        query = urlencode({"name": model.name, "version": model.version})
+        url = f"{reverse('api:model-list')}?{query}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class AnalysisSerializer(serializers.ModelSerializer):

@@ -162,6 +162,7 @@ class AnalysisViewSet(
 class DetectorModelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = DetectorModelSerializer
     queryset = DetectorModel.objects.order_by("-active", "name", "-created")
+    filterset_fields = ("name", "version", "active")
 
 
 class WebhookSecretView(APIView):

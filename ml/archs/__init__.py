@@ -33,7 +33,7 @@ class ArchSpec:
 
 def _registry() -> dict[str, ArchSpec]:
     # Imported here so that listing the names does not import Keras twice at start-up.
-    from ml.archs import efficientnet, meso4, temporal
+    from ml.archs import efficientnet, meso4, mesoinception, temporal
 
     return {
         "efficientnet_b7": ArchSpec(
@@ -60,6 +60,14 @@ def _registry() -> dict[str, ArchSpec]:
             "frame",
             "MesoNet Meso-4: a small network of mesoscopic image features.",
         ),
+        "mesoinception4": ArchSpec(
+            "mesoinception4",
+            mesoinception.build,
+            256,
+            "unit",
+            "frame",
+            "MesoNet MesoInception-4: Meso-4 with two inception blocks in front.",
+        ),
         "efficientnet_lstm": ArchSpec(
             "efficientnet_lstm",
             temporal.build,
@@ -71,7 +79,13 @@ def _registry() -> dict[str, ArchSpec]:
     }
 
 
-ARCH_NAMES = ("efficientnet_b7", "efficientnet_b0", "meso4", "efficientnet_lstm")
+ARCH_NAMES = (
+    "efficientnet_b7",
+    "efficientnet_b0",
+    "meso4",
+    "mesoinception4",
+    "efficientnet_lstm",
+)
 
 
 def get_arch(name: str) -> ArchSpec:

@@ -5,11 +5,8 @@ The model here is a tiny Meso-4 with random weights, built inside the test only 
 """
 
 import hashlib
-import http.server
 import json
 import shutil
-import threading
-import typing
 from pathlib import Path
 
 import pytest
@@ -17,15 +14,20 @@ from django.core.management import CommandError, call_command
 
 from detector.models import DetectorModel
 from detector.registry import (
+    Candidate,
+    candidate_check,
+    incoming_dir,
     model_activate,
     model_deactivate,
     model_install,
+    model_install_checked,
     model_options,
     model_store_evaluation,
 )
 from ml.archs import get_arch
 from ml.download import DownloadError, download
 from ml.errors import ModelError
+from tests.httpmirror import serve
 
 pytestmark = pytest.mark.django_db
 SIZE = 32
@@ -164,62 +166,50 @@ def test_missing_card_is_refused(model_file, models_root):
     assert_nothing_installed(models_root)
 
 
+def test_several_models_install_together_or_not_at_all(model_file, models_root):
+    cards = [
+        {**json.loads(model_file.with_suffix(".card.json").read_text()), "name": n}
+        for n in ("first", "second")
+    ]
+    (models_root / "second" / "1.0").mkdir(parents=True)  # the second cannot be placed
+    with incoming_dir() as tmp, pytest.raises(ModelError, match="already exists"):
+        model_install_checked(
+            candidates=[
+                candidate_check(Candidate(model_file, card, "test")) for card in cards
+            ],
+            workdir=Path(tmp),
+            activate=True,
+        )
+    assert DetectorModel.objects.count() == 0
+    assert not (models_root / "first").exists()
+    (models_root / "second" / "1.0").rmdir()
+
+    with incoming_dir() as tmp:
+        models = model_install_checked(
+            candidates=[
+                candidate_check(Candidate(model_file, card, "test")) for card in cards
+            ],
+            workdir=Path(tmp),
+            activate=True,
+        )
+    assert [m.name for m in models] == ["first", "second"]
+    assert {s["name"] for s in model_options()["models"]} == {"first", "second"}
+
+
 # --- over HTTP ----------------------------------------------------------------------------
-
-
-class RangeHandler(http.server.SimpleHTTPRequestHandler):
-    """A static file server that honours `Range: bytes=N-` and records what it was asked."""
-
-    requests_seen: typing.ClassVar[list] = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        path = Path(self.translate_path(self.path))
-        self.requests_seen.append((self.path, self.headers.get("Range")))
-        if not path.is_file():
-            self.send_error(404)
-            return
-        data = path.read_bytes()
-        start = 0
-        if self.headers.get("Range", "").startswith("bytes="):
-            start = int(self.headers["Range"][6:].split("-")[0])
-            if start >= len(data):
-                self.send_response(416)
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header(
-                "Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}"
-            )
-        else:
-            self.send_response(200)
-        self.send_header("Content-Length", str(len(data) - start))
-        self.end_headers()
-        self.wfile.write(data[start:])
 
 
 @pytest.fixture
 def server(model_file):
-    RangeHandler.requests_seen = []
-
-    def handler(*args, **kwargs):
-        return RangeHandler(*args, directory=str(model_file.parent), **kwargs)
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve(model_file.parent) as mirror:
+        yield mirror
 
 
 def test_install_from_url(model_file, server, models_root):
-    model = model_install(source=f"{server}/tiny.keras", sha256=sha256(model_file))
+    model = model_install(source=f"{server.url}/tiny.keras", sha256=sha256(model_file))
     assert model.sha256 == sha256(model_file)
     assert Path(model.file_path).is_file()
-    assert [p for p, _ in RangeHandler.requests_seen] == [
+    assert [p for p, _ in server.requests_seen] == [
         "/tiny.keras",
         "/tiny.card.json",
     ]
@@ -230,13 +220,13 @@ def test_install_from_url(model_file, server, models_root):
 
 def test_url_with_wrong_checksum_is_refused(model_file, server, models_root):
     with pytest.raises(ModelError, match="sha256"):
-        model_install(source=f"{server}/tiny.keras", sha256="f" * 64)
+        model_install(source=f"{server.url}/tiny.keras", sha256="f" * 64)
     assert_nothing_installed(models_root)
 
 
 def test_url_that_does_not_exist_is_refused(server, models_root):
     with pytest.raises(ModelError, match="Could not download"):
-        model_install(source=f"{server}/absent.keras")
+        model_install(source=f"{server.url}/absent.keras")
     assert_nothing_installed(models_root)
 
 
@@ -247,13 +237,13 @@ def test_download_resumes_a_partial_file(model_file, server, tmp_path):
     (dest.parent / "tiny.keras.part").write_bytes(data[:1000])
     seen = []
     download(
-        f"{server}/tiny.keras",
+        f"{server.url}/tiny.keras",
         dest,
         sha256=sha256(model_file),
         progress=lambda d, t: seen.append((d, t)),
     )
     assert dest.read_bytes() == data
-    assert RangeHandler.requests_seen[-1] == ("/tiny.keras", "bytes=1000-")
+    assert server.requests_seen[-1] == ("/tiny.keras", "bytes=1000-")
     assert seen[-1] == (len(data), len(data))
     assert not (dest.parent / "tiny.keras.part").exists()
 
@@ -261,7 +251,7 @@ def test_download_resumes_a_partial_file(model_file, server, tmp_path):
 def test_download_with_wrong_checksum_leaves_nothing(server, tmp_path):
     dest = tmp_path / "dl" / "tiny.keras"
     with pytest.raises(DownloadError, match="sha256"):
-        download(f"{server}/tiny.keras", dest, sha256="0" * 64)
+        download(f"{server.url}/tiny.keras", dest, sha256="0" * 64)
     assert not dest.exists() and not dest.with_name("tiny.keras.part").exists()
 
 
@@ -285,6 +275,7 @@ def test_one_active_model_per_kind_unless_ensemble(model_file):
 
 
 def test_store_evaluation_appends_to_the_card(model_file, tmp_path):
+    write_card(model_file, platform_evaluation="not evaluated on platform data")
     model = model_install(source=str(model_file))
     plot = tmp_path / "roc.png"
     plot.write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -298,6 +289,9 @@ def test_store_evaluation_appends_to_the_card(model_file, tmp_path):
     assert (Path(model.file_path).parent / record["plots"]["roc"]).is_file()
     on_disk = json.loads((Path(model.file_path).parent / "tiny.card.json").read_text())
     assert on_disk["evaluations"] == model.card["evaluations"]
+    assert on_disk["platform_evaluation"] == (
+        f"evaluated on celebdf at {record['at']} (see evaluations)"
+    )
 
 
 def test_install_command(model_file, models_root, capsys):

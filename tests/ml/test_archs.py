@@ -13,6 +13,7 @@ def test_registry_describes_each_architecture():
         "efficientnet_b7": (380, "raw255", "frame"),
         "efficientnet_b0": (224, "raw255", "frame"),
         "meso4": (256, "unit", "frame"),
+        "mesoinception4": (256, "unit", "frame"),
         "efficientnet_lstm": (224, "raw255", "temporal"),
     }
     assert set(ARCH_NAMES) == set(expected)
@@ -23,7 +24,9 @@ def test_registry_describes_each_architecture():
         get_arch("resnet9000")
 
 
-@pytest.mark.parametrize("name,size", [("meso4", 64), ("efficientnet_b0", 64)])
+@pytest.mark.parametrize(
+    "name,size", [("meso4", 64), ("mesoinception4", 64), ("efficientnet_b0", 64)]
+)
 def test_frame_model_scores_and_round_trips(tmp_path, name, size):
     spec = get_arch(name)
     model = spec.build(input_size=size, init="none")
@@ -41,6 +44,22 @@ def test_frame_model_scores_and_round_trips(tmp_path, name, size):
     np.testing.assert_allclose(
         np.asarray(loaded.predict(x, verbose=0)).reshape(-1), scores, rtol=1e-5
     )
+
+
+def test_mesonet_layers_are_those_of_the_published_files():
+    """Meso-4 has no LeakyReLU after Dense 16 (the published Meso4_*.h5 lists none);
+    MesoInception-4 has one. Weighted layers in the order the .h5 files list them."""
+    meso4 = get_arch("meso4").build(init="none")
+    inception = get_arch("mesoinception4").build(init="none")
+    assert not [l for l in meso4.layers if isinstance(l, keras.layers.LeakyReLU)]
+    assert [
+        l.name for l in inception.layers if isinstance(l, keras.layers.LeakyReLU)
+    ] == ["leaky"]
+    weighted = [type(l).__name__ for l in meso4.layers if l.weights]
+    assert weighted == ["Conv2D", "BatchNormalization"] * 4 + ["Dense", "Dense"]
+    assert meso4.count_params() == 27_977 + 2 * (8 + 8 + 16 + 16)  # + BN moving stats
+    convs = [l for l in inception.layers if isinstance(l, keras.layers.Conv2D)]
+    assert [l.dilation_rate for l in convs[:7]] == [(1, 1)] * 5 + [(2, 2), (3, 3)]
 
 
 def test_preprocessing_scales():

@@ -1,0 +1,245 @@
+"""The catalog of published, openly licensed detectors the platform can install by name.
+
+Each entry says what the detector is (network, training data, licence, citation), where its
+files are published (upstream address, size, sha256 where known) and the facts its model card
+needs (framing, preprocessing, label convention, published numbers). `manage.py install_model
+NAME` downloads the files, converts them to the platform's Keras format and installs them; see
+docs/models.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml.errors import ModelError
+
+MESONET_COMMIT = "2144d56a30e48cdcac1976ff13a1c5cdc86376c6"
+MESONET_URL = f"https://github.com/DariusAf/MesoNet/raw/{MESONET_COMMIT}/weights/"
+MESONET_CITATION = (
+    "D. Afchar, V. Nozick, J. Yamagishi, I. Echizen, “MesoNet: a Compact Facial Video "
+    "Forgery Detection Network”, IEEE WIFS 2018, arXiv:1809.00888"
+)
+# The authors' crops are tighter than the platform's default: about 1.34x the landmark box.
+MESONET_FRAMING = {"kind": "aligned", "margin": 0.17}
+
+# What a card says until `manage.py evaluate_model` has measured the model here.
+NOT_EVALUATED = "not evaluated on platform data"
+
+DFDC_TAG = "0.0.1"
+DFDC_URL = (
+    f"https://github.com/selimsef/dfdc_deepfake_challenge/releases/download/{DFDC_TAG}/"
+)
+DFDC_CITATION = (
+    "Selim Seferbekov, “DFDC 1st place solution” (Deepfake Detection Challenge, 2020), "
+    "https://github.com/selimsef/dfdc_deepfake_challenge"
+)
+DFDC_SIZE = (
+    267 * 10**6
+)  # per checkpoint, approximate: the release does not publish sizes
+DFDC_CHECKPOINTS = (
+    ("111", "36"),
+    ("555", "19"),
+    ("777", "29"),
+    ("777", "31"),
+    ("888", "37"),
+    ("888", "40"),
+    ("999", "23"),
+)
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    filename: str
+    url: str
+    size: int  # bytes; exact when sha256 is known, approximate otherwise
+    sha256: str | None = None
+    model_name: str = ""  # the installed model this file becomes
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    network: str
+    arch: str
+    training_data: str
+    licence: str
+    citation: str
+    source: str  # the repository and the commit or tag the files come from
+    converter: str  # "mesonet" | "dfdc": how a file becomes NAME.keras
+    version: str
+    files: tuple[CatalogFile, ...]
+    card: dict[str, Any] = field(default_factory=dict)  # facts copied onto every card
+    summary: str = ""
+
+    @property
+    def download_size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def size_is_exact(self) -> bool:
+        return all(f.sha256 for f in self.files)
+
+    @property
+    def ensemble(self) -> bool:
+        return len(self.files) > 1
+
+
+def _mesonet(
+    name: str, filename: str, sha256: str, size: int, *, inception: bool, data: str
+) -> CatalogEntry:
+    network = "MesoInception-4" if inception else "Meso-4"
+    return CatalogEntry(
+        name=name,
+        network=network,
+        arch="mesoinception4" if inception else "meso4",
+        training_data=data,
+        licence="Apache-2.0",
+        citation=MESONET_CITATION,
+        source=f"DariusAf/MesoNet@{MESONET_COMMIT}",
+        converter="mesonet",
+        version=MESONET_COMMIT[:7],
+        files=(CatalogFile(filename, MESONET_URL + filename, size, sha256, name),),
+        card={
+            "input_size": 256,
+            "preprocessing": "unit",
+            "framing": MESONET_FRAMING,
+            "compute": "cpu",
+            "published_metrics": {
+                "source": "Afchar et al. 2018 (arXiv:1809.00888), on the authors' data",
+                "deepfake_videos_detected": "more than 98 %",
+                "face2face_videos_detected": "95 %",
+            },
+        },
+        summary=(
+            "small 2018 network (~28k weights): fast on a CPU, but it misses modern "
+            "face swaps"
+        ),
+    )
+
+
+DEEPFAKE_DATA = (
+    "the authors' Deepfake dataset: faces from deepfake videos found online and real faces "
+    "(Afchar et al. 2018)"
+)
+FACE2FACE_DATA = "Face2Face faces from FaceForensics (Rössler et al. 2018)"
+
+CATALOG: dict[str, CatalogEntry] = {
+    entry.name: entry
+    for entry in (
+        _mesonet(
+            "meso4-df",
+            "Meso4_DF.h5",
+            "036ed30d04ffd9c7506f825b97c86aa64915f5818931da96817b169aad790af5",
+            156128,
+            inception=False,
+            data=DEEPFAKE_DATA,
+        ),
+        _mesonet(
+            "meso4-f2f",
+            "Meso4_F2F.h5",
+            "bcfda015d217b9f8d6557693edbdf9f4e79cfd22672541968dd0e2954462b5d7",
+            156128,
+            inception=False,
+            data=FACE2FACE_DATA,
+        ),
+        _mesonet(
+            "mesoinception4-df",
+            "MesoInception_DF.h5",
+            "234586d40058e76ef8b6f27ca4b63c06e31c2a5a69c0d8ba6f30b1468ab7bafa",
+            197504,
+            inception=True,
+            data=DEEPFAKE_DATA,
+        ),
+        _mesonet(
+            "mesoinception4-f2f",
+            "MesoInception_F2F.h5",
+            "d4533ac8a3197dc35c47405d23d99e888c1d0135e267e03540c7451feaccff3f",
+            197504,
+            inception=True,
+            data=FACE2FACE_DATA,
+        ),
+        CatalogEntry(
+            name="dfdc-b7",
+            network="7 x EfficientNet-B7 (ensemble)",
+            arch="efficientnet_b7",
+            training_data=(
+                "the DFDC training set (Deepfake Detection Challenge, about 100k clips), "
+                "from ImageNet / Noisy Student weights"
+            ),
+            licence="MIT",
+            citation=DFDC_CITATION,
+            source=f"selimsef/dfdc_deepfake_challenge release {DFDC_TAG}",
+            converter="dfdc",
+            version=DFDC_TAG,
+            files=tuple(
+                CatalogFile(
+                    f"final_{seed}_DeepFakeClassifier_tf_efficientnet_b7_ns_0_{epoch}",
+                    f"{DFDC_URL}final_{seed}_DeepFakeClassifier_tf_efficientnet_b7_ns_0_{epoch}",
+                    DFDC_SIZE,
+                    None,
+                    f"dfdc-b7-{seed}-{epoch}",
+                )
+                for seed, epoch in DFDC_CHECKPOINTS
+            ),
+            card={
+                "compute": "gpu_recommended",
+                "published_metrics": {
+                    "source": "DFDC final results (Kaggle, 2020)",
+                    "private_leaderboard_log_loss": 0.4279,
+                    "black_box_accuracy": 0.6518,
+                },
+            },
+            summary=(
+                "DFDC winner, 7 EfficientNet-B7: strong on modern face swaps, "
+                "heavy on a CPU (GPU recommended)"
+            ),
+        ),
+    )
+}
+
+
+def catalog_entry(name: str) -> CatalogEntry:
+    if name not in CATALOG:
+        raise ModelError(
+            f"No published detector is called {name!r}; choose one of {', '.join(CATALOG)}."
+        )
+    return CATALOG[name]
+
+
+def human_size(size: int, *, exact: bool = True) -> str:
+    """Bytes in the unit a person reads: 156 kB, 1.9 GB (with "about" when approximate)."""
+    value, unit = float(size), "B"
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            break
+        value /= 1000
+    text = (
+        f"{value:.0f} {unit}" if value >= 10 or unit == "B" else f"{value:.1f} {unit}"
+    )
+    return text if exact else f"about {text}"
+
+
+def catalog_card(entry: CatalogEntry, file: CatalogFile) -> dict[str, Any]:
+    """The card facts of one installed file, before conversion adds its own."""
+    return {
+        "name": file.model_name,
+        "version": entry.version,
+        "kind": "frame",
+        "arch": entry.arch,
+        # The authors' sigmoid midpoint: not tuned on platform data.
+        "threshold": 0.5,
+        "family": entry.name,
+        "network": entry.network,
+        "licence": entry.licence,
+        "citation": entry.citation,
+        "training_data": entry.training_data,
+        "source": {
+            "repository": entry.source,
+            "url": file.url,
+            "file": file.filename,
+            "sha256": file.sha256 or "not published",
+        },
+        "platform_evaluation": NOT_EVALUATED,
+        **entry.card,
+    }
