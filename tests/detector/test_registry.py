@@ -147,7 +147,7 @@ def test_corrupt_file_is_refused(model_file, models_root):
         ({"input_size": 64}, "64x64"),
         ({"kind": "temporal"}, "face tracks"),
         ({"threshold": 1.5}, "threshold"),
-        ({"preprocessing": "imagenet"}, "preprocessing"),
+        ({"preprocessing": "bgr"}, "preprocessing"),
     ],
 )
 def test_card_that_does_not_match_the_network_is_refused(
