@@ -91,7 +91,11 @@ def test_token_refused_for_wrong_password(alice):
         "/api/v1/auth/token/", {"username": "alice", "password": "nope"}
     )
     assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    assert response.json() == {
+        "detail": "Unable to log in with provided credentials.",
+        "code": "invalid",
+        "fields": {"non_field_errors": ["Unable to log in with provided credentials."]},
+    }
 
 
 @pytest.mark.parametrize(
@@ -111,6 +115,7 @@ def test_missing_or_bad_token_is_401(method, path, authorization):
     response = getattr(client, method)(path)
     assert response.status_code == 401
     assert response.json()["detail"]
+    assert response.json()["code"] in {"not_authenticated", "authentication_failed"}
 
 
 def test_detail_endpoints_need_a_token(alice, make_analysis):
@@ -157,7 +162,7 @@ def test_upload_is_accepted_and_queued(api, alice, jpeg_upload, jpeg_bytes):
 def test_upload_without_file_is_400(api):
     response = api.post(LIST_URL, {"frames": "16"}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"]
+    assert response.json()["fields"]["file"]
     assert not Analysis.objects.exists()
 
 
@@ -165,7 +170,7 @@ def test_empty_file_is_400_with_its_own_message(api):
     empty = SimpleUploadedFile("empty.jpg", b"", content_type="image/jpeg")
     response = api.post(LIST_URL, {"file": empty}, format="multipart")
     assert response.status_code == 400
-    assert "empty" in response.json()["file"][0].lower()
+    assert "empty" in response.json()["fields"]["file"][0].lower()
     assert not Analysis.objects.exists()
 
 
@@ -173,7 +178,7 @@ def test_wrong_type_is_400_with_the_upload_rejection_message(api):
     text = SimpleUploadedFile("clip.mp4", b"just some text, not a video\n" * 50)
     response = api.post(LIST_URL, {"file": text}, format="multipart")
     assert response.status_code == 400
-    message = response.json()["file"][0]
+    message = response.json()["fields"]["file"][0]
     assert message and "file" in message.lower()
     assert not Analysis.objects.exists()
     assert not list(Path(settings.MEDIA_ROOT).glob("uploads/**/*.*"))
@@ -185,7 +190,9 @@ def test_too_large_file_is_400_and_says_so(api, settings, jpeg_bytes):
     big = SimpleUploadedFile("big.jpg", padded, content_type="image/jpeg")
     response = api.post(LIST_URL, {"file": big}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"] == ["The file is larger than the 1 MB upload limit."]
+    assert response.json()["fields"]["file"] == [
+        "The file is larger than the 1 MB upload limit."
+    ]
     assert not Analysis.objects.exists()
 
 
@@ -205,7 +212,7 @@ def test_bad_callback_url_is_400(api, callback_url, jpeg_upload):
         format="multipart",
     )
     assert response.status_code == 400
-    assert response.json()["callback_url"]
+    assert response.json()["fields"]["callback_url"]
     assert not Analysis.objects.exists()
 
 
@@ -215,15 +222,12 @@ def test_bad_frames_is_400(api, frames, jpeg_upload):
         LIST_URL, {"file": jpeg_upload(), "frames": frames}, format="multipart"
     )
     assert response.status_code == 400
-    assert response.json()["frames"]
+    assert response.json()["fields"]["frames"]
     assert not Analysis.objects.exists()
 
 
 def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"uploads": "2/hour"},
-    }
+    settings.UPLOAD_RATE = "2/hour"
     for _ in range(2):
         assert (
             api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart").status_code
@@ -231,7 +235,8 @@ def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
         )
     refused = api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
     assert refused.status_code == 429
-    assert "throttled" in refused.json()["detail"].lower()
+    assert refused.json()["code"] == "throttled"
+    assert "limit of 2 uploads and re-analyses an hour" in refused.json()["detail"]
     assert int(refused["Retry-After"]) > 0
     assert Analysis.objects.count() == 2
     # Another user has a budget of their own; reading is never throttled.
@@ -283,7 +288,7 @@ def test_list_is_paginated(api, alice, make_analysis):
 def test_bad_filter_is_400(api):
     response = api.get(LIST_URL, {"date_from": "yesterday-ish", "status": "exploded"})
     assert response.status_code == 400
-    assert set(response.json()) == {"date_from", "status"}
+    assert set(response.json()["fields"]) == {"date_from", "status"}
 
 
 def test_detail_has_status_progress_and_the_report(api, alice, make_analysis):
@@ -360,7 +365,7 @@ def test_report_note_too_long_is_400(api, alice, make_analysis):
     analysis = make_analysis(alice)
     response = api.post(detail_url(analysis) + "report/", {"note": "x" * 2001})
     assert response.status_code == 400
-    assert response.json()["note"]
+    assert response.json()["fields"]["note"]
     analysis.refresh_from_db()
     assert not analysis.flagged
 
