@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
-from rest_framework import serializers
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.views import exception_handler
 
@@ -48,6 +50,11 @@ def error_body(
 
 def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
     """DRF's handler (statuses, Retry-After, WWW-Authenticate) with our body."""
+    # As DRF's handler does, so that Django's exceptions get a code too.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
     if response is None:
         return None  # not an API exception: a 500, answered by `server_error`
@@ -59,6 +66,7 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
     return response
 
 
+@csrf_exempt  # it changes nothing, so any method gets the same JSON 404, not a CSRF page
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Any address under /api/ that names no endpoint (or an id that is not a UUID)."""
     return JsonResponse(

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -33,13 +32,6 @@ def jpeg_upload(jpeg_bytes):
 
 def detail_url(analysis: Analysis) -> str:
     return f"{LIST_URL}{analysis.pk}/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()  # the upload throttle counts in the default cache
-    yield
-    cache.clear()
 
 
 @pytest.fixture
