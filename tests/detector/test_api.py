@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -429,3 +430,60 @@ def test_upload_runs_on_a_real_worker_and_the_result_is_served(
     assert report.classifier is None and body["fake_probability"] is None
     assert body["verdict"] == report.verdict
     assert any("classifier" in reason.lower() for reason in report.reasons)
+
+
+# --- the error contract ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/analyses/not-a-uuid/",
+        "/api/v1/analyses/not-a-uuid/report/",
+        "/api/v1/nothing-here/",
+        "/api/v2/analyses/",
+        "/api/v1/analyses",  # no trailing slash
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_unknown_api_addresses_are_json_404(api, path, method):
+    response = getattr(api, method)(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+    assert "end with a slash" in response.json()["detail"]
+
+
+def test_an_unknown_analysis_is_a_json_404(api):
+    response = api.get(f"{LIST_URL}{uuid.uuid4()}/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "No Analysis matches the given query.",
+        "code": "not_found",
+    }
+
+
+def test_report_refuses_an_analysis_without_a_result(api, alice, make_analysis):
+    queued = make_analysis(alice)
+    failed = make_analysis(alice, name="broken.jpg")
+    services.analysis_fail(analysis=failed, reason="The image is damaged.")
+    for analysis in (queued, failed):
+        response = api.post(detail_url(analysis) + "report/", {"note": "Wrong!"})
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "This analysis has no result yet: report it once it is done.",
+            "code": "not_finished",
+        }
+        analysis.refresh_from_db()
+        assert not analysis.flagged and not analysis.reported_by_owner
+        assert analysis.report_note == ""
+
+
+def test_token_endpoint_ignores_a_stale_authorization_header(alice):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token no-longer-valid")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"token": Token.objects.get(user=alice).key}
