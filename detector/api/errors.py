@@ -39,6 +39,14 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+class TooManyRequests(exceptions.Throttled):
+    """429 with a message of our own (DRF's appends "Expected available in N seconds")."""
+
+    def __init__(self, *, wait: int, detail: str, code: str = "throttled"):
+        super().__init__(wait=wait)
+        self.detail = exceptions.ErrorDetail(detail, code=code)
+
+
 def error_body(
     detail: str, code: str, fields: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:

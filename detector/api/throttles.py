@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from rest_framework.exceptions import ErrorDetail, Throttled
 from rest_framework.throttling import BaseThrottle
 
+from detector.api.errors import TooManyRequests
 from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
 
 
@@ -20,7 +20,5 @@ class UploadBudgetThrottle(BaseThrottle):
             upload_budget_spend(user=request.user)
         except UploadBudgetSpent as spent:
             # Raised here rather than returned as False so that the message says which budget.
-            exc = Throttled(wait=spent.wait_s)
-            exc.detail = ErrorDetail(spent.message, code="throttled")
-            raise exc from spent
+            raise TooManyRequests(wait=spent.wait_s, detail=spent.message) from spent
         return True

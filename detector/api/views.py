@@ -13,7 +13,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, Throttled, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -28,7 +28,7 @@ from accounts.login_limits import (
 )
 from accounts.services import token_get_or_create
 from detector import selectors, services
-from detector.api.errors import ErrorSerializer
+from detector.api.errors import ErrorSerializer, TooManyRequests
 from detector.api.serializers import (
     AnalysisCreateSerializer,
     AnalysisDetailSerializer,
@@ -66,10 +66,6 @@ class NotFinished(APIException):
     default_code = "not_finished"
 
 
-class LockedOut(Throttled):
-    default_code = "locked_out"
-
-
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(read_only=True)
 
@@ -97,8 +93,10 @@ class TokenView(ObtainAuthToken):
         form = self.get_serializer(data=request.data)
         if not form.is_valid():
             if login_is_locked_out(request):
-                raise LockedOut(
-                    wait=login_cooloff_seconds(), detail=login_locked_out_message()
+                raise TooManyRequests(
+                    wait=login_cooloff_seconds(),
+                    detail=login_locked_out_message(),
+                    code="locked_out",
                 )
             raise ValidationError(form.errors)
         user = form.validated_data["user"]
