@@ -72,7 +72,12 @@ class Frame:
 
 
 def sniff(path: str | Path) -> MediaInfo:
-    """Decide what a file is from its content and check that it decodes. Cheap.
+    """Decide what a file is from its content and check that it decodes.
+
+    Runs in the upload request, so its work is bounded whatever the file holds: the header
+    must be found within SNIFF_HEADER_CPU_S of CPU time (or the file is damaged), the trial
+    decode stops after SNIFF_DECODE_CPU_S (accepted if intact so far: the analysis decodes
+    the rest), and FFmpeg gives up on a video after SNIFF_VIDEO_TIMEOUT_MS.
 
     For videos, frame_count and duration_s are the container's claims; `probe` counts them.
     """
