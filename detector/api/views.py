@@ -147,7 +147,7 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Upload an image or video for analysis",
         request={"multipart/form-data": AnalysisCreateSerializer},
-        responses={202: AnalysisDetailSerializer, 429: ErrorSerializer},
+        responses={202: AnalysisDetailSerializer},
     )
     def create(self, request: Request) -> Response:
         form = AnalysisCreateSerializer(data=request.data)
@@ -177,7 +177,7 @@ class AnalysisViewSet(
     @extend_schema(
         summary="Analyse the same file again with the current models",
         request=None,
-        responses={202: AnalysisDetailSerializer, 429: ErrorSerializer},
+        responses={202: AnalysisDetailSerializer},
     )
     @action(detail=True, methods=["post"])
     def reanalyse(self, request: Request, pk: str) -> Response:
