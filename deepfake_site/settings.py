@@ -5,6 +5,7 @@ Set DATABASE_URL / REDIS_URL to run on PostgreSQL and a Redis of your own.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
+    "axes",
     "accounts",
     "detector",
 ]
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "deepfake_site.urls"
@@ -109,6 +112,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Repeated failed sign-ins lock out (accounts/login_limits.py): counted by django-axes in the
+# shared cache, per username and per client address (REMOTE_ADDR: behind a proxy, set
+# AXES_IPWARE_META_PRECEDENCE_ORDER to the header it sets).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_out_response"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_ENABLE_ADMIN = False  # the cache handler keeps no database records to show
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "detector:analysis-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,7 +172,7 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT},
     "gpu": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_JOB_TIMEOUT},
 }
-# The cache holds API throttle counts, so all web processes must share it: Redis, in a database
+# The cache holds upload budgets and failed sign-ins, so all web processes must share it: Redis, in a database
 # of its own (clearing a cache flushes its whole database). CACHE_URL=locmem:// for one process.
 CACHE_URL = os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/1")
 CACHES = {
@@ -164,6 +182,10 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
     )
 }
+# A per-process cache is what locmem:// asks for: login failures then count per process too.
+SILENCED_SYSTEM_CHECKS = ["axes.W001"] if CACHE_URL.startswith("locmem") else []
+# One budget per user for uploads and re-analyses, web and API together (detector/upload_budget.py).
+UPLOAD_RATE = os.environ.get("API_UPLOAD_RATE", "60/hour")
 # Analyses go to this queue; set ANALYSIS_QUEUE=gpu when a GPU worker serves that queue.
 ANALYSIS_QUEUE = os.environ.get("ANALYSIS_QUEUE", "default")
 # When an active model's card says "compute": "gpu_recommended", analyses go to this queue
@@ -187,10 +209,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {
-        "uploads": os.environ.get("API_UPLOAD_RATE", "60/hour"),
-    },
+    "DEFAULT_SCHEMA_CLASS": "detector.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "detector.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Deepfake detection API",

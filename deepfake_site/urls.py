@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from deepfake_site.health import healthz
+from detector.api.errors import api_not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="detector:analysis-list", permanent=False)),
@@ -12,4 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("analyses/", include("detector.urls")),
     path("api/v1/", include("detector.api.urls")),
+    # Anything else under /api/ (an unknown address, an id that is not a UUID): a JSON 404.
+    re_path(r"^api/", api_not_found),
 ]
+handler500 = "detector.api.errors.server_error"

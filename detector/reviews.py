@@ -37,8 +37,19 @@ def review_record(
     return review
 
 
+class NoResultToReport(Exception):
+    """Only a result can look wrong: the analysis has not finished with one."""
+
+    message = "This analysis has no result yet: report it once it is done."
+
+
 def analysis_report_wrong(*, analysis: Analysis, note: str = "") -> Analysis:
-    """The owner says the result looks wrong: put it in the reviewers' queue."""
+    """The owner says the result looks wrong: put it in the reviewers' queue.
+
+    Raises NoResultToReport while there is no result (queued, running or failed).
+    """
+    if analysis.result is None:
+        raise NoResultToReport(NoResultToReport.message)
     analysis.flagged = True
     analysis.reported_by_owner = True
     if note.strip():

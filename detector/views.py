@@ -26,6 +26,7 @@ from detector.services import (
     analysis_reanalyse,
     analysis_thumbnail,
 )
+from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
 from detector.uploads import UploadRejected, upload_sha256
 
 PAGE_SIZE = 25
@@ -54,6 +55,14 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
             request, "detector/analysis_form.html", {"form": AnalysisUploadForm()}
         )
 
+    try:
+        upload_budget_spend(user=request.user)  # the same budget as the API's uploads
+    except UploadBudgetSpent as spent:
+        form = AnalysisUploadForm(data={}, upload_error=spent.message)
+        form.is_valid()  # shows the message where the file goes, as for a too-large file
+        return render(
+            request, "detector/analysis_form.html", {"form": form}, status=429
+        )
     files = request.FILES  # parsing the body runs the upload handler, which may reject
     rejected = getattr(request, "upload_rejected", None)
     form = AnalysisUploadForm(
@@ -146,6 +155,11 @@ def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
 @require_POST
 def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
     analysis = analysis_get_for(user=request.user, pk=pk)
+    try:
+        upload_budget_spend(user=request.user)
+    except UploadBudgetSpent as spent:
+        messages.error(request, spent.message)
+        return redirect("detector:analysis-detail", pk=analysis.pk)
     try:
         again = analysis_reanalyse(analysis=analysis)
     except MediaRemoved as gone:

@@ -8,6 +8,7 @@ streamed one at a time so memory stays bounded whatever the length of the video.
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,20 @@ MAX_VIDEO_PIXELS = 7680 * 4320
 _FPS_RANGE = (1.0, 240.0)
 # Timestamps need a rate; when the container gives none we assume a common one.
 _FALLBACK_FPS = 25.0
+
+# `sniff` runs inside the upload request, so its work is bounded whatever the file holds.
+# Finding an image's header takes milliseconds; junk after a JPEG marker would otherwise be
+# skipped one byte at a time (about 0.2 s per MB).
+SNIFF_HEADER_CPU_S = 0.25
+# The trial decode stops after this much CPU time; damage not met by then is left to the
+# analysis itself, which decodes everything and fails with the same message.
+SNIFF_DECODE_CPU_S = 1.0
+# WebP decodes in one uninterruptible call (about 0.04 s per megapixel): larger ones are
+# checked by their container structure only.
+SNIFF_WEBP_DECODE_PIXELS = 16_000_000
+# FFmpeg gives up opening, or reading the first frame, after this long (wall clock): junk in
+# an AVI container otherwise costs seconds of scanning.
+SNIFF_VIDEO_TIMEOUT_MS = 1500
 
 UNSUPPORTED_MESSAGE = (
     "This file type is not supported. Upload a JPEG, PNG or WebP image, "
@@ -57,7 +72,12 @@ class Frame:
 
 
 def sniff(path: str | Path) -> MediaInfo:
-    """Decide what a file is from its content and check that it decodes. Cheap.
+    """Decide what a file is from its content and check that it decodes.
+
+    Runs in the upload request, so its work is bounded whatever the file holds: the header
+    must be found within SNIFF_HEADER_CPU_S of CPU time (or the file is damaged), the trial
+    decode stops after SNIFF_DECODE_CPU_S (accepted if intact so far: the analysis decodes
+    the rest), and FFmpeg gives up on a video after SNIFF_VIDEO_TIMEOUT_MS.
 
     For videos, frame_count and duration_s are the container's claims; `probe` counts them.
     """
@@ -93,7 +113,7 @@ def load_image(path: str | Path) -> np.ndarray:
     mime = _mime_from_content(path)
     if not mime.startswith("image/"):
         raise MediaError("This file is a video, not an image.")
-    with _open_pil(path) as image:
+    with _open_pil(path, mime) as image:
         try:
             image.seek(0)  # animated WebP/PNG: the first frame
             upright = ImageOps.exif_transpose(image)
@@ -211,27 +231,84 @@ def _mime_from_magic(head: bytes) -> str | None:
 
 # --- images ------------------------------------------------------------------------------
 
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+class _BudgetedReader:
+    """A file whose reads come back empty, as at its end, once the reading thread has spent
+    its CPU budget.
+
+    Pillow's parsers and decoders pull the file through read() (a byte at a time over junk,
+    64 KB at a time when decoding), so this bounds their work whatever the content.
+    """
+
+    def __init__(self, raw, budget_s: float):
+        self._raw = raw
+        self.restart(budget_s)
+
+    def restart(self, budget_s: float) -> None:
+        self._deadline = time.thread_time() + budget_s
+        self.spent = False
+
+    def read(self, size: int = -1) -> bytes:
+        return b"" if self._over_budget() else self._raw.read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return b"" if self._over_budget() else self._raw.readline(size)
+
+    def _over_budget(self) -> bool:
+        self.spent = self.spent or time.thread_time() > self._deadline
+        return self.spent
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
 
 def _sniff_image(path: Path, mime: str) -> MediaInfo:
-    with _open_pil(path) as image:
-        width, height = image.size
-        if _exif_orientation(image) in (5, 6, 7, 8):  # rotated by 90 degrees when shown
-            width, height = height, width
-        try:
-            # JPEG can decode at 1/8 scale: enough to prove the data is intact, much cheaper.
-            image.draft("RGB", (max(1, image.size[0] // 8), max(1, image.size[1] // 8)))
-            image.load()
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise MediaError(DAMAGED_IMAGE_MESSAGE) from exc
+    with path.open("rb") as raw:
+        reader = _BudgetedReader(raw, SNIFF_HEADER_CPU_S)
+        with _open_pil(reader, mime) as image:
+            width, height = image.size
+            if _exif_orientation(image) in (
+                5,
+                6,
+                7,
+                8,
+            ):  # rotated by 90 degrees when shown
+                width, height = height, width
+            reader.restart(SNIFF_DECODE_CPU_S)
+            _trial_decode(image, mime, reader)
     return MediaInfo(media_type="image", mime=mime, width=width, height=height)
 
 
-def _open_pil(path: Path) -> Image.Image:
-    """Open lazily (header only) and refuse images too large to decode safely."""
+def _trial_decode(image: Image.Image, mime: str, reader: _BudgetedReader) -> None:
+    """Decode enough of the image to show its data is intact, within the CPU budget."""
+    width, height = image.size
+    if mime == "image/webp" and width * height > SNIFF_WEBP_DECODE_PIXELS:
+        return
+    try:
+        # JPEG can decode at 1/8 scale: enough to prove the data is intact, much cheaper.
+        image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+        image.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        if reader.spent:
+            return  # intact as far as the budget reached
+        raise MediaError(DAMAGED_IMAGE_MESSAGE) from exc
+
+
+def _open_pil(source, mime: str) -> Image.Image:
+    """Open lazily (header only) and refuse images too large to decode safely.
+
+    source: a path, or a file object (a _BudgetedReader when sniffing). Only the parser of
+    the type the magic bytes named is tried.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(source, formats=[_PIL_FORMATS[mime]])
     except Image.DecompressionBombError as exc:
         raise MediaError(_too_large_message()) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
@@ -286,7 +363,7 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
 
 
 def _sniff_video(path: Path, mime: str) -> MediaInfo:
-    capture = _open_video(path)
+    capture = _open_video(path, timeout_ms=SNIFF_VIDEO_TIMEOUT_MS)
     try:
         declared = capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(
             cv2.CAP_PROP_FRAME_HEIGHT
@@ -322,8 +399,18 @@ def _video_too_large_message() -> str:
     )
 
 
-def _open_video(path: str | Path) -> cv2.VideoCapture:
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+def _open_video(path: str | Path, *, timeout_ms: int | None = None) -> cv2.VideoCapture:
+    params = (
+        [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            timeout_ms,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            timeout_ms,
+        ]
+        if timeout_ms
+        else []
+    )
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
     if not capture.isOpened():
         capture.release()
         raise MediaError(DAMAGED_VIDEO_MESSAGE)

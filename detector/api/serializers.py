@@ -29,6 +29,7 @@ class ModelRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = DetectorModel
         fields = ("name", "version", "arch", "sha256", "card")
+        read_only_fields = fields
 
     def get_card(self, model: DetectorModel) -> str:
         query = urlencode({"name": model.name, "version": model.version})
@@ -39,8 +40,34 @@ class ModelRefSerializer(serializers.ModelSerializer):
 
 class AnalysisSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:analysis-detail")
-    error = serializers.CharField(source="error_message", read_only=True)
-    previous = serializers.PrimaryKeyRelatedField(read_only=True)
+    error = serializers.CharField(
+        source="error_message",
+        read_only=True,
+        help_text="Why it failed, in words you can show a user; empty otherwise.",
+    )
+    # Declared, not generated: a generated read-only field loses blank and null from the
+    # schema, and "" or null would then break strict clients.
+    verdict = serializers.ChoiceField(
+        choices=Analysis.Verdict.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Empty until the analysis is done.",
+    )
+    review_label = serializers.ChoiceField(
+        choices=Analysis.ReviewLabel.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="A reviewer's decision; empty until there is one.",
+    )
+    callback_url = serializers.CharField(
+        read_only=True,
+        help_text="The http(s) URL that receives the result; empty when none was given.",
+    )
+    previous = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The analysis this one repeats (re-analysis); null for a first upload.",
+    )
     models = ModelRefSerializer(source="detector_models", many=True, read_only=True)
 
     class Meta:

@@ -1,19 +1,24 @@
-"""Per-user rate limits of the API's expensive actions."""
+"""The API side of the per-user upload budget (detector.upload_budget)."""
 
-from rest_framework.settings import api_settings
-from rest_framework.throttling import UserRateThrottle
+from __future__ import annotations
+
+from rest_framework.throttling import BaseThrottle
+
+from detector.api.errors import TooManyRequests
+from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
 
 
-class UploadRateThrottle(UserRateThrottle):
-    """Uploads and re-analyses per user, at the "uploads" rate of REST_FRAMEWORK settings.
+class UploadBudgetThrottle(BaseThrottle):
+    """Uploads and re-analyses spend the same budget as the web's.
 
-    Each one queues minutes of face tracking and classification, so they are limited per
-    user (per client address for anonymous requests, which are refused anyway).
+    Throttles run after authentication, before the body is parsed, so a refused upload
+    costs no type check.
     """
 
-    scope = "uploads"
-
-    def get_rate(self) -> str | None:
-        # Read the rate when the request arrives, not at import, so that a changed setting
-        # (API_UPLOAD_RATE, or a test's override) takes effect.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    def allow_request(self, request, view) -> bool:
+        try:
+            upload_budget_spend(user=request.user)
+        except UploadBudgetSpent as spent:
+            # Raised here rather than returned as False so that the message says which budget.
+            raise TooManyRequests(wait=spent.wait_s, detail=spent.message) from spent
+        return True

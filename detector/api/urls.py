@@ -2,10 +2,14 @@
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
-from detector.api.views import AnalysisViewSet, DetectorModelViewSet, WebhookSecretView
+from detector.api.views import (
+    AnalysisViewSet,
+    DetectorModelViewSet,
+    TokenView,
+    WebhookSecretView,
+)
 
 app_name = "api"
 
@@ -14,7 +18,7 @@ router.register("analyses", AnalysisViewSet, basename="analysis")
 router.register("models", DetectorModelViewSet, basename="model")
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="token"),
+    path("auth/token/", TokenView.as_view(), name="token"),
     path("webhook-secret/", WebhookSecretView.as_view(), name="webhook-secret"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

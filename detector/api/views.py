@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.login_limits import (
+    login_cooloff_seconds,
+    login_is_locked_out,
+    login_locked_out_message,
+    login_succeeded,
+)
+from accounts.services import token_get_or_create
 from detector import selectors, services
+from detector.api.errors import ErrorSerializer, TooManyRequests
 from detector.api.serializers import (
     AnalysisCreateSerializer,
     AnalysisDetailSerializer,
@@ -21,10 +37,10 @@ from detector.api.serializers import (
     ReportWrongSerializer,
     WebhookSecretSerializer,
 )
-from detector.api.throttles import UploadRateThrottle
+from detector.api.throttles import UploadBudgetThrottle
 from detector.forms import AnalysisFilterForm
 from detector.models import Analysis, DetectorModel
-from detector.reviews import analysis_report_wrong
+from detector.reviews import NoResultToReport, analysis_report_wrong
 from detector.selectors import SORTS
 from detector.uploads import UploadRejected
 from detector.webhooks import SIGNATURE_HEADER, webhook_secret_for
@@ -43,6 +59,49 @@ LIST_FILTERS = [
         "sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: newest."
     ),
 ]
+
+
+class NotFinished(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_finished"
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class TokenView(ObtainAuthToken):
+    """Anonymous by design: a stray or stale Authorization header must not stand in the way."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Exchange a username and password for your API token",
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenSerializer,
+            429: OpenApiResponse(
+                ErrorSerializer,
+                "Too many failed attempts for this username or from this address "
+                "(code locked_out); the right password is refused too until "
+                "Retry-After seconds pass.",
+            ),
+        },
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        form = self.get_serializer(data=request.data)
+        if not form.is_valid():
+            if login_is_locked_out(request):
+                raise TooManyRequests(
+                    wait=login_cooloff_seconds(),
+                    detail=login_locked_out_message(),
+                    code="locked_out",
+                )
+            raise ValidationError(form.errors)
+        user = form.validated_data["user"]
+        login_succeeded(request=request, user=user)
+        return Response({"token": token_get_or_create(user=user).key})
 
 
 @extend_schema_view(
@@ -66,7 +125,7 @@ class AnalysisViewSet(
 
     def get_throttles(self):
         if self.action in {"create", "reanalyse"}:
-            return [UploadRateThrottle()]
+            return [UploadBudgetThrottle()]
         return super().get_throttles()
 
     def get_serializer_class(self):
@@ -131,16 +190,24 @@ class AnalysisViewSet(
     @extend_schema(
         summary='Flag the result as "looks wrong" for a reviewer',
         request=ReportWrongSerializer,
-        responses={200: AnalysisDetailSerializer},
+        responses={
+            200: AnalysisDetailSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer, "The analysis has no result yet (code not_finished)."
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str) -> Response:
         analysis = self.get_object()
         form = ReportWrongSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        analysis = analysis_report_wrong(
-            analysis=analysis, note=form.validated_data.get("note", "")
-        )
+        try:
+            analysis = analysis_report_wrong(
+                analysis=analysis, note=form.validated_data.get("note", "")
+            )
+        except NoResultToReport as refused:
+            raise NotFinished(refused.message) from refused
         return Response(self._detail(analysis))
 
     def _detail(self, analysis: Analysis) -> dict:
@@ -152,7 +219,9 @@ class AnalysisViewSet(
         """202: the analysis is queued; poll its URL (or wait for the callback)."""
         data = self._detail(analysis)
         return Response(
-            data, status=status.HTTP_202_ACCEPTED, headers={"Location": str(data["url"])}
+            data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": str(data["url"])},
         )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -33,13 +33,6 @@ def jpeg_upload(jpeg_bytes):
 
 def detail_url(analysis: Analysis) -> str:
     return f"{LIST_URL}{analysis.pk}/"
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_counts():
-    cache.clear()  # the upload throttle counts in the default cache
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -91,7 +84,11 @@ def test_token_refused_for_wrong_password(alice):
         "/api/v1/auth/token/", {"username": "alice", "password": "nope"}
     )
     assert response.status_code == 400
-    assert "non_field_errors" in response.json()
+    assert response.json() == {
+        "detail": "Unable to log in with provided credentials.",
+        "code": "invalid",
+        "fields": {"non_field_errors": ["Unable to log in with provided credentials."]},
+    }
 
 
 @pytest.mark.parametrize(
@@ -111,6 +108,7 @@ def test_missing_or_bad_token_is_401(method, path, authorization):
     response = getattr(client, method)(path)
     assert response.status_code == 401
     assert response.json()["detail"]
+    assert response.json()["code"] in {"not_authenticated", "authentication_failed"}
 
 
 def test_detail_endpoints_need_a_token(alice, make_analysis):
@@ -157,7 +155,7 @@ def test_upload_is_accepted_and_queued(api, alice, jpeg_upload, jpeg_bytes):
 def test_upload_without_file_is_400(api):
     response = api.post(LIST_URL, {"frames": "16"}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"]
+    assert response.json()["fields"]["file"]
     assert not Analysis.objects.exists()
 
 
@@ -165,7 +163,7 @@ def test_empty_file_is_400_with_its_own_message(api):
     empty = SimpleUploadedFile("empty.jpg", b"", content_type="image/jpeg")
     response = api.post(LIST_URL, {"file": empty}, format="multipart")
     assert response.status_code == 400
-    assert "empty" in response.json()["file"][0].lower()
+    assert "empty" in response.json()["fields"]["file"][0].lower()
     assert not Analysis.objects.exists()
 
 
@@ -173,7 +171,7 @@ def test_wrong_type_is_400_with_the_upload_rejection_message(api):
     text = SimpleUploadedFile("clip.mp4", b"just some text, not a video\n" * 50)
     response = api.post(LIST_URL, {"file": text}, format="multipart")
     assert response.status_code == 400
-    message = response.json()["file"][0]
+    message = response.json()["fields"]["file"][0]
     assert message and "file" in message.lower()
     assert not Analysis.objects.exists()
     assert not list(Path(settings.MEDIA_ROOT).glob("uploads/**/*.*"))
@@ -185,7 +183,9 @@ def test_too_large_file_is_400_and_says_so(api, settings, jpeg_bytes):
     big = SimpleUploadedFile("big.jpg", padded, content_type="image/jpeg")
     response = api.post(LIST_URL, {"file": big}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["file"] == ["The file is larger than the 1 MB upload limit."]
+    assert response.json()["fields"]["file"] == [
+        "The file is larger than the 1 MB upload limit."
+    ]
     assert not Analysis.objects.exists()
 
 
@@ -205,7 +205,7 @@ def test_bad_callback_url_is_400(api, callback_url, jpeg_upload):
         format="multipart",
     )
     assert response.status_code == 400
-    assert response.json()["callback_url"]
+    assert response.json()["fields"]["callback_url"]
     assert not Analysis.objects.exists()
 
 
@@ -215,15 +215,12 @@ def test_bad_frames_is_400(api, frames, jpeg_upload):
         LIST_URL, {"file": jpeg_upload(), "frames": frames}, format="multipart"
     )
     assert response.status_code == 400
-    assert response.json()["frames"]
+    assert response.json()["fields"]["frames"]
     assert not Analysis.objects.exists()
 
 
 def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"uploads": "2/hour"},
-    }
+    settings.UPLOAD_RATE = "2/hour"
     for _ in range(2):
         assert (
             api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart").status_code
@@ -231,7 +228,8 @@ def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
         )
     refused = api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
     assert refused.status_code == 429
-    assert "throttled" in refused.json()["detail"].lower()
+    assert refused.json()["code"] == "throttled"
+    assert "limit of 2 uploads and re-analyses an hour" in refused.json()["detail"]
     assert int(refused["Retry-After"]) > 0
     assert Analysis.objects.count() == 2
     # Another user has a budget of their own; reading is never throttled.
@@ -283,7 +281,7 @@ def test_list_is_paginated(api, alice, make_analysis):
 def test_bad_filter_is_400(api):
     response = api.get(LIST_URL, {"date_from": "yesterday-ish", "status": "exploded"})
     assert response.status_code == 400
-    assert set(response.json()) == {"date_from", "status"}
+    assert set(response.json()["fields"]) == {"date_from", "status"}
 
 
 def test_detail_has_status_progress_and_the_report(api, alice, make_analysis):
@@ -360,7 +358,7 @@ def test_report_note_too_long_is_400(api, alice, make_analysis):
     analysis = make_analysis(alice)
     response = api.post(detail_url(analysis) + "report/", {"note": "x" * 2001})
     assert response.status_code == 400
-    assert response.json()["note"]
+    assert response.json()["fields"]["note"]
     analysis.refresh_from_db()
     assert not analysis.flagged
 
@@ -432,3 +430,60 @@ def test_upload_runs_on_a_real_worker_and_the_result_is_served(
     assert report.classifier is None and body["fake_probability"] is None
     assert body["verdict"] == report.verdict
     assert any("classifier" in reason.lower() for reason in report.reasons)
+
+
+# --- the error contract ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/analyses/not-a-uuid/",
+        "/api/v1/analyses/not-a-uuid/report/",
+        "/api/v1/nothing-here/",
+        "/api/v2/analyses/",
+        "/api/v1/analyses",  # no trailing slash
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_unknown_api_addresses_are_json_404(api, path, method):
+    response = getattr(api, method)(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+    assert "end with a slash" in response.json()["detail"]
+
+
+def test_an_unknown_analysis_is_a_json_404(api):
+    response = api.get(f"{LIST_URL}{uuid.uuid4()}/")
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "No Analysis matches the given query.",
+        "code": "not_found",
+    }
+
+
+def test_report_refuses_an_analysis_without_a_result(api, alice, make_analysis):
+    queued = make_analysis(alice)
+    failed = make_analysis(alice, name="broken.jpg")
+    services.analysis_fail(analysis=failed, reason="The image is damaged.")
+    for analysis in (queued, failed):
+        response = api.post(detail_url(analysis) + "report/", {"note": "Wrong!"})
+        assert response.status_code == 409
+        assert response.json() == {
+            "detail": "This analysis has no result yet: report it once it is done.",
+            "code": "not_finished",
+        }
+        analysis.refresh_from_db()
+        assert not analysis.flagged and not analysis.reported_by_owner
+        assert analysis.report_note == ""
+
+
+def test_token_endpoint_ignores_a_stale_authorization_header(alice):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token no-longer-valid")
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json() == {"token": Token.objects.get(user=alice).key}

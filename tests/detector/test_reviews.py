@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 
 from detector import services
 from detector.models import Analysis, Review
-from detector.reviews import analysis_report_wrong, review_record
+from detector.reviews import NoResultToReport, analysis_report_wrong, review_record
 from tests.detector.conftest import report_dict
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +90,14 @@ def test_owner_report_flags_for_review(make_analysis, user):
     analysis.refresh_from_db()
     assert analysis.flagged and analysis.reported_by_owner
     assert analysis.report_note == "It is a known face swap."
+
+
+def test_owner_report_needs_a_result(make_analysis, user):
+    analysis = make_analysis(user)
+    with pytest.raises(NoResultToReport):
+        analysis_report_wrong(analysis=analysis, note="Looks fake.")
+    analysis.refresh_from_db()
+    assert not analysis.flagged and not analysis.reported_by_owner
 
 
 # --- the admin review queue --------------------------------------------------------------

@@ -75,3 +75,55 @@ def test_swagger_ui_is_served_without_a_cdn(client):
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn." not in html and "unpkg" not in html
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+def _component(schema: dict, ref: str) -> dict:
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def _operations(schema: dict):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_the_token_endpoint_is_anonymous(schema):
+    token = schema["paths"]["/api/v1/auth/token/"]["post"]
+    assert token["security"] == [{}]
+    assert {"200", "400", "429"} <= set(token["responses"])
+
+
+def test_every_error_is_documented_with_one_shape(schema):
+    for path, method, operation in _operations(schema):
+        responses = operation["responses"]
+        if path != "/api/v1/auth/token/":
+            assert {"401", "403"} <= set(responses), (path, method)
+        if "{id}" in path:
+            assert "404" in responses, (path, method)
+        if "requestBody" in operation and path != "/api/v1/analyses/{id}/reanalyse/":
+            assert "400" in responses, (path, method)
+        for status, response in responses.items():
+            if int(status) >= 400:
+                body = response["content"]["application/json"]["schema"]["$ref"]
+                assert body == "#/components/schemas/Error", (path, method, status)
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"detail", "code"}
+    assert "fields" in error["properties"]
+
+
+def test_uploads_document_their_headers_and_throttling(schema):
+    for path in ("/api/v1/analyses/", "/api/v1/analyses/{id}/reanalyse/"):
+        responses = schema["paths"][path]["post"]["responses"]
+        assert "Location" in responses["202"]["headers"], path
+        assert "Retry-After" in responses["429"]["headers"], path
+    report = schema["paths"]["/api/v1/analyses/{id}/report/"]["post"]["responses"]
+    assert "409" in report
+
+
+def test_blank_and_null_fields_are_allowed_by_the_schema(schema):
+    fields = _component(schema, "#/components/schemas/AnalysisDetail")["properties"]
+    blank = {"$ref": "#/components/schemas/BlankEnum"}
+    assert blank in fields["verdict"]["oneOf"]
+    assert blank in fields["review_label"]["oneOf"]
+    assert fields["previous"]["nullable"] is True
+    assert "format" not in fields["callback_url"]

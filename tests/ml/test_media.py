@@ -131,6 +131,57 @@ def test_corrupt_video(corrupt_video):
         media.probe(corrupt_video)
 
 
+JUNK_SIZE = 200 * 1024 * 1024
+
+
+def sparse_file(path, head: bytes, size: int = JUNK_SIZE):
+    """A file of `size` bytes that starts with `head`; the rest is a hole (zeros) on disk."""
+    with open(path, "wb") as out:
+        out.write(head)
+        out.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "message"),
+    [
+        ("junk.jpg", b"\xff\xd8\xff", media.DAMAGED_IMAGE_MESSAGE),
+        ("junk.png", b"\x89PNG\r\n\x1a\n", media.DAMAGED_IMAGE_MESSAGE),
+        ("junk.avi", b"RIFF\xf0\xff\xff\x0bAVI LIST", media.DAMAGED_VIDEO_MESSAGE),
+    ],
+)
+def test_200_mb_of_junk_behind_a_header_is_rejected_as_damaged(
+    tmp_path, name, head, message
+):
+    # Skipping the junk after a JPEG marker used to take half a minute of CPU; the budgets
+    # stop it (benchmarks/sniff.py measures how fast).
+    path = sparse_file(tmp_path / name, head)
+    assert path.stat().st_size == JUNK_SIZE
+    with pytest.raises(MediaError) as refused:
+        media.sniff(path)
+    assert str(refused.value) == message
+
+
+def test_an_image_whose_trial_decode_outruns_the_budget_is_accepted(
+    tmp_path, monkeypatch
+):
+    # The header is sound and no damage was met before the budget ran out: the analysis
+    # itself decodes the rest.
+    path = mediagen.write_image(tmp_path / "big.png", fmt="PNG", size=(1200, 800))
+    monkeypatch.setattr(media, "SNIFF_DECODE_CPU_S", -1.0)
+    info = media.sniff(path)
+    assert (info.mime, info.width, info.height) == ("image/png", 1200, 800)
+    assert media.load_image(path).shape == (800, 1200, 3)
+
+
+def test_a_header_that_cannot_be_found_within_the_budget_is_damaged(
+    tmp_path, face_jpeg, monkeypatch
+):
+    monkeypatch.setattr(media, "SNIFF_HEADER_CPU_S", -1.0)
+    with pytest.raises(MediaError, match="damaged"):
+        media.sniff(face_jpeg)
+
+
 @pytest.mark.parametrize(("width", "height"), [(20000, 20000), (9000, 9000)])
 def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path, width, height):
     # 20000^2 trips Pillow's own bomb guard; 9000^2 (81 MP) only ours.
