@@ -9,12 +9,15 @@ last upload of a window.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
+
+log = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PERIOD_WORDS = {1: "a second", 60: "a minute", 3600: "an hour", 86400: "a day"}
@@ -49,8 +52,14 @@ def upload_budget_spend(*, user: AbstractBaseUser) -> None:
     now = time.time()
     window = int(now // period)
     key = f"upload-budget:{user.pk}:{period}:{window}"
-    cache.add(key, 0, timeout=period + 60)  # outlives its window a little, then goes
-    if cache.incr(key) > limit:
+    try:
+        cache.add(key, 0, timeout=period + 60)  # outlives its window a little, then goes
+        used = cache.incr(key)
+    except Exception:  # noqa: BLE001  (the cache's client raises its own connection errors)
+        # A cache outage must not lose uploads: the budget is a guard, the upload is the work.
+        log.warning("upload budget not counted: the shared cache is unreachable")
+        return
+    if used > limit:
         raise UploadBudgetSpent(
             limit=limit, period_s=period, wait_s=math.ceil((window + 1) * period - now)
         )

@@ -85,7 +85,7 @@ def test_a_successful_login_resets_the_count(user, password):
     assert web_login("alice", password, ip="10.0.0.5")[1].status_code == 302
     for _ in range(LIMIT - 1):
         web_login("alice", WRONG, ip="10.0.0.5")
-    client, response = web_login("alice", password, ip="10.0.0.5")
+    _client, response = web_login("alice", password, ip="10.0.0.5")
     assert response.status_code == 302
 
 

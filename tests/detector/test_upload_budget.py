@@ -82,9 +82,26 @@ def test_the_budget_counts_per_window(user, settings):
     upload_budget_spend(user=user)
     with pytest.raises(Exception, match="limit of 2 uploads and re-analyses a day"):
         upload_budget_spend(user=user)
+    assert "shared cache is unreachable" in caplog.text
 
 
 def test_a_malformed_rate_says_what_it_should_look_like(settings):
     settings.UPLOAD_RATE = "sixty an hour"
     with pytest.raises(ValueError, match="UPLOAD_RATE must look like 60/hour"):
         upload_rate()
+
+
+def test_a_cache_outage_does_not_refuse_uploads(settings, user, caplog):
+    from django.core.cache import caches
+
+    dead = "redis://127.0.0.1:9/0"  # the discard port: nothing answers there
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": dead,
+        }
+    }
+    caches.close_all()
+    for _ in range(5):  # over the 3/hour limit: nothing counted, nothing refused
+        upload_budget_spend(user=user)
+    assert "shared cache is unreachable" in caplog.text
