@@ -50,11 +50,29 @@ def gradient_model(model: Any) -> Any | None:
     if keras.backend.backend() != "tensorflow":
         return None
     layer = _last_spatial_layer(model)
-    return (
-        None
-        if layer is None
-        else keras.Model(model.inputs, [layer.output, model.output])
-    )
+    if layer is None:
+        return None
+    try:
+        return keras.Model(model.inputs, [layer.output, model.output])
+    except ValueError:
+        return _rechained(model, layer)
+
+
+def _rechained(model: Any, feature_layer: Any) -> Any:
+    """The same (feature map, output) model for a chain whose feature layer is a nested
+    backbone: after loading, such a layer's `output` belongs to the backbone's own graph, so
+    the top-level layers are called again in order on a fresh input (sharing their weights)."""
+    import keras
+
+    inputs = keras.Input(model.inputs[0].shape[1:])
+    x, features = inputs, None
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        x = layer(x)
+        if layer is feature_layer:
+            features = x
+    return keras.Model(inputs, [features, x])
 
 
 def grad_cam(gradients: Any, x: np.ndarray) -> np.ndarray:
