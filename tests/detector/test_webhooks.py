@@ -303,7 +303,7 @@ def test_the_api_refuses_an_internal_callback_with_its_reason(user, jpeg_bytes):
         format="multipart",
     )
     assert response.status_code == 400
-    [message] = response.json()["callback_url"]
+    [message] = response.json()["fields"]["callback_url"]
     assert "link-local address (169.254.169.254)" in message
     assert not Analysis.objects.exists()
 
