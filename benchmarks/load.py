@@ -727,11 +727,15 @@ def terminate_as_interrupt() -> Iterator[None]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--uploads-per-user", type=int, default=10)
-    parser.add_argument("--web-workers", type=int, default=3)
-    parser.add_argument("--rq-workers", type=int, default=2)
-    parser.add_argument("--poll-interval", type=float, default=1.0)
+    parser.add_argument("--users", type=int, default=20, help="clients, one user each")
+    parser.add_argument(
+        "--uploads-per-user", type=int, default=10, help="files each client uploads"
+    )
+    parser.add_argument("--web-workers", type=int, default=3, help="WEB_CONCURRENCY")
+    parser.add_argument("--rq-workers", type=int, default=2, help="rqworker processes")
+    parser.add_argument(
+        "--poll-interval", type=float, default=1.0, help="seconds between polls"
+    )
     parser.add_argument(
         "--time-limit", type=float, default=420, help="seconds for the client phase"
     )
