@@ -6,6 +6,7 @@
 - sweeps when it starts and every SWEEP_INTERVAL_S while idle (`sweep`): the outbox of
   analyses that waited for Redis, jobs Redis lost, jobs of workers that died, and once a day
   the media retention;
+- loads the face models once, before it forks, so that work-horses do not load them per job;
 - closes database connections around every job, and holds none while it forks a work-horse,
   so a restarted PostgreSQL costs no job.
 """
@@ -26,6 +27,7 @@ from detector.services import (
     analysis_recover,
     media_retention_apply,
 )
+from ml import faces
 
 RUN_ANALYSIS = "detector.jobs.run_analysis"
 SWEEP_LOCK = "detector:sweep"
@@ -65,6 +67,11 @@ class AnalysisWorker(Worker):
         super().register_birth()
         # Lets a worker restarted on this machine tell that this one died (queue_state).
         self.connection.hset(self.key, PID_NAMESPACE_FIELD, pid_namespace())
+
+    def work(self, *args, **kwargs) -> bool:
+        # Every job runs in a forked work-horse, which inherits what is loaded here.
+        faces.preload()
+        return super().work(*args, **kwargs)
 
     @property
     def dequeue_timeout(self) -> int:

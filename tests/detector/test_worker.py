@@ -1,0 +1,31 @@
+"""The analysis worker class itself, run in this process: a real forking RQ worker."""
+
+from __future__ import annotations
+
+import django_rq
+import pytest
+
+from detector.worker import AnalysisWorker
+from ml import faces
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def face_models_loaded_in_this_process() -> bool:
+    """The job: runs inside the work-horse that the worker forks."""
+    return faces._dlib_models.cache_info().currsize == 1
+
+
+def test_work_horses_inherit_the_face_models_loaded_before_the_fork():
+    faces._dlib_models.cache_clear()  # as in a freshly started worker
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    job = queue.enqueue(face_models_loaded_in_this_process)
+    try:
+        AnalysisWorker([queue], connection=queue.connection).work(burst=True)
+        job.refresh()
+        assert job.get_status() == "finished"
+        # Loaded once in the worker, not read again from disk by every work-horse.
+        assert job.return_value() is True
+    finally:
+        queue.empty()
