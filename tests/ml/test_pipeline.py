@@ -94,7 +94,12 @@ def test_video_blinks_are_counted(blink_video):
     assert report.frames_decoded == 84 and report.duration_s == pytest.approx(5.6)
     assert report.faces[0].frames >= 80
     assert report.verdict == "inconclusive" and report.reasons[0] == NO_MODEL_REASON
-    assert report.blink.message in report.reasons
+    # Blink reasons name the person they are about.
+    assert f"Face 1: {report.blink.message}" in report.reasons
+    face = report.faces[0]
+    assert face.judged and face.not_judged_reason == "" and face.blink == report.blink
+    assert len(face.fragments) == 1 and face.fragments[0].first_frame == 0
+    assert face.quality["face_px"] >= 40 and face.quality["sharpness"] >= 15
 
 
 def test_video_with_a_classifier_scores_evenly_spaced_frames(blink_video, model_spec):
