@@ -1,10 +1,12 @@
-"""One analysis, start to finish: media → faces → classifiers → blinks → verdict → Report.
+"""One analysis, start to finish: media → faces → people → classifiers → blinks → verdict → Report.
 
 Videos are read in one streamed pass at `scan_fps`: faces are tracked in every scanned frame (the
 eye aspect ratio needs a dense series to see 100-400 ms blinks), while face crops for the
-classifier are kept only at up to `frames` evenly spaced moments per face, so memory stays
-bounded whatever the length of the video. On videos, an installed temporal model scores the same
-evenly spaced crops of each face as one track.
+classifier are kept only at up to `frames` evenly spaced moments per tracker fragment, so memory
+stays bounded whatever the length of the video. Fragments are then merged into people by face
+descriptor (ml/persons.py); each person seen well enough to judge is scored once, over up to
+`frames` crops spread over all of their fragments. On videos, an installed temporal model scores
+the same crops of each person as one track.
 """
 
 from __future__ import annotations
