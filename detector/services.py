@@ -25,6 +25,7 @@ from PIL import Image
 from redis.exceptions import RedisError
 from rq import Callback
 
+from detector.flags import review_reasons
 from detector.models import Analysis, DetectorModel
 from detector.uploads import (
     EXTENSION_FOR_MIME,
@@ -42,7 +43,6 @@ DEFAULT_OPTIONS = {"frames": 32, "scan_fps": 15.0}
 # Progress writes at most this often (seconds), so a fast pipeline cannot flood the database.
 PROGRESS_MIN_INTERVAL_S = 0.3
 THUMBNAIL_SIDE = 160
-FLAGGED_VERDICTS = {Analysis.Verdict.FAKE, Analysis.Verdict.INCONCLUSIVE}
 
 
 # Where files live -------------------------------------------------------------------------
@@ -238,7 +238,9 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             fake_probability=report.get("fake_probability"),
             code_version=report.get("version", ""),
             finished=timezone.now(),
-            flagged=verdict in FLAGGED_VERDICTS,
+            flagged=bool(
+                review_reasons(report, reported_by_owner=analysis.reported_by_owner)
+            ),
             error_message="",
         )
         if not exists:

@@ -146,11 +146,25 @@ def test_finish_records_the_result_and_the_models(user, make_analysis, classifie
 
 
 @pytest.mark.parametrize(
-    ("verdict", "flagged"), [("real", False), ("inconclusive", True)]
+    ("verdict", "probability", "flagged"),
+    [
+        ("real", 0.1, False),
+        ("fake", 0.9, True),
+        ("inconclusive", 0.52, True),  # borderline score
+        (
+            "inconclusive",
+            None,
+            False,
+        ),  # no classifier ran: nothing for a reviewer to settle
+    ],
 )
-def test_finish_flags_what_needs_a_human_look(user, make_analysis, verdict, flagged):
+def test_finish_flags_what_needs_a_human_look(
+    user, make_analysis, verdict, probability, flagged
+):
     analysis = running(make_analysis(user))
-    services.analysis_finish(analysis=analysis, report=report_dict(verdict))
+    services.analysis_finish(
+        analysis=analysis, report=report_dict(verdict, probability)
+    )
     analysis.refresh_from_db()
     assert analysis.flagged is flagged
 
