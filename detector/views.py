@@ -147,7 +147,10 @@ def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
     if thumbnail is None:
         raise Http404("No thumbnail.")
     response = FileResponse(thumbnail.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=86400"
+    # Until the result exists the thumbnail is a frame; then it becomes the deciding face.
+    response["Cache-Control"] = (
+        "private, max-age=86400" if analysis.is_finished else "private, no-cache"
+    )
     return response
 
 

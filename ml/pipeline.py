@@ -711,6 +711,7 @@ def analyze(
         frame_scores=_score_series(
             by_id.get(decisive.track_id) if decisive else None, scores
         ),
+        decisive_face=decisive.track_id if decisive else None,
         blink=_main_blink(
             info.media_type,
             people,

@@ -100,6 +100,7 @@ class Report:
     frame_scores: list[list[float]] = field(
         default_factory=list
     )  # [[t_s, p_fake], ...]
+    decisive_face: int | None = None  # track_id of the face that decided the verdict
     blink: BlinkResult | None = None
     classifier: ClassifierInfo | None = None
     classifiers: list[ClassifierInfo] = field(

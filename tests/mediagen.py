@@ -152,6 +152,7 @@ def write_face_video(
     two_faces: bool = False,
     closed_from_s: float | None = None,
     absent: Sequence[tuple[float, float]] = (),
+    black_until_s: float = 0.0,
 ) -> Path:
     """A talking-head-like video of the astronaut: slight sway and zoom every frame.
 
@@ -160,12 +161,16 @@ def write_face_video(
     closed_from_s the eyes close at that time and stay closed to the end. two_faces puts a
     mirrored second astronaut beside the first. size defaults to 320 x 320 (640 x 320 for two).
     Each (start_s, end_s) in absent is a cut-away: frames in [start, end) show no face.
+    Frames before black_until_s are black (a fade-in).
     """
     size = size or ((640, 320) if two_faces else (320, 320))
     frames = round(seconds * fps)
     with _VideoWriter(path, fps, size) as writer:
         for index in range(frames):
             t = index / fps
+            if t < black_until_s:
+                writer.write(np.zeros((size[1], size[0], 3), np.uint8))
+                continue
             if any(start <= t < end for start, end in absent):
                 writer.write(_cutaway(size, index))
                 continue

@@ -193,4 +193,4 @@ def test_only_a_sharp_face_may_decide(tmp_path):
         "Face 1 decides: the only face seen clearly enough to judge"
     )
     assert f"Face 2 not judged: {blurred.not_judged_reason}" in report.reasons
-    assert report.frames_sampled == 8
+    assert report.frames_sampled == 8 and report.decisive_face == 1
