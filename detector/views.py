@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
+from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
 from detector.services import (
     analysis_create,
@@ -96,6 +97,7 @@ def analysis_detail(request: HttpRequest, pk) -> HttpResponse:
         {
             "analysis": analysis,
             "reanalyses": analysis.reanalyses.order_by("-created"),
+            "preview_kind": _preview_kind(analysis),
             "status_url": reverse("detector:analysis-status", args=[analysis.pk]),
         },
     )
@@ -134,6 +136,29 @@ def analysis_media(request: HttpRequest, pk) -> FileResponse:
         as_attachment=request.GET.get("download") == "1",
     )
     # Uploaded content must never run as a page of this site.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _preview_kind(analysis) -> str:
+    """ "video" (a browser-playable copy), "strip" (frames as one JPEG) or ""."""
+    preview = analysis_preview_path(analysis)
+    if preview is None:
+        return ""
+    return "video" if preview.name == PREVIEW_VIDEO else "strip"
+
+
+@login_required
+@require_GET
+def analysis_preview_view(request: HttpRequest, pk) -> FileResponse:
+    """The browser-playable preview of a video, for its owner only."""
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    preview = analysis_preview_path(analysis)
+    if preview is None:
+        raise Http404("No preview.")
+    kind = "video/mp4" if preview.name == PREVIEW_VIDEO else "image/jpeg"
+    response = FileResponse(preview.open("rb"), content_type=kind)
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "private, max-age=3600"
     return response
