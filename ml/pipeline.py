@@ -580,6 +580,7 @@ def _fragment_span(fragment: _FaceTrace, times: list[float]) -> FragmentSpan:
         start_s=round(times[fragment.first], 3),
         end_s=round(times[fragment.last], 3),
         frames=fragment.frames_seen,
+        box=fragment.box,
     )
 
 

@@ -42,6 +42,7 @@ class FragmentSpan:
     start_s: float
     end_s: float
     frames: int  # scanned frames in which the face was seen
+    box: list[int] | None = None  # [x, y, w, h] where this fragment begins
 
 
 @dataclass

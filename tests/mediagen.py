@@ -153,6 +153,7 @@ def write_face_video(
     closed_from_s: float | None = None,
     absent: Sequence[tuple[float, float]] = (),
     black_until_s: float = 0.0,
+    swap_from_s: float | None = None,
 ) -> Path:
     """A talking-head-like video of the astronaut: slight sway and zoom every frame.
 
@@ -161,7 +162,8 @@ def write_face_video(
     closed_from_s the eyes close at that time and stay closed to the end. two_faces puts a
     mirrored second astronaut beside the first. size defaults to 320 x 320 (640 x 320 for two).
     Each (start_s, end_s) in absent is a cut-away: frames in [start, end) show no face.
-    Frames before black_until_s are black (a fade-in).
+    Frames before black_until_s are black (a fade-in). With two_faces and swap_from_s, the
+    two faces change places from that time on.
     """
     size = size or ((640, 320) if two_faces else (320, 320))
     frames = round(seconds * fps)
@@ -178,7 +180,9 @@ def write_face_video(
             if closed_from_s is not None and t >= closed_from_s:
                 closure = 1.0
             face = close_eyes(closure) if closure > 0 else _astronaut()
-            if two_faces:
+            if two_faces and swap_from_s is not None and t >= swap_from_s:
+                face = np.hstack([face[:, ::-1], face])
+            elif two_faces:
                 face = np.hstack([face, face[:, ::-1]])
             writer.write(_sway(face, index, size))
     return Path(path)

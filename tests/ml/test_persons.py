@@ -115,6 +115,25 @@ def test_two_people_crossing_stay_two_people(tmp_path):
         assert not other.judged and other.not_judged_reason.startswith("too brief")
 
 
+def test_people_who_come_back_in_swapped_places_keep_their_identity(tmp_path):
+    # The astronaut (left) and her mirror image (right); after a one-second cut-away they come
+    # back in each other's places. Position says nothing now; only the descriptor can tell.
+    path = mediagen.write_face_video(
+        tmp_path / "swap.avi",
+        seconds=5,
+        fps=15,
+        two_faces=True,
+        absent=[(2.0, 3.0)],
+        swap_from_s=3.0,
+    )
+    report = analyze(path)
+    assert [len(f.fragments) for f in report.faces] == [2, 2]
+    first, second = report.faces
+    centre = 320  # the two faces sit in the left and right halves of the 640 px frame
+    assert first.fragments[0].box[0] < centre < first.fragments[1].box[0]
+    assert second.fragments[1].box[0] < centre < second.fragments[0].box[0]
+
+
 def test_vfr_frame_times_follow_the_timestamps(tmp_path):
     # 3 s at 25 fps, then 3 s at 12.5 fps: by index / nominal fps (25) the second blink,
     # really at 5.0 s, would appear at about 4.0 s.
