@@ -322,11 +322,7 @@ def _people(scan: _Scan, media_type: str, frames: int) -> list[_Person]:
     for number, group in enumerate(groups, start=1):
         fragments = sorted((scan.faces[i] for i in group), key=lambda f: f.first)
         quality = _quality(fragments, scan.times, period)
-        items = sorted(
-            (item for f in fragments for item in f.samples.result()),
-            key=lambda item: item[0],
-        )
-        samples = [items[i] for i in media.sample_indices(len(items), frames)]
+        samples = _even_over_time(fragments, scan.times, period, frames)
         reason = persons.not_judged_reason(quality, media_type=media_type)
         result.append(_Person(number, fragments, samples, quality, reason))
     return result
@@ -340,13 +336,30 @@ def _group(fragments: list[_FaceTrace]) -> list[list[int]]:
         for f in fragments
     ]
     for view, trace in zip(views, fragments, strict=True):
-        if any(not view.overlaps(other) for other in views if other is not view):
-            view.descriptors = (
-                np.stack([persons.descriptor(chip) for _, _, chip in trace.chips])
-                if trace.chips
-                else view.descriptors
+        could_merge = any(not view.overlaps(o) for o in views if o is not view)
+        if could_merge and trace.chips:
+            view.descriptors = np.stack(
+                [persons.descriptor(chip) for _, _, chip in trace.chips]
             )
     return persons.group_fragments(views)
+
+
+def _even_over_time(
+    fragments: list[_FaceTrace], times: list[float], period: float, n: int
+) -> list[_Sample]:
+    """Up to n of the fragments' kept crops, spread evenly over the time the person was seen
+    (a short fragment gets its share of the picks, not as many as a long one)."""
+    slots: list[tuple[_Sample, float]] = []  # each kept crop and the time it stands for
+    for fragment in fragments:
+        items = fragment.samples.items
+        span = times[fragment.last] - times[fragment.first] + period
+        slots += [(item, span / len(items)) for item in items] if items else []
+    if not slots:
+        return []
+    ends = np.cumsum([share for _, share in slots])
+    targets = (np.arange(n) + 0.5) * ends[-1] / n
+    picks = sorted(set(np.searchsorted(ends, targets).clip(0, len(slots) - 1)))
+    return [slots[i][0] for i in picks]
 
 
 def _scan_period(times: list[float]) -> float:
