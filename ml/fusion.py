@@ -2,6 +2,8 @@
 
 The rules (docs/verdict.md explains them and their sources):
 - no face → inconclusive: there is nothing to judge;
+- only people seen clearly enough (ml/persons.py) are scored; the others are listed with the
+  reason they were left out, and the reasons name the person who decided;
 - the trained classifier is the only signal strong enough for a verdict on its own. Its score for
   the most suspicious face is compared with the model's own threshold; within
   `policy.UNCERTAINTY_BAND` of it the answer is "inconclusive";
@@ -232,7 +234,7 @@ def _decides(track_id: int, judged: Mapping[int, str]) -> str:
     if len(judged) == 1:
         return f"Face {track_id} decides: the only face seen clearly enough to judge ({judged[track_id]})"
     return (
-        f"face {track_id} decides: the most suspicious of the {len(judged)} faces seen clearly "
+        f"Face {track_id} decides: the most suspicious of the {len(judged)} faces seen clearly "
         f"enough to judge ({judged[track_id]})"
     )
 
