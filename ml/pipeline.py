@@ -683,7 +683,7 @@ def analyze(
     with run.stage("blinks", 90, "Measuring blinks"):
         person_blinks = _blinks(info.media_type, people, scan.times)
     min_frames = 1 if info.media_type == "image" else policy.MIN_SCORED_FRAMES_PER_FACE
-    if people and not judged and classifier is not None:
+    if people and not judged and (classifier or temporal):
         skipped_reason = NOT_JUDGED_REASON
     with run.stage("verdict", 97, "Weighing the evidence"):
         fusion = fuse(
