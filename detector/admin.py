@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
 from detector.downloads import media_response
+from detector.flags import review_reasons
 from detector.models import Analysis, Review
 from detector.reviews import review_record
 from detector.services import analysis_delete, analysis_delete_many
@@ -102,6 +103,7 @@ class AnalysisAdmin(admin.ModelAdmin):
         "verdict",
         "fake_probability",
         "flagged",
+        "flag_reason",
         "reported_by_owner",
         "review_label",
         "created",
@@ -125,7 +127,15 @@ class AnalysisAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             "Owner's report",
-            {"fields": ("flagged", "reported_by_owner", "report_note", "review_label")},
+            {
+                "fields": (
+                    "flagged",
+                    "flag_reason",
+                    "reported_by_owner",
+                    "report_note",
+                    "review_label",
+                )
+            },
         ),
         ("Result", {"fields": ("preview",)}),
         (
@@ -195,6 +205,14 @@ class AnalysisAdmin(admin.ModelAdmin):
         return self.fieldsets
 
     # --- the change page: preview, media for reviewers, a decision recorded as a Review
+
+    @admin.display(description="Why flagged")
+    def flag_reason(self, obj: Analysis) -> str:
+        if not obj.flagged:
+            return ""
+        reasons = review_reasons(obj.result, reported_by_owner=obj.reported_by_owner)
+        # Flagged under an earlier rule, or by hand: say so rather than invent a reason.
+        return "; ".join(reasons) or "flagged before the current review rule"
 
     @admin.display(description="Result")
     def preview(self, obj: Analysis) -> str:

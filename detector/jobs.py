@@ -17,6 +17,7 @@ from rq.timeouts import JobTimeoutException
 import ml
 from detector.log_context import logs_analysis_id
 from detector.models import Analysis
+from detector.previews import analysis_preview_make
 from detector.queue_state import JobEnd
 from detector.registry import model_options
 from detector.services import (
@@ -76,6 +77,7 @@ def _analyze(analysis: Analysis) -> dict:
         analysis_set_progress(analysis=analysis, percent=percent, stage=stage)
 
     report = ml.analyze(str(path), options, progress=progress)
+    analysis_preview_make(analysis=analysis)
     return report.to_dict()
 
 

@@ -7,7 +7,11 @@ the row back.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import io
+import itertools
 import logging
 import secrets
 import shutil
@@ -29,6 +33,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Callback
 
+from detector.flags import review_reasons
 from detector.models import Analysis, DetectorModel
 from detector.queue_state import JobEnd, job_end, queue_connection
 from detector.uploads import (
@@ -47,7 +52,6 @@ DEFAULT_OPTIONS = {"frames": 32, "scan_fps": 15.0}
 # Progress writes at most this often (seconds), so a fast pipeline cannot flood the database.
 PROGRESS_MIN_INTERVAL_S = 0.3
 THUMBNAIL_SIDE = 160
-FLAGGED_VERDICTS = {Analysis.Verdict.FAKE, Analysis.Verdict.INCONCLUSIVE}
 UNFINISHED = (Analysis.Status.QUEUED, Analysis.Status.RUNNING)
 # An analysis whose worker died is queued this many times more, then failed with the cause.
 MAX_RETRIES = 1
@@ -55,6 +59,10 @@ OUT_OF_MEMORY = "The worker ran out of memory on this file"
 OUT_OF_MEMORY_ADVICE = "A shorter or lower-resolution file needs less memory."
 WORKER_STOPPED = "The worker stopped while analysing this file"
 WORKER_STOPPED_ADVICE = "Please try again later."
+THUMBNAIL_SEARCH_FRAMES = 60  # about 4 s at the 15 fps scan rate
+THUMBNAIL_MIN_BRIGHTNESS = (
+    16.0  # mean grey level (0-255) below which a frame looks black
+)
 
 
 # Where files live -------------------------------------------------------------------------
@@ -301,7 +309,9 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             fake_probability=report.get("fake_probability"),
             code_version=report.get("version", ""),
             finished=timezone.now(),
-            flagged=verdict in FLAGGED_VERDICTS,
+            flagged=bool(
+                review_reasons(report, reported_by_owner=analysis.reported_by_owner)
+            ),
             error_message="",
         )
         if not exists:
@@ -490,15 +500,20 @@ def media_retention_apply(*, days: int, now: datetime | None = None) -> int:
 
 
 def analysis_thumbnail(*, analysis: Analysis) -> Path | None:
-    """A small JPEG of the image or of the video's first frame, made once and cached.
+    """A small JPEG for the history, made once and cached: the face that decided the verdict
+    once there is a result, else the image or the video's first picture that is not black.
 
     None when the media cannot be read (the history then shows a placeholder).
     """
-    if not analysis.has_media:
-        return None
-    target = analysis_derived_dir(analysis) / "thumbnail.jpg"
+    face = _deciding_face_jpeg(analysis.result)
+    target = analysis_derived_dir(analysis) / ("face.jpg" if face else "thumbnail.jpg")
     if target.exists():
         return target
+    if face:
+        _write_atomically(target, face)
+        return target
+    if not analysis.has_media:
+        return None
     try:
         rgb = _first_picture(analysis)
     except (MediaError, OSError):
@@ -508,16 +523,44 @@ def analysis_thumbnail(*, analysis: Analysis) -> Path | None:
         return None
     picture = Image.fromarray(rgb)
     picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    jpeg = io.BytesIO()
+    picture.save(jpeg, "JPEG", quality=85)
+    _write_atomically(target, jpeg.getvalue())
+    return target
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     partial = target.with_suffix(".part")
-    picture.save(partial, "JPEG", quality=85)
+    partial.write_bytes(data)
     partial.replace(target)  # atomic: a concurrent request never reads half a thumbnail
-    return target
+
+
+def _deciding_face_jpeg(report: dict[str, Any] | None) -> bytes | None:
+    """The thumbnail of the face that decided the verdict, else of the first judged face."""
+    faces = [f for f in (report or {}).get("faces") or [] if f.get("thumbnail")]
+    decisive = (report or {}).get("decisive_face")
+    chosen = next((f for f in faces if f.get("track_id") == decisive), None) or next(
+        (f for f in faces if f.get("judged", True)), None
+    )
+    if chosen is None:
+        return None
+    try:
+        return base64.b64decode(chosen["thumbnail"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _first_picture(analysis: Analysis):
     path = analysis_media_path(analysis)
     if analysis.media_type == Analysis.MediaType.IMAGE:
         return load_image(path)
-    first = next(iter_video_frames(path), None)
-    return None if first is None else first.rgb
+    # A fade-in would make a black thumbnail: take the first frame with something in it, within
+    # the first seconds, else the brightest of them.
+    brightest = None
+    for frame in itertools.islice(iter_video_frames(path), THUMBNAIL_SEARCH_FRAMES):
+        if frame.rgb.mean() >= THUMBNAIL_MIN_BRIGHTNESS:
+            return frame.rgb
+        if brightest is None or frame.rgb.mean() > brightest.mean():
+            brightest = frame.rgb
+    return brightest

@@ -17,6 +17,7 @@ urlpatterns = [
         views.analysis_thumbnail_view,
         name="analysis-thumbnail",
     ),
+    path("<uuid:pk>/preview/", views.analysis_preview_view, name="analysis-preview"),
     path(
         "<uuid:pk>/reanalyse/", views.analysis_reanalyse_view, name="analysis-reanalyse"
     ),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from detector.downloads import media_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
+from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
 from detector.services import (
     MediaRemoved,
@@ -106,6 +107,7 @@ def analysis_detail(request: HttpRequest, pk) -> HttpResponse:
         {
             "analysis": analysis,
             "reanalyses": analysis.reanalyses.order_by("-created"),
+            "preview_kind": _preview_kind(analysis),
             "status_url": reverse("detector:analysis-status", args=[analysis.pk]),
         },
     )
@@ -139,6 +141,29 @@ def analysis_media(request: HttpRequest, pk) -> FileResponse:
     )
 
 
+def _preview_kind(analysis) -> str:
+    """ "video" (a browser-playable copy), "strip" (frames as one JPEG) or ""."""
+    preview = analysis_preview_path(analysis)
+    if preview is None:
+        return ""
+    return "video" if preview.name == PREVIEW_VIDEO else "strip"
+
+
+@login_required
+@require_GET
+def analysis_preview_view(request: HttpRequest, pk) -> FileResponse:
+    """The browser-playable preview of a video, for its owner only."""
+    analysis = analysis_get_for(user=request.user, pk=pk)
+    preview = analysis_preview_path(analysis)
+    if preview is None:
+        raise Http404("No preview.")
+    kind = "video/mp4" if preview.name == PREVIEW_VIDEO else "image/jpeg"
+    response = FileResponse(preview.open("rb"), content_type=kind)
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
 @login_required
 @require_GET
 def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
@@ -147,7 +172,10 @@ def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
     if thumbnail is None:
         raise Http404("No thumbnail.")
     response = FileResponse(thumbnail.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=86400"
+    # Until the result exists the thumbnail is a frame; then it becomes the deciding face.
+    response["Cache-Control"] = (
+        "private, max-age=86400" if analysis.is_finished else "private, no-cache"
+    )
     return response
 
 

@@ -2,6 +2,8 @@
 
 The rules (docs/verdict.md explains them and their sources):
 - no face → inconclusive: there is nothing to judge;
+- only people seen clearly enough (ml/persons.py) are scored; the others are listed with the
+  reason they were left out, and the reasons name the person who decided;
 - the trained classifier is the only signal strong enough for a verdict on its own. Its score for
   the most suspicious face is compared with the model's own threshold; within
   `policy.UNCERTAINTY_BAND` of it the answer is "inconclusive";
@@ -16,7 +18,7 @@ The rules (docs/verdict.md explains them and their sources):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -115,14 +117,30 @@ def fuse(
     min_frames: int = 1,
     temporal: Sequence[TrackScore] = (),
     temporal_threshold: float | None = None,
+    person_blinks: Mapping[int, BlinkResult] | None = None,
+    judged: Mapping[int, str] | None = None,
+    not_judged: Mapping[int, str] | None = None,
 ) -> Fusion:
     """Combine the evidence about one file into a verdict.
+
+    Per person (videos of several people): `person_blinks` holds each judged person's blinks
+    (used instead of `blink`; reasons name the person), `judged` why each person scored may
+    decide, and `not_judged` why the others were left out of the verdict.
 
     `face_scores` is empty when no classifier ran (then `skipped_reason` says why in words);
     `threshold` is the classifier's decision threshold from its model card. `temporal` holds
     the temporal model's track scores (empty when none ran), compared with `temporal_threshold`.
     """
-    blink_reasons = _blink_reasons(media_type, blink)
+    if person_blinks is not None:
+        blink_reasons = _person_blink_reasons(media_type, person_blinks)
+        abnormal = any(_is_abnormal(b) for b in person_blinks.values())
+    else:
+        blink_reasons = _blink_reasons(media_type, blink)
+        abnormal = _is_abnormal(blink)
+    left_out = [
+        f"Face {track_id} not judged: {reason}"
+        for track_id, reason in sorted((not_judged or {}).items())
+    ]
     if faces_found == 0:
         return Fusion("inconclusive", None, [NO_FACE, *blink_reasons])
     evidence = combine(
@@ -137,7 +155,7 @@ def fuse(
         return Fusion(
             "inconclusive",
             None,
-            [reason, *blink_reasons, *_blinks_alone(blink)],
+            [reason, *left_out, *blink_reasons, *_blinks_alone(abnormal)],
             evidence.faces,
             decisive,
         )
@@ -145,11 +163,13 @@ def fuse(
         decisive.score, evidence.threshold, evidence.source
     )
     reasons = [verdict_reason]
+    if judged and decisive.track_id in judged:
+        reasons.append(_decides(decisive.track_id, judged))
     if threshold is not None:
         reasons += _face_reasons(face_scores, decisive, media_type, threshold)
     if temporal_threshold is not None:
         reasons += _track_reasons(temporal, decisive, temporal_threshold)
-    if verdict == "real" and _is_abnormal(blink):
+    if verdict == "real" and abnormal:
         verdict = "inconclusive"
         reasons.append(
             "the classifier finds the faces real but the blink pattern is abnormal"
@@ -157,7 +177,7 @@ def fuse(
     return Fusion(
         verdict,
         round(decisive.score, 4),
-        reasons + blink_reasons,
+        reasons + left_out + blink_reasons,
         evidence.faces,
         decisive,
     )
@@ -210,8 +230,29 @@ def _is_abnormal(blink: BlinkResult | None) -> bool:
     return blink is not None and blink.status == "abnormal"
 
 
-def _blinks_alone(blink: BlinkResult | None) -> list[str]:
-    if _is_abnormal(blink):
+def _decides(track_id: int, judged: Mapping[int, str]) -> str:
+    if len(judged) == 1:
+        return f"Face {track_id} decides: the only face seen clearly enough to judge ({judged[track_id]})"
+    return (
+        f"Face {track_id} decides: the most suspicious of the {len(judged)} faces seen clearly "
+        f"enough to judge ({judged[track_id]})"
+    )
+
+
+def _person_blink_reasons(
+    media_type: str, person_blinks: Mapping[int, BlinkResult]
+) -> list[str]:
+    if media_type == "image":
+        return ["a still image carries no blink signal"]
+    return [
+        f"Face {track_id}: {reason}"
+        for track_id, blink in sorted(person_blinks.items())
+        for reason in _blink_reasons(media_type, blink)
+    ]
+
+
+def _blinks_alone(abnormal: bool) -> list[str]:
+    if abnormal:
         return [
             "an abnormal blink pattern alone is not enough evidence to call a video fake"
         ]

@@ -130,20 +130,30 @@ def iter_video_frames(path: str | Path, *, target_fps: float = 15.0) -> Iterator
         fps = _valid_fps(capture.get(cv2.CAP_PROP_FPS))
         step = max(1, int(fps // target_fps)) if fps else 1
         rate = fps or _FALLBACK_FPS
-        index = 0
+        index, last_t = 0, -1.0
         while capture.grab():
             if index % step == 0:
                 ok, bgr = capture.retrieve()
                 if not ok:
                     break
+                last_t = _frame_time(capture, index, rate, last_t)
                 yield Frame(
-                    index=index,
-                    t_s=index / rate,
-                    rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
+                    index=index, t_s=last_t, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 )
             index += 1
     finally:
         capture.release()
+
+
+def _frame_time(
+    capture: cv2.VideoCapture, index: int, rate: float, previous: float
+) -> float:
+    """The decoder's timestamp of the frame just grabbed (true times for variable-frame-rate
+    videos); index / rate when the container gives none or it does not move forward."""
+    t = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+    if not math.isfinite(t) or t < 0 or t <= previous:
+        return max(index / rate, previous + 1e-3) if previous >= 0 else index / rate
+    return t
 
 
 def iter_frames_at(path: str | Path, indices: Iterable[int]) -> Iterator[Frame]:

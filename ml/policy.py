@@ -66,3 +66,27 @@ UNCERTAINTY_BAND = 0.1
 # probabilities stays a probability.
 FRAME_MODEL_WEIGHT = 0.5
 TEMPORAL_MODEL_WEIGHT = 0.5
+
+# --- People: one identity per person, and which faces may decide ---------------------------
+# dlib's documented threshold for its 128-D face descriptor: two faces closer than this are the
+# same person (99.38 % on LFW). Fragments seen at the same time are never merged, whatever the
+# distance (the mirrored astronaut of the tests is 0.20 from the original).
+SAME_PERSON_DISTANCE = 0.6
+# Descriptors per fragment, from its sharpest chips: each costs about 0.4 s on one CPU core.
+DESCRIPTORS_PER_FRAGMENT = 2
+# Size, sharpness and pose are measured on every QUALITY_EVERY-th sighting of a face.
+QUALITY_EVERY = 3
+# A person may decide the verdict only if the median sighting passes all of these; the values
+# were chosen on the generated test clips (docs/verdict.md, "Which faces may decide"):
+# - the detector box is at least this many pixels on its shorter side (classifiers see 128-380
+#   px crops; below 40 px a crop is mostly upscaling, and dlib's detector itself stops near 40);
+MIN_JUDGED_FACE_PX = 40
+# - the variance of the Laplacian of the 150 px aligned chip is at least this: sharp generated
+#   faces of 37-64 px measure 26-64 after MJPEG compression, the same faces under a Gaussian
+#   blur of sigma 1 px measure 5-12;
+MIN_JUDGED_SHARPNESS = 15.0
+# - the nose tip splits the jaw at worst 1:4 (about 60 degrees of yaw; beyond that frame
+#   classifiers trained on frontal faces are unreliable);
+MIN_JUDGED_FRONTALNESS = 0.4
+# - on videos, the face is seen for at least this long (a stray detection lasts a few frames).
+MIN_JUDGED_SEEN_S = 1.0

@@ -16,19 +16,6 @@ BLINK_STATUSES = ("ok", "abnormal", "insufficient_evidence", "not_applicable")
 
 
 @dataclass
-class FaceResult:
-    track_id: int
-    frames: int  # frames in which this face was seen
-    score: float | None  # track fake probability; None when no classifier ran
-    thumbnail: str | None = None  # base64 JPEG data (no data: prefix), small crop
-    frame_scores: list[float] = field(default_factory=list)
-    box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
-    heatmap: str | None = (
-        None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
-    )
-
-
-@dataclass
 class BlinkResult:
     status: str  # one of BLINK_STATUSES
     count: int = 0
@@ -44,6 +31,49 @@ class BlinkResult:
     )
     baseline_ear: float | None = None
     message: str = ""
+
+
+@dataclass
+class FragmentSpan:
+    """One stretch in which the tracker followed a face without a break."""
+
+    first_frame: int  # decoded frame indices of the first and last sighting
+    last_frame: int
+    start_s: float
+    end_s: float
+    frames: int  # scanned frames in which the face was seen
+    box: list[int] | None = None  # [x, y, w, h] where this fragment begins
+
+
+@dataclass
+class FaceResult:
+    """One person: every fragment in which their face was tracked, merged by identity."""
+
+    track_id: int  # the person's number, 1, 2... in order of appearance
+    frames: int  # frames in which this face was seen
+    score: float | None  # track fake probability; None when no classifier ran
+    thumbnail: str | None = None  # base64 JPEG data (no data: prefix), small crop
+    frame_scores: list[float] = field(default_factory=list)
+    box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
+    heatmap: str | None = (
+        None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
+    )
+    fragments: list[FragmentSpan] = field(default_factory=list)
+    # face_px, sharpness, frontalness, detection_score, frames, seen_s (medians of sightings)
+    quality: dict[str, float] | None = None
+    judged: bool = True  # False: seen too poorly to decide the verdict (never scored)
+    not_judged_reason: str = (
+        ""  # e.g. "too blurred (sharpness 7.0; at least 15 is needed)"
+    )
+    blink: BlinkResult | None = None  # this person's blinks over all their fragments
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaceResult:
+        values = dict(data)
+        values["fragments"] = [FragmentSpan(**f) for f in data.get("fragments") or []]
+        if data.get("blink") is not None:
+            values["blink"] = BlinkResult(**data["blink"])
+        return cls(**values)
 
 
 @dataclass
@@ -71,6 +101,7 @@ class Report:
     frame_scores: list[list[float]] = field(
         default_factory=list
     )  # [[t_s, p_fake], ...]
+    decisive_face: int | None = None  # track_id of the face that decided the verdict
     blink: BlinkResult | None = None
     classifier: ClassifierInfo | None = None
     classifiers: list[ClassifierInfo] = field(
@@ -89,7 +120,7 @@ class Report:
     def from_dict(cls, data: dict[str, Any]) -> Report:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        values["faces"] = [FaceResult(**f) for f in data.get("faces") or []]
+        values["faces"] = [FaceResult.from_dict(f) for f in data.get("faces") or []]
         if data.get("blink") is not None:
             values["blink"] = BlinkResult(**data["blink"])
         if data.get("classifier") is not None:

@@ -151,6 +151,9 @@ def write_face_video(
     size: tuple[int, int] | None = None,
     two_faces: bool = False,
     closed_from_s: float | None = None,
+    absent: Sequence[tuple[float, float]] = (),
+    black_until_s: float = 0.0,
+    swap_from_s: float | None = None,
 ) -> Path:
     """A talking-head-like video of the astronaut: slight sway and zoom every frame.
 
@@ -158,20 +161,123 @@ def write_face_video(
     first quarter, stay shut for the middle half and reopen over the last quarter. With
     closed_from_s the eyes close at that time and stay closed to the end. two_faces puts a
     mirrored second astronaut beside the first. size defaults to 320 x 320 (640 x 320 for two).
+    Each (start_s, end_s) in absent is a cut-away: frames in [start, end) show no face.
+    Frames before black_until_s are black (a fade-in). With two_faces and swap_from_s, the
+    two faces change places from that time on.
     """
     size = size or ((640, 320) if two_faces else (320, 320))
     frames = round(seconds * fps)
     with _VideoWriter(path, fps, size) as writer:
         for index in range(frames):
             t = index / fps
+            if t < black_until_s:
+                writer.write(np.zeros((size[1], size[0], 3), np.uint8))
+                continue
+            if any(start <= t < end for start, end in absent):
+                writer.write(_cutaway(size, index))
+                continue
             closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
             if closed_from_s is not None and t >= closed_from_s:
                 closure = 1.0
             face = close_eyes(closure) if closure > 0 else _astronaut()
-            if two_faces:
+            if two_faces and swap_from_s is not None and t >= swap_from_s:
+                face = np.hstack([face[:, ::-1], face])
+            elif two_faces:
                 face = np.hstack([face, face[:, ::-1]])
             writer.write(_sway(face, index, size))
     return Path(path)
+
+
+def _cutaway(size: tuple[int, int], index: int) -> np.ndarray:
+    """A faceless frame: a slowly shifting colour gradient."""
+    width, height = size
+    ys, xs = np.mgrid[0:height, 0:width]
+    frame = np.empty((height, width, 3), np.uint8)
+    frame[..., 0] = (xs // 2 + index) % 256
+    frame[..., 1] = (ys // 2) % 256
+    frame[..., 2] = 90
+    return frame
+
+
+def _tile(side: int, blur_sigma: float = 0.0) -> np.ndarray:
+    """The astronaut photo resized to side x side, optionally Gaussian-blurred."""
+    tile = cv2.resize(_astronaut(), (side, side), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(tile, (0, 0), blur_sigma) if blur_sigma else tile
+
+
+def write_sharp_and_blurred_video(
+    path: str | Path, *, seconds: float = 3.0, fps: float = 15
+) -> Path:
+    """640 x 360: the astronaut sharp on the right (face about 64 px) and, in the background
+    top left, a small copy blurred with a Gaussian of sigma 1 px (face about 44 px)."""
+    sharp, blurred = _tile(360), _tile(240, blur_sigma=1.0)
+    with _VideoWriter(path, fps, (640, 360)) as writer:
+        for index in range(round(seconds * fps)):
+            frame = np.full((360, 640, 3), 70, np.uint8)
+            frame[:240, :240] = blurred
+            dx = round(3 * math.sin(index / 5.0))
+            frame[:, 270 + dx : 630 + dx] = sharp
+            writer.write(frame)
+    return Path(path)
+
+
+def write_crossing_video(
+    path: str | Path, *, seconds: float = 4.0, fps: float = 15
+) -> Path:
+    """720 x 400: the astronaut moves left to right along the top while her mirror image moves
+    right to left lower down; their paths cross half way (faces about 53 px, never covered)."""
+    side, width, height = 280, 720, 400
+    first, second = _tile(side), _tile(side)[:, ::-1]
+    frames = round(seconds * fps)
+    with _VideoWriter(path, fps, (width, height)) as writer:
+        for index in range(frames):
+            x = round((width - side) * index / max(1, frames - 1))
+            frame = np.full((height, width, 3), 60, np.uint8)
+            frame[:side, x : x + side] = first
+            frame[height - side :, width - side - x : width - x] = second
+            writer.write(frame)
+    return Path(path)
+
+
+def write_vfr_video(
+    path: str | Path,
+    frame_times_s: Sequence[float],
+    *,
+    blinks_at_s: Sequence[float] = (),
+    blink_ms: float = 300,
+) -> Path:
+    """A Matroska video whose frames carry the given timestamps (variable frame rate), written
+    with the ffmpeg of imageio-ffmpeg from a concat list of per-frame durations."""
+    import subprocess
+    import tempfile
+
+    import imageio_ffmpeg
+
+    path = Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = []
+        for index, t in enumerate(frame_times_s):
+            closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
+            face = close_eyes(closure) if closure > 0 else _astronaut()
+            frame_path = Path(tmp) / f"{index:05d}.png"
+            Image.fromarray(_sway(face, index, (320, 320))).save(frame_path)
+            following = (
+                frame_times_s[index + 1] if index + 1 < len(frame_times_s) else t + 0.04
+            )
+            lines += [f"file '{frame_path}'", f"duration {following - t:.6f}"]
+        lines.append(f"file '{Path(tmp) / f'{len(frame_times_s) - 1:05d}.png'}'")
+        listing = Path(tmp) / "frames.txt"
+        listing.write_text("\n".join(lines) + "\n")
+        subprocess.run(
+            [
+                imageio_ffmpeg.get_ffmpeg_exe(),
+                *("-loglevel", "error", "-y", "-f", "concat", "-safe", "0"),
+                *("-i", str(listing), "-fps_mode", "vfr", "-c:v", "mjpeg"),
+                *("-q:v", "3", "-pix_fmt", "yuvj420p", str(path)),
+            ],
+            check=True,
+        )
+    return path
 
 
 def write_noface_video(

@@ -1,6 +1,7 @@
 /* Charts of a finished analysis, drawn from the Report JSON embedded in the page.
  * - timeline: fake probability of each sampled frame; clicking a point seeks the video there;
- * - blinks: eye aspect ratio over time, the blink threshold, and the counted blinks.
+ * - blinks: eye aspect ratio over time, the blink threshold, and the counted blinks; one chart
+ *   per person over the whole clip's time axis (older reports: one chart for the main face).
  * Each canvas gets data-drawn="true" once its chart exists (the browser tests look for it).
  */
 (function () {
@@ -20,8 +21,10 @@
     return (series || []).map(function (pair) { return { x: pair[0], y: pair[1] }; });
   }
 
-  function secondsAxis() {
-    return { type: "linear", title: { display: true, text: "time (s)" } };
+  function secondsAxis(max) {
+    var axis = { type: "linear", title: { display: true, text: "time (s)" } };
+    if (max) { axis.min = 0; axis.max = max; }
+    return axis;
   }
 
   function markDrawn(canvas) {
@@ -75,9 +78,20 @@
     return best ? best.y : 0;
   }
 
-  function drawBlinks(canvas) {
-    var blink = report.blink;
-    var ears = points(blink.ear_series);
+  // Points more than this far apart are not joined: the face was not seen in between.
+  var EAR_GAP_S = 0.5;
+
+  function withGaps(ears) {
+    var result = [];
+    ears.forEach(function (p, i) {
+      if (i && p.x - ears[i - 1].x > EAR_GAP_S) result.push({ x: (p.x + ears[i - 1].x) / 2, y: null });
+      result.push(p);
+    });
+    return result;
+  }
+
+  function drawBlinks(canvas, blink, clipSeconds) {
+    var ears = withGaps(points(blink.ear_series));
     var datasets = [{
       label: "eye aspect ratio",
       data: ears,
@@ -106,7 +120,7 @@
       data: { datasets: datasets },
       options: {
         parsing: false,
-        scales: { x: secondsAxis(), y: { min: 0, suggestedMax: 0.45, title: { display: true, text: "EAR" } } },
+        scales: { x: secondsAxis(clipSeconds), y: { min: 0, suggestedMax: 0.45, title: { display: true, text: "EAR" } } },
       },
     });
     markDrawn(canvas);
@@ -115,5 +129,11 @@
   var timeline = document.getElementById("timeline-chart");
   if (timeline && report.frame_scores && report.frame_scores.length) drawTimeline(timeline);
   var blinks = document.getElementById("blink-chart");
-  if (blinks && report.blink && report.blink.ear_series && report.blink.ear_series.length) drawBlinks(blinks);
+  if (blinks && report.blink && report.blink.ear_series && report.blink.ear_series.length) drawBlinks(blinks, report.blink);
+  (report.faces || []).forEach(function (face) {
+    var canvas = document.getElementById("blink-chart-" + face.track_id);
+    if (canvas && face.blink && face.blink.ear_series && face.blink.ear_series.length) {
+      drawBlinks(canvas, face.blink, report.duration_s);
+    }
+  });
 })();

@@ -10,7 +10,7 @@ import pytest
 from detector import services
 from detector.models import Analysis
 from detector.reviews import review_record
-from ml.report import BlinkResult, ClassifierInfo, FaceResult, Report
+from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +131,67 @@ def test_json_download_is_the_stored_report(user_client, done):
         "attachment; filename=\"clip.report.json\"; filename*=UTF-8''clip.report.json"
     )
     assert json.loads(response.content) == done.result
+
+
+def people_report() -> dict:
+    """Two people: one judged with blinks over two fragments, one too blurred to judge."""
+    report = Report.from_dict(video_report(classifier=None))
+    blink = BlinkResult(
+        status="ok",
+        count=2,
+        rate_per_minute=24.0,
+        timestamps_s=[0.5, 2.5],
+        ear_series=[[0.0, 0.3], [0.5, 0.05], [1.0, 0.3], [2.0, 0.3], [2.5, 0.06]],
+        usable_frames=40,
+        threshold=0.22,
+        message="2 blinks in 5 s (24.0 per minute)",
+    )
+    report.faces = [
+        FaceResult(
+            track_id=1,
+            frames=40,
+            score=None,
+            fragments=[
+                FragmentSpan(0, 15, 0.0, 1.0, 16),
+                FragmentSpan(30, 54, 2.0, 3.0, 24),
+            ],
+            quality={
+                "face_px": 64.0,
+                "sharpness": 56.0,
+                "frontalness": 0.98,
+                "detection_score": 1.1,
+                "frames": 40,
+                "seen_s": 2.0,
+            },
+            blink=blink,
+        ),
+        FaceResult(
+            track_id=2,
+            frames=30,
+            score=None,
+            judged=False,
+            not_judged_reason="too blurred (sharpness 7.2; at least 15 is needed)",
+            blink=BlinkResult(status="insufficient_evidence", message="too short"),
+        ),
+    ]
+    report.blink = blink
+    return report.to_dict()
+
+
+def test_detail_page_shows_each_person_and_why_one_was_not_judged(
+    user_client, make_analysis, user, video_bytes
+):
+    analysis = make_analysis(user, name="two.avi", content=video_bytes)
+    services.analysis_finish(analysis=analysis, report=people_report())
+    html = user_client.get(url(analysis, "")).content.decode()
+    assert "Not judged: too blurred (sharpness 7.2; at least 15 is needed)" in html
+    assert html.count("data-not-judged") == 1
+    assert "in 2 stretches" in html and "64 px · sharpness 56" in html
+    # One blink chart per person with an EAR series; none for the old single chart.
+    assert 'id="blink-chart-1"' in html and 'id="blink-chart-2"' not in html
+    assert 'id="blink-chart"' not in html
+    assert 'data-person-blinks="2"' in html and "(not judged)" in html
+    assert "2 blinks in 5 s (24.0 per minute)" in html
 
 
 def test_printable_report_has_charts_and_faces(user_client, done):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
@@ -120,11 +122,35 @@ def test_queue_lists_flagged_first_with_filters(
         )
 
 
+def test_queue_says_why_each_item_is_flagged(reviewer_client, make_analysis, user):
+    fake = finished(make_analysis(user, name="fake.jpg"), "fake", 0.93)
+    borderline = finished(make_analysis(user, name="close.jpg"), "inconclusive", 0.52)
+    unscored = finished(make_analysis(user, name="nomodel.jpg"), "inconclusive")
+    calm = finished(make_analysis(user, name="calm.jpg"), "real", 0.02)
+    analysis_report_wrong(analysis=calm, note="")
+    assert not unscored.flagged  # nothing a reviewer could settle: no classifier ran
+    html = reviewer_client.get(CHANGELIST).content.decode()
+    assert "Why flagged" in html
+    reasons = {
+        name: cell
+        for row in re.findall(r"<tr.*?</tr>", html, re.DOTALL)
+        for name in [fake, borderline, unscored, calm]
+        if f">{name.original_filename}<" in row
+        for cell in re.findall(r'<td class="field-flag_reason">(.*?)</td>', row)
+    }
+    assert reasons == {
+        fake: "fake verdict",
+        borderline: "score too close to the threshold to call",
+        unscored: "-",  # the admin shows an empty value as a dash
+        calm: "reported as wrong by the owner",
+    }
+
+
 def test_awaiting_review_filter_leaves_out_decided_items(
     reviewer_client, reviewer, make_analysis, user, flagged
 ):
     decided = finished(make_analysis(user, name="decided.jpg"), "fake", 0.9)
-    unsure = finished(make_analysis(user, name="unsure.jpg"), "inconclusive")
+    unsure = finished(make_analysis(user, name="unsure.jpg"), "inconclusive", 0.52)
     finished(make_analysis(user, name="calm.jpg"), "real", 0.02)
     review_record(analysis=decided, reviewer=reviewer, label="confirmed_fake", notes="")
     review_record(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 from pathlib import Path
 
 import django_rq
+import numpy as np
 import pytest
 from django.conf import settings
 
 from detector import services
 from detector.models import Analysis, DetectorModel
 from detector.uploads import UploadRejected
+from ml.report import FaceResult
 from tests.detector.conftest import as_upload, report_dict
 
 pytestmark = pytest.mark.django_db
@@ -146,11 +150,25 @@ def test_finish_records_the_result_and_the_models(user, make_analysis, classifie
 
 
 @pytest.mark.parametrize(
-    ("verdict", "flagged"), [("real", False), ("inconclusive", True)]
+    ("verdict", "probability", "flagged"),
+    [
+        ("real", 0.1, False),
+        ("fake", 0.9, True),
+        ("inconclusive", 0.52, True),  # borderline score
+        (
+            "inconclusive",
+            None,
+            False,
+        ),  # no classifier ran: nothing for a reviewer to settle
+    ],
 )
-def test_finish_flags_what_needs_a_human_look(user, make_analysis, verdict, flagged):
+def test_finish_flags_what_needs_a_human_look(
+    user, make_analysis, verdict, probability, flagged
+):
     analysis = running(make_analysis(user))
-    services.analysis_finish(analysis=analysis, report=report_dict(verdict))
+    services.analysis_finish(
+        analysis=analysis, report=report_dict(verdict, probability)
+    )
     analysis.refresh_from_db()
     assert analysis.flagged is flagged
 
@@ -249,6 +267,54 @@ def test_thumbnail_of_a_video_is_its_first_frame(user, make_analysis, video_byte
     analysis = make_analysis(user, name="clip.avi", content=video_bytes)
     with Image.open(services.analysis_thumbnail(analysis=analysis)) as thumb:
         assert thumb.size == (services.THUMBNAIL_SIDE, services.THUMBNAIL_SIDE)
+
+
+def test_thumbnail_skips_a_black_fade_in(user, make_analysis, tmp_path):
+    from PIL import Image
+
+    from tests.mediagen import write_face_video
+
+    video = write_face_video(
+        tmp_path / "fade.avi", seconds=2.0, fps=10, black_until_s=0.5
+    )
+    analysis = make_analysis(user, name="fade.avi", content=video.read_bytes())
+    with Image.open(services.analysis_thumbnail(analysis=analysis)) as thumb:
+        grey = np.asarray(thumb.convert("L"), dtype=np.float32)
+    assert grey.mean() > 50  # the astronaut, not the black first frame
+
+
+def test_thumbnail_of_a_finished_analysis_is_the_deciding_face(
+    user, make_analysis, video_bytes, jpeg_bytes
+):
+    from PIL import Image
+
+    analysis = make_analysis(user, name="clip.avi", content=video_bytes)
+    first_frame = services.analysis_thumbnail(analysis=analysis)
+    blurred = Image.new("RGB", (96, 96), (10, 200, 10))
+    deciding = Image.new("RGB", (96, 96), (200, 10, 10))
+    faces = []
+    for track_id, picture, judged in [(1, blurred, False), (2, deciding, True)]:
+        jpeg = io.BytesIO()
+        picture.save(jpeg, "JPEG")
+        faces.append(
+            FaceResult(
+                track_id=track_id,
+                frames=20,
+                score=None if not judged else 0.9,
+                thumbnail=base64.b64encode(jpeg.getvalue()).decode(),
+                judged=judged,
+            )
+        )
+    report = report_dict("fake", 0.9, faces=faces, decisive_face=2)
+    services.analysis_finish(analysis=analysis, report=report)
+    analysis.refresh_from_db()
+    path = services.analysis_thumbnail(analysis=analysis)
+    assert path != first_frame
+    with Image.open(path) as thumb:
+        red, green, _ = np.asarray(thumb.convert("RGB"), dtype=np.float32).mean(
+            axis=(0, 1)
+        )
+    assert red > 150 and green < 60
 
 
 def test_no_thumbnail_for_a_missing_file(user, make_analysis):

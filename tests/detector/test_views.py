@@ -49,6 +49,7 @@ def test_analysis_pages_need_a_login(client, user, make_analysis):
         "analysis-status",
         "analysis-media",
         "analysis-thumbnail",
+        "analysis-preview",
     ):
         response = client.get(url(name, analysis))
         assert response.status_code == 302, name
@@ -221,7 +222,13 @@ def test_reanalyse_needs_post(user_client, user, make_analysis):
 
 @pytest.mark.parametrize(
     "name",
-    ["analysis-detail", "analysis-status", "analysis-media", "analysis-thumbnail"],
+    [
+        "analysis-detail",
+        "analysis-status",
+        "analysis-media",
+        "analysis-thumbnail",
+        "analysis-preview",
+    ],
 )
 def test_other_users_get_404(other_client, user, make_analysis, name):
     assert other_client.get(url(name, make_analysis(user))).status_code == 404

@@ -89,7 +89,7 @@ def test_upload_follow_progress_and_review(
     assert not owner_page.is_visible("#live-status")
     assert owner_page.inner_text("[data-verdict]").strip().lower() == analysis.verdict
     assert_chart_drawn(owner_page, "timeline-chart")
-    assert_chart_drawn(owner_page, "blink-chart")
+    assert_chart_drawn(owner_page, "blink-chart-1")  # one chart per person
     assert owner_page.locator("[data-face] img").count() >= 1
     assert_timeline_click_seeks_the_video(owner_page, analysis.result["frame_scores"])
     screenshot(owner_page, "e2e-2-result")

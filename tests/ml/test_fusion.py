@@ -142,3 +142,37 @@ def test_the_deciding_face_combines_frame_and_temporal_scores():
     combined = {face.track_id: face.score for face in result.faces}
     assert combined == pytest.approx({1: 0.5, 2: 0.775})
     assert result.fake_probability == pytest.approx(0.775)
+
+
+def test_per_person_blinks_name_the_person_and_any_abnormal_one_holds_back_real():
+    result = video(
+        [FaceScore(1, 0.05, 32, 0), FaceScore(2, 0.04, 32, 0)],
+        blink=None,
+        person_blinks={
+            1: BlinkResult(status="ok", message="3 blinks in 10 s"),
+            2: BlinkResult(status="abnormal", message="no blink in 40 s"),
+        },
+        judged={1: "120 px across", 2: "90 px across"},
+    )
+    assert result.verdict == "inconclusive"
+    assert "Face 1: 3 blinks in 10 s" in result.reasons
+    assert "Face 2: no blink in 40 s" in result.reasons
+    assert result.reasons[1] == (
+        "Face 1 decides: the most suspicious of the 2 faces seen clearly enough to judge "
+        "(120 px across)"
+    )
+
+
+def test_faces_not_judged_are_listed_with_their_reason():
+    result = video(
+        [FaceScore(1, 0.05, 32, 0)],
+        faces_found=2,
+        judged={1: "120 px across"},
+        not_judged={2: "too blurred (sharpness 7.0; at least 15 is needed)"},
+    )
+    assert result.verdict == "real"
+    assert (
+        "Face 2 not judged: too blurred (sharpness 7.0; at least 15 is needed)"
+        in result.reasons
+    )
+    assert [f.track_id for f in result.faces] == [1]

@@ -94,7 +94,12 @@ def test_video_blinks_are_counted(blink_video):
     assert report.frames_decoded == 84 and report.duration_s == pytest.approx(5.6)
     assert report.faces[0].frames >= 80
     assert report.verdict == "inconclusive" and report.reasons[0] == NO_MODEL_REASON
-    assert report.blink.message in report.reasons
+    # Blink reasons name the person they are about.
+    assert f"Face 1: {report.blink.message}" in report.reasons
+    face = report.faces[0]
+    assert face.judged and face.not_judged_reason == "" and face.blink == report.blink
+    assert len(face.fragments) == 1 and face.fragments[0].first_frame == 0
+    assert face.quality["face_px"] >= 40 and face.quality["sharpness"] >= 15
 
 
 def test_video_with_a_classifier_scores_evenly_spaced_frames(blink_video, model_spec):
@@ -183,3 +188,19 @@ def test_clearly_real_scores_and_normal_blinks_make_a_real(tmp_path, blink_video
     assert report.blink.status == "ok"
     assert report.verdict == "real"
     assert "well below its 0.50 threshold" in report.reasons[0]
+
+
+def test_a_face_too_blurred_to_judge_leaves_the_verdict_open(tmp_path):
+    import cv2
+
+    from ml.pipeline import NOT_JUDGED_REASON
+
+    spec = constant_spec(tmp_path, logit=5.0)  # would call any face it scores fake
+    blurred = cv2.GaussianBlur(mediagen.astronaut_rgb(), (0, 0), 2.0)
+    image = mediagen.write_image(tmp_path / "blurred.png", fmt="PNG", rgb=blurred)
+    report = analyze(image, {"models": [spec]})
+    face = report.faces[0]
+    assert not face.judged and face.not_judged_reason.startswith("too blurred")
+    assert face.score is None and report.fake_probability is None
+    assert report.verdict == "inconclusive" and report.reasons[0] == NOT_JUDGED_REASON
+    assert f"Face 1 not judged: {face.not_judged_reason}" in report.reasons

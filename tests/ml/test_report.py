@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from ml.pipeline import analyze
-from ml.report import BlinkResult, ClassifierInfo, FaceResult, Report
+from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
 from tests import mediagen
 from tests.ml.test_classify import save_spec
 
@@ -52,7 +52,27 @@ def full_report() -> Report:
                 frame_scores=[0.9, 0.92],
                 box=[1, 2, 3, 4],
                 heatmap="/9j/",
-            )
+                fragments=[
+                    FragmentSpan(0, 99, 0.0, 3.96, 100),
+                    FragmentSpan(125, 174, 5.0, 6.96, 50),
+                ],
+                quality={
+                    "face_px": 120.0,
+                    "sharpness": 48.2,
+                    "frontalness": 0.93,
+                    "detection_score": 1.1,
+                    "frames": 150,
+                    "seen_s": 6.0,
+                },
+                blink=BlinkResult(status="ok", count=2, message="2 blinks"),
+            ),
+            FaceResult(
+                track_id=2,
+                frames=20,
+                score=None,
+                judged=False,
+                not_judged_reason="too blurred (sharpness 7.0; at least 15 is needed)",
+            ),
         ],
         frame_scores=[[0.1, 0.9], [0.4, 0.92]],
         blink=BlinkResult(
@@ -82,11 +102,27 @@ def test_round_trip_through_json_is_lossless():
     assert isinstance(again.faces[0], FaceResult) and isinstance(
         again.blink, BlinkResult
     )
+    assert isinstance(again.faces[0].fragments[1], FragmentSpan)
+    assert isinstance(again.faces[0].blink, BlinkResult)
+
+
+def test_reports_stored_before_people_still_load():
+    data = full_report().to_dict()
+    for face in data["faces"]:
+        for key in ("fragments", "quality", "judged", "not_judged_reason", "blink"):
+            del face[key]
+    again = Report.from_dict(data)
+    assert again.faces[0].judged and again.faces[0].fragments == []
+    assert again.faces[0].blink is None
 
 
 def test_crafted_report_matches_the_schema_and_a_broken_one_does_not():
     data = validate(full_report())
     data["verdict"] = "probably fake"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, SCHEMA)
+    data = validate(full_report())
+    data["faces"][0]["fragments"][0]["frames"] = 0
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, SCHEMA)
 

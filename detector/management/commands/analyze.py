@@ -17,7 +17,7 @@ from detector.models import DetectorModel
 from detector.registry import model_options
 from ml import media
 from ml.errors import MediaError
-from ml.report import Report
+from ml.report import FaceResult, Report
 
 
 class Command(BaseCommand):
@@ -73,6 +73,15 @@ def _score(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _face_line(face: FaceResult) -> str:
+    line = f"  face {face.track_id}: seen in {face.frames} frame(s)"
+    if len(face.fragments) > 1:
+        line += f" in {len(face.fragments)} stretches"
+    if not face.judged:
+        return f"{line}, not judged: {face.not_judged_reason}"
+    return f"{line}, score {_score(face.score)}"
+
+
 def summary(report: Report) -> str:
     """The report in a few readable lines."""
     size = f"{report.width}x{report.height}"
@@ -83,10 +92,7 @@ def summary(report: Report) -> str:
         f"Media: {report.media_type} {size}{length}",
         f"Faces: {len(report.faces)}",
     ]
-    lines += [
-        f"  face {f.track_id}: seen in {f.frames} frame(s), score {_score(f.score)}"
-        for f in report.faces
-    ]
+    lines += [_face_line(f) for f in report.faces]
     if report.blink is not None:
         lines.append(
             f"Blinks: {report.blink.status.replace('_', ' ')} ({report.blink.count})"
