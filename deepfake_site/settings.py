@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
@@ -160,6 +159,8 @@ ANALYSIS_QUEUE = os.environ.get("ANALYSIS_QUEUE", "default")
 RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+# Pauses (seconds) before each retry of a result callback the receiver did not accept.
+WEBHOOK_RETRY_INTERVALS = [10, 60, 300, 1800]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -169,7 +170,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "uploads": os.environ.get("API_UPLOAD_RATE", "60/hour"),
