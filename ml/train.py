@@ -33,18 +33,21 @@ import cv2
 import numpy as np
 
 from ml.archs import get_arch, preprocess
-from ml.cards import validate_card
+from ml.cards import ModelSpec, validate_card
 from ml.checksum import file_sha256
-from ml.classify import track_indices
+from ml.classify import FrameClassifier, TemporalClassifier, track_indices
 from ml.datasets import load_dataset, split_items
 from ml.datasets.extract import FaceSamples, extract_faces, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import choose_threshold, evaluate_scores, write_plots
+from ml.framing import Framing, crop_from_landmarks
 from ml.sbi import self_blend
 from ml.version import code_version
 
 ProgressFn = Callable[[dict[str, Any]], None]
 BN_RECALIBRATION_BATCHES = 20
+# The crop the platform's models are trained on, written on their cards.
+FRAMING = Framing()
 
 
 @dataclass
@@ -81,18 +84,6 @@ class TrainResult:
 
 
 # --- crops and augmentation ---------------------------------------------------------------
-
-
-def aligned_crops(sample: FaceSamples, *, size: int) -> np.ndarray:
-    """The classifier's input crops of one item, aligned exactly as analyses align them."""
-    from ml.faces import align_crop
-
-    return np.stack(
-        [
-            align_crop(np.asarray(c), lm, size=size)
-            for c, lm in zip(sample.crops, sample.landmarks)
-        ]
-    )
 
 
 def augment(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -171,12 +162,10 @@ def _render(
     samples, example: Example, size: int, rng: np.random.Generator, *, augmented: bool
 ):
     s, c, _label, blend = example
-    from ml.faces import align_crop
-
     crop, landmarks = np.asarray(samples[s].crops[c]), samples[s].landmarks[c]
     if blend:
         crop, _ = self_blend(crop, landmarks, rng=rng)
-    face = align_crop(crop, landmarks, size=size)
+    face = crop_from_landmarks(FRAMING, crop, landmarks, size=size)
     return augment(face, rng) if augmented else face
 
 
@@ -360,20 +349,22 @@ def _all_layers(model):
 
 
 def predict_scores(
-    model, crops: np.ndarray, preprocessing: str, *, batch_size: int = 16
+    model, inputs: np.ndarray, card: dict[str, Any], *, batch_size: int
 ) -> list[float]:
-    if len(crops) == 0:
-        return []
-    out = model.predict(
-        preprocess(crops, preprocessing), batch_size=batch_size, verbose=0
-    )
-    return np.asarray(out, dtype=float).reshape(-1).tolist()
+    """Scores of validation crops (or face tracks) by an in-memory model, through the same
+    classifier code as uploads (resizing, preprocessing, output handling)."""
+    spec = ModelSpec(name="training", version="", sha256="", path="", card=card)
+    if card["kind"] == "temporal":
+        classifier = TemporalClassifier(spec=spec, model=model)
+        return [classifier.predict_track(track) for track in inputs]
+    classifier = FrameClassifier(spec=spec, model=model)
+    return classifier.predict(inputs, batch_size=batch_size).astype(float).tolist()
 
 
 def _callbacks(
     *,
     val,
-    preprocessing,
+    card: dict[str, Any],
     ckpt_dir: Path,
     state: dict,
     patience: int,
@@ -393,9 +384,7 @@ def _callbacks(
 
         def on_epoch_end(self, epoch, logs=None):
             recalibrate_batchnorm(self.model, batches)
-            scores = predict_scores(
-                self.model, faces, preprocessing, batch_size=batch_size
-            )
+            scores = predict_scores(self.model, faces, card, batch_size=batch_size)
             auc = float(roc_auc_score(labels, scores))
             logs = logs if logs is not None else {}
             logs["val_auc"] = auc
@@ -479,6 +468,14 @@ def hardware() -> dict[str, Any]:
 
 
 # --- train -------------------------------------------------------------------------------------
+
+
+def _scoring_card(spec, size: int, length: int | None) -> dict[str, Any]:
+    """What the classifier code needs of a card, before the card exists."""
+    card = {"kind": spec.kind, "input_size": size, "preprocessing": spec.preprocessing}
+    if spec.kind == "temporal":
+        card["sequence_length"] = length
+    return card
 
 
 def _init_for(arch: str, init: str) -> str:
@@ -608,7 +605,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         if state["epoch"] < config.epochs and not state.get("stopped_early"):
             callbacks = _callbacks(
                 val=val,
-                preprocessing=spec.preprocessing,
+                card=_scoring_card(spec, size, length),
                 ckpt_dir=ckpt_dir,
                 state=state,
                 patience=config.patience,
@@ -660,7 +657,10 @@ def _finish(
     faces, labels, groups = val
     out = Path(config.out)
     scores = predict_scores(
-        model, faces, spec.preprocessing, batch_size=config.batch_size
+        model,
+        faces,
+        _scoring_card(spec, size, config.sequence_length),
+        batch_size=config.batch_size,
     )
     threshold = choose_threshold(labels, scores)
     metrics = evaluate_scores(labels, scores, groups, threshold=threshold)
@@ -674,6 +674,7 @@ def _finish(
         "kind": spec.kind,
         "input_size": size,
         "preprocessing": spec.preprocessing,
+        "framing": {"kind": FRAMING.kind, "margin": FRAMING.margin},
         "threshold": threshold,
         "metrics": {"validation": metrics},
         "dataset": {

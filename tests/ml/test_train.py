@@ -7,6 +7,8 @@ from scratch at 96 px for a few epochs on CPU: trained once per session and reus
 
 import hashlib
 import json
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -111,6 +113,7 @@ def test_card_records_what_was_trained_and_how_well(run):
         "frame",
     )
     assert (card["input_size"], card["preprocessing"]) == (SIZE, "raw255")
+    assert card["framing"] == {"kind": "aligned", "margin": 0.3}
     assert card["sha256"] == hashlib.sha256(result.model_path.read_bytes()).hexdigest()
     validation = card["metrics"]["validation"]
     assert validation["frame"]["auc"] >= 0.85, validation
@@ -129,28 +132,28 @@ def test_card_records_what_was_trained_and_how_well(run):
         assert (result.model_path.parent / name).read_bytes()[:4] == b"\x89PNG"
 
 
-def test_model_loads_through_the_platform_loader(run):
-    from ml.classify import FrameClassifier
-
+def trained_spec(run) -> ModelSpec:
     result = run["result"]
-    spec = ModelSpec(
+    return ModelSpec(
         name="tiny-sbi",
         version="1.0",
         sha256=result.card["sha256"],
         path=str(result.model_path),
         card=result.card,
     )
-    classifier = FrameClassifier.load(spec)
+
+
+def test_model_loads_through_the_platform_loader(run):
+    from ml.classify import FrameClassifier
+
+    classifier = FrameClassifier.load(trained_spec(run))
     crops = np.zeros((2, SIZE, SIZE, 3), np.uint8)
     scores = classifier.predict(crops)
     assert scores.shape == (2,) and np.all((scores >= 0) & (scores <= 1))
 
 
 def test_held_out_faces_are_separated(run, held_out, tmp_path):
-    result = run["result"]
-    evaluation = evaluate_model(
-        result.model_path, result.card, held_out, out_dir=tmp_path
-    )
+    evaluation = evaluate_model(trained_spec(run), held_out, out_dir=tmp_path)
     for level in ("frame", "video"):
         metrics = evaluation[level]
         for key in (*METRICS, "confusion_matrix"):
@@ -185,27 +188,27 @@ def test_augmentation_degrades_deterministically():
     np.testing.assert_array_equal(augment(face, np.random.default_rng(3)), outputs[3])
 
 
-def test_resume_continues_from_the_last_checkpoint(run):
-    first = run["result"].card["training"]["history"]
+def cache_files(folder: Path) -> dict[Path, int]:
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_resume_continues_from_the_last_checkpoint(run, tmp_path):
+    # A copy of the run's output: resuming writes a model and a card of its own.
+    out = tmp_path / "out"
+    shutil.copytree(run["config"].out, out)
+    cached = cache_files(out / "face-cache")
     events = []
-    config = run["config"]
     resumed = train(
-        TrainConfig(
-            **{
-                **config.__dict__,
-                "epochs": EPOCHS + 1,
-                "resume": True,
-                "version": "1.1",
-            }
-        ),
+        replace(run["config"], out=out, epochs=EPOCHS + 1, resume=True, version="1.1"),
         progress=events.append,
     )
+    first = run["result"].card["training"]["history"]
     history = resumed.card["training"]["history"]
     assert len(history) == EPOCHS + 1
     assert history[:EPOCHS] == first, "earlier epochs are kept, not trained again"
     assert {e["epoch"] for e in events if "batch" in e} == {EPOCHS + 1}
-    # Faces came from the cache: the detector did not run again (no new cache files).
-    assert (
-        resumed.card["dataset"]["train_faces"]
-        == run["result"].card["dataset"]["train_faces"]
-    )
+    # Faces came from the cache: no cache file was written again or added.
+    assert cache_files(out / "face-cache") == cached
+    assert resumed.model_path.parent == out
+    assert run["result"].card_path.is_file()
+    assert json.loads(run["result"].card_path.read_text())["version"] == "1.0"
