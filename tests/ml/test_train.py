@@ -22,7 +22,7 @@ from ml.datasets.extract import extract_faces, loose_size_for
 from ml.evaluate import evaluate_model
 from ml.faces import FaceAnalyzer
 from ml.sbi import self_blend
-from ml.train import TrainConfig, train
+from ml.training import TrainConfig, train
 
 pytestmark = pytest.mark.slow
 SIZE = 96
@@ -179,7 +179,7 @@ def test_progress_reports_stages_epochs_loss_and_eta(run):
 
 
 def test_augmentation_degrades_deterministically():
-    from ml.train import augment
+    from ml.training.augment import augment
 
     face = next(variations(1, seed=5))[:96, :96]
     outputs = [augment(face, np.random.default_rng(seed)) for seed in range(20)]
