@@ -95,6 +95,7 @@ def write_model_and_card(
             "init": init_for(config.arch, config.init),
             "mixed_precision": config.mixed_precision,
             "augment": config.augment,
+            "deterministic": config.deterministic,
             "seconds": round(seconds, 1),
             "hardware": hardware(),
             "history": state["history"],

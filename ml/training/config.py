@@ -90,6 +90,12 @@ class TrainConfig:
     augment: bool = field(
         default=True, metadata=cli("degrade training faces at random")
     )
+    deterministic: bool = field(
+        default=False,
+        metadata=cli(
+            "deterministic TensorFlow ops: the same seed gives the same model (slower)"
+        ),
+    )
     sequence_length: int = field(
         default=16,
         metadata=cli("temporal architectures: crops per face track the network sees"),

@@ -17,6 +17,17 @@ from ml.training.examples import batches_class, frame_examples, track_examples
 from ml.training.validation import scoring_card, track_validation_set, validation_set
 
 
+def enable_op_determinism() -> None:
+    """Run every TensorFlow op deterministically: with the seeds, the same run gives the same
+    model on the same hardware and software. Stays on for the rest of the process."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
 def prepare_samples(config: TrainConfig, size: int, progress: ProgressFn | None):
     dataset = load_dataset(config.data, config.layout, **config.dataset_options)
     train_items, val_items = split_items(
@@ -100,6 +111,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     )
     try:
         keras.utils.set_random_seed(config.seed)
+        if config.deterministic:
+            enable_op_determinism()
         resumed = last_checkpoint(ckpt_dir) if config.resume else None
         if resumed:
             state, model = resumed
