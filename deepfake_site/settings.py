@@ -57,7 +57,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
-    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
@@ -199,6 +198,8 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 # The worker settles analyses whose work-horse died, and sweeps for orphans this often (seconds).
 RQ = {"WORKER_CLASS": "detector.worker.AnalysisWorker"}
 SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", "30"))
+# Pauses (seconds) before each retry of a result callback the receiver did not accept.
+WEBHOOK_RETRY_INTERVALS = [10, 60, 300, 1800]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,7 +209,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "detector.api.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "detector.api.errors.api_exception_handler",
 }

@@ -39,7 +39,6 @@ from detector.models import Analysis
 logger = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = ("http", "https")
-DEFAULT_RETRY_INTERVALS = [10, 60, 300, 1800]
 TIMEOUT_S = 10
 SIGNATURE_HEADER = "X-Signature"
 
@@ -134,9 +133,7 @@ def callback_deliver(analysis_id: str) -> int:
 
 def callback_enqueue(*, analysis_id: Any) -> None:
     """Queue delivery of the result callback, once the current transaction has committed."""
-    intervals = list(
-        getattr(settings, "WEBHOOK_RETRY_INTERVALS", DEFAULT_RETRY_INTERVALS)
-    )
+    intervals = list(settings.WEBHOOK_RETRY_INTERVALS)
     queue = django_rq.get_queue("default")
 
     def enqueue() -> None:

@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
+from ml.cards import ModelSpec
+from ml.classify import FrameClassifier
 from ml.errors import ModelError
+from ml.framing import Framing, crop_from_landmarks
 
 # Keep probabilities away from 0 and 1 so log-loss stays finite for a confident mistake.
 EPS = 1e-6
@@ -139,42 +142,45 @@ def write_plots(
 
 
 def evaluate_model(
-    model_path: Path | str,
-    card: dict[str, Any],
+    spec: ModelSpec | dict[str, Any],
     samples,
     *,
     out_dir: Path | str,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Score the faces of a dataset (a list of `FaceSamples`) with a saved model.
+    """Score the faces of a dataset (a list of `FaceSamples`) with an installed model.
 
+    The model is loaded and scores exactly as for an upload (`ml.classify.FrameClassifier`:
+    checksum, card, resizing, output handling, batches), on crops cut with the card's framing.
     Returns {"frame": {...}, "video": {...}, "plots": {...}} using the card's threshold.
     """
-    if card.get("kind") == "temporal":
+    spec = spec if isinstance(spec, ModelSpec) else ModelSpec.from_dict(spec)
+    if spec.card.get("kind") == "temporal":
         # Temporal models score whole face tracks; their metrics come from training's
         # track-level validation, stored on the card.
         raise ModelError(
             "evaluate_model measures frame models; a temporal model's metrics are those "
             "on its card from training."
         )
-    import keras
-
-    from ml.train import aligned_crops, predict_scores
-
-    model = keras.saving.load_model(str(model_path), compile=False)
+    classifier = FrameClassifier.load(spec)
+    framing = Framing.from_card(spec.card)
     labels, scores, groups = [], [], []
     for done, sample in enumerate(samples, start=1):
-        crops = aligned_crops(sample, size=card["input_size"])
-        scores.extend(
-            predict_scores(model, crops, card["preprocessing"], batch_size=batch_size)
+        crops = np.stack(
+            [
+                crop_from_landmarks(
+                    framing, np.asarray(c), lm, size=classifier.input_size
+                )
+                for c, lm in zip(sample.crops, sample.landmarks, strict=True)
+            ]
         )
+        scores.extend(classifier.predict(crops, batch_size=batch_size).tolist())
         labels.extend([sample.item.label] * len(crops))
         groups.extend([str(sample.item.path)] * len(crops))
         if progress:
             progress(done, len(samples))
-    result = evaluate_scores(labels, scores, groups, threshold=float(card["threshold"]))
-    result["plots"] = write_plots(
-        labels, scores, out_dir, threshold=float(card["threshold"])
-    )
+    threshold = classifier.threshold
+    result = evaluate_scores(labels, scores, groups, threshold=threshold)
+    result["plots"] = write_plots(labels, scores, out_dir, threshold=threshold)
     return result

@@ -58,6 +58,26 @@ class Framing:
         return f"eye-aligned landmark square + {self.margin:.0%} each side"
 
 
+def crop_from_landmarks(
+    framing: Framing, rgb: np.ndarray, landmarks: np.ndarray, *, size: int
+) -> np.ndarray:
+    """A model's input crop of a face known by its landmarks only (training's face cache).
+
+    Cut by the same code as an analysis's crops; box framings need the detector's box, which
+    the cache does not keep, so they are refused rather than approximated.
+    """
+    if framing.kind != "aligned":
+        raise ModelError(
+            f"Models framed by the detector box ({framing.describe()}) cannot be trained or "
+            "measured on cached faces, which keep landmarks only."
+        )
+    points = np.asarray(landmarks, dtype=np.float32)
+    x, y = points.min(axis=0)
+    w, h = points.max(axis=0) - (x, y)
+    box = (int(x), int(y), int(w), int(h))  # not used by an aligned framing
+    return framing.crop(rgb, Face(box=box, landmarks=points, score=1.0), size)
+
+
 @dataclass(frozen=True)
 class CropSpec:
     """One kind of crop the analysis cuts at every sampled moment: a framing at a size."""

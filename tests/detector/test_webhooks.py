@@ -32,16 +32,18 @@ pytestmark = pytest.mark.django_db
 
 
 class Receiver:
-    """A local HTTP endpoint that answers with the given status codes, in turn."""
+    """A local HTTP endpoint that answers with the given status codes, in turn.
 
-    def __init__(self, statuses: list[int]):
+    With `location`, every answer carries that Location header (a redirect)."""
+
+    def __init__(self, statuses: list[int], location: str | None = None):
         self.statuses = list(statuses)
         self.requests: list[tuple[dict, bytes]] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append((dict(self.headers), body))
                 status = (
                     receiver.statuses.pop(0)
@@ -49,8 +51,13 @@ class Receiver:
                     else receiver.statuses[0]
                 )
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            # A followed 301/302/303 turns into a GET: record those too.
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass
@@ -171,18 +178,20 @@ def test_callback_gives_up_after_its_retries(
     assert job.get_status() == JobStatus.FAILED
 
 
+@pytest.mark.parametrize("status", [302, 307])
 def test_redirects_are_not_followed(
-    queue, django_user_model, django_capture_on_commit_callbacks
+    status, queue, django_user_model, django_capture_on_commit_callbacks
 ):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    with Receiver([302]) as receiver:
+    with Receiver([200]) as target, Receiver([status], target.url) as redirector:
         job = deliver_all(
             queue,
             django_capture_on_commit_callbacks,
-            done_analysis(owner, receiver.url),
+            done_analysis(owner, redirector.url),
         )
     assert job.get_status() == JobStatus.FAILED
-    assert len(receiver.requests) == 4
+    assert len(redirector.requests) == 4  # the first try and three retries
+    assert target.requests == []
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 import pytest
 
+from ml.cards import ModelSpec
 from ml.errors import ModelError
 from ml.evaluate import (
     choose_threshold,
@@ -18,7 +19,9 @@ def test_perfect_separation():
         metrics["auc"] == 1.0 and metrics["accuracy"] == 1.0 and metrics["eer"] == 0.0
     )
     assert metrics["confusion_matrix"] == {"tn": 2, "fp": 0, "fn": 0, "tp": 2}
-    assert 0.2 <= choose_threshold(labels, scores) <= 0.8
+    # Youden's J is 1 from the lowest fake score (0.8) down to just above the highest real
+    # one; roc_curve's thresholds are the scores, so the highest such threshold is chosen.
+    assert choose_threshold(labels, scores) == 0.8
 
 
 def test_one_mistake_each_way():
@@ -39,12 +42,21 @@ def test_one_class_has_no_auc_and_a_neutral_threshold():
 
 
 def test_threshold_is_kept_away_from_the_ends():
-    assert choose_threshold([0, 1], [0.0, 1.0]) <= 0.99
-    assert choose_threshold([0, 1], [0.0, 1.0]) >= 0.01
+    # Unclipped, the best thresholds would be 1.0 and 0.001 (the lowest fake score each time).
+    assert choose_threshold([0, 1], [0.0, 1.0]) == 0.99
+    assert choose_threshold([0, 1, 1], [0.0, 0.001, 0.5]) == 0.01
 
 
 def test_a_temporal_model_is_refused_with_a_reason(tmp_path):
     with pytest.raises(ModelError, match="temporal model"):
         evaluate_model(
-            tmp_path / "none.keras", {"kind": "temporal"}, [], out_dir=tmp_path
+            ModelSpec(
+                "track",
+                "1",
+                "0" * 64,
+                str(tmp_path / "none.keras"),
+                {"kind": "temporal"},
+            ),
+            [],
+            out_dir=tmp_path,
         )

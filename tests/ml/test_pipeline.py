@@ -17,7 +17,8 @@ from tests.ml.test_classify import save_spec
 
 
 @pytest.fixture(scope="module")
-def blink_video(tmp_path_factory):
+def scan_rate_blink_video(tmp_path_factory):
+    """A shorter clip than conftest's blink_video, filmed at the scan's own 15 fps."""
     # 15 fps is what the scan keeps anyway; 5.6 s clears the 5 s blink-evidence minimum.
     path = tmp_path_factory.mktemp("media") / "blinks.avi"
     return mediagen.write_face_video(
@@ -85,8 +86,8 @@ def test_image_with_a_classifier_is_scored_and_attributed(tmp_path, model_spec):
     )
 
 
-def test_video_blinks_are_counted(blink_video):
-    report = analyze(blink_video)
+def test_video_blinks_are_counted(scan_rate_blink_video):
+    report = analyze(scan_rate_blink_video)
     assert report.media_type == "video" and len(report.faces) == 1
     assert report.blink.status == "ok"
     assert report.blink.count == 3
@@ -102,10 +103,12 @@ def test_video_blinks_are_counted(blink_video):
     assert face.quality["face_px"] >= 40 and face.quality["sharpness"] >= 15
 
 
-def test_video_with_a_classifier_scores_evenly_spaced_frames(blink_video, model_spec):
+def test_video_with_a_classifier_scores_evenly_spaced_frames(
+    scan_rate_blink_video, model_spec
+):
     events = []
     report = analyze(
-        blink_video,
+        scan_rate_blink_video,
         {"frames": 8, "models": [model_spec]},
         progress=lambda *e: events.append(e),
     )
@@ -182,9 +185,11 @@ def test_confident_classifier_makes_a_fake(tmp_path):
     assert "well above its 0.50 threshold" in report.reasons[0]
 
 
-def test_clearly_real_scores_and_normal_blinks_make_a_real(tmp_path, blink_video):
+def test_clearly_real_scores_and_normal_blinks_make_a_real(
+    tmp_path, scan_rate_blink_video
+):
     spec = constant_spec(tmp_path, logit=-5.0)
-    report = analyze(blink_video, {"frames": 4, "models": [spec]})
+    report = analyze(scan_rate_blink_video, {"frames": 4, "models": [spec]})
     assert report.blink.status == "ok"
     assert report.verdict == "real"
     assert "well below its 0.50 threshold" in report.reasons[0]

@@ -17,7 +17,7 @@ from ml.checksum import file_sha256
 from ml.classify import FrameClassifier, TemporalClassifier
 from ml.errors import ModelError
 from ml.pipeline import NO_MODEL_REASON, analyze
-from ml.train import TrainConfig, train
+from ml.training import TrainConfig, train
 from tests import mediagen
 from tests.ml.test_pipeline import constant_spec
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from detector.models import DetectorModel
-from detector.registry import model_store_evaluation
+from detector.registry import model_spec, model_store_evaluation
 from ml.cards import METRICS
 from ml.datasets import load_dataset
 from ml.datasets.extract import extract_faces, loose_size_for
@@ -67,7 +67,7 @@ class Command(BaseCommand):
                 if not samples:
                     raise MediaError("No faces were found in the dataset.")
                 result = evaluate_model(
-                    model.file_path, card, samples, out_dir=Path(tmp) / "plots"
+                    model_spec(model), samples, out_dir=Path(tmp) / "plots"
                 )
                 model_store_evaluation(
                     model=model,

@@ -7,15 +7,17 @@ Writes `<out>/<name>.keras` and `<out>/<name>.card.json`; with --install the mod
 from __future__ import annotations
 
 import sys
+from argparse import BooleanOptionalAction
+from dataclasses import MISSING, fields
 from pathlib import Path
+from typing import Any, get_args, get_type_hints
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from detector.registry import model_install
-from ml.archs import ARCH_NAMES
 from ml.errors import MediaError, ModelError
-from ml.train import TrainConfig, train
+from ml.training import TrainConfig, train
 
 
 def render_progress(write, event: dict) -> None:
@@ -38,83 +40,73 @@ def render_progress(write, event: dict) -> None:
         write("\n")
 
 
+def _value_type(annotation: Any) -> type:
+    """int for `int` and `int | None`; the type argparse converts a value with."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return args[0] if args else annotation
+
+
+def add_config_arguments(parser) -> None:
+    """One option per TrainConfig field, with the field's help; defaults stay on the field
+    (an option left out is not passed, so the field's default applies)."""
+    hints = get_type_hints(TrainConfig)
+    for f in fields(TrainConfig):
+        meta = dict(f.metadata)
+        if meta.pop("skip", False):
+            continue
+        flag = meta.pop("flag", "--" + f.name.replace("_", "-"))
+        kind = _value_type(hints[f.name])
+        if f.default is MISSING and f.default_factory is MISSING:
+            meta["required"] = True
+        elif f.default is not None and not isinstance(f.default, bool):
+            meta["help"] += f" (default {f.default})"
+        if kind is bool:
+            action = "store_true" if f.default is False else BooleanOptionalAction
+            parser.add_argument(flag, dest=f.name, action=action, default=None, **meta)
+        else:
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, **meta)
+
+
+def config_from_options(opts: dict[str, Any]) -> TrainConfig:
+    given = {
+        f.name: opts[f.name]
+        for f in fields(TrainConfig)
+        if opts.get(f.name) is not None
+    }
+    if "out" not in given:  # the default folder, inside the project rather than the cwd
+        given["out"] = (
+            Path(settings.BASE_DIR) / TrainConfig.__dataclass_fields__["out"].default
+        )
+    dataset_options = {}
+    if opts["methods"]:
+        dataset_options["methods"] = opts["methods"].split(",")
+    if opts["compression"]:
+        dataset_options["compression"] = opts["compression"]
+    return TrainConfig(**given, dataset_options=dataset_options)
+
+
 class Command(BaseCommand):
     help = "Train a deepfake detector on a dataset folder and write the model file and its card."
 
     def add_arguments(self, parser):
-        parser.add_argument("--arch", default="efficientnet_b7", choices=ARCH_NAMES)
-        parser.add_argument("--data", required=True, help="dataset folder")
-        parser.add_argument(
-            "--layout",
-            default="auto",
-            help="auto, folders, faceforensics, dfdc, celebdf",
-        )
-        parser.add_argument("--epochs", type=int, default=20)
-        parser.add_argument("--batch", type=int, default=16)
-        parser.add_argument("--input-size", type=int, default=None)
-        parser.add_argument(
-            "--frames", type=int, default=32, help="faces taken per video"
-        )
-        parser.add_argument(
-            "--sequence-length",
-            type=int,
-            default=16,
-            help="temporal architectures: crops per face track the network sees",
-        )
-        parser.add_argument("--pseudo-fakes", choices=["sbi"], default=None)
-        parser.add_argument("--resume", action="store_true")
-        parser.add_argument(
-            "--init", default="auto", help="imagenet, none or a weights file"
-        )
-        parser.add_argument("--mixed-precision", action="store_true")
-        parser.add_argument("--name", default=None)
-        parser.add_argument(
-            "--model-version", default=None, help="default: the UTC date and time"
-        )
-        parser.add_argument(
-            "--out", default=None, help="output folder (default var/training)"
-        )
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--val-fraction", type=float, default=0.2)
-        parser.add_argument("--patience", type=int, default=3)
-        parser.add_argument("--learning-rate", type=float, default=None)
+        add_config_arguments(parser)
         parser.add_argument(
             "--methods", default=None, help="FaceForensics++ methods, comma separated"
         )
         parser.add_argument(
-            "--compression", default="c23", help="FaceForensics++ raw, c23 or c40"
+            "--compression", default=None, help="FaceForensics++ raw, c23 or c40"
         )
-        parser.add_argument("--install", action="store_true")
-        parser.add_argument("--activate", action="store_true")
+        parser.add_argument(
+            "--install", action="store_true", help="register the trained model"
+        )
+        parser.add_argument(
+            "--activate",
+            action="store_true",
+            help="register it and use it for new analyses",
+        )
 
     def handle(self, *args, **opts):
-        dataset_options = {}
-        if opts["methods"]:
-            dataset_options["methods"] = opts["methods"].split(",")
-        if opts["compression"] != "c23":
-            dataset_options["compression"] = opts["compression"]
-        config = TrainConfig(
-            data=Path(opts["data"]),
-            arch=opts["arch"],
-            layout=opts["layout"],
-            epochs=opts["epochs"],
-            batch_size=opts["batch"],
-            input_size=opts["input_size"],
-            frames=opts["frames"],
-            sequence_length=opts["sequence_length"],
-            pseudo_fakes=opts["pseudo_fakes"],
-            resume=opts["resume"],
-            init=opts["init"],
-            mixed_precision=opts["mixed_precision"],
-            name=opts["name"],
-            version=opts["model_version"],
-            out=Path(opts["out"] or Path(settings.BASE_DIR) / "var" / "training"),
-            seed=opts["seed"],
-            val_fraction=opts["val_fraction"],
-            patience=opts["patience"],
-            learning_rate=opts["learning_rate"],
-            dataset_options=dataset_options,
-        )
+        config = config_from_options(opts)
         stream = self.stdout if self.stdout.isatty() else sys.stderr
 
         def write(text):

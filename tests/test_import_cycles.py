@@ -1,0 +1,122 @@
+"""No import cycles inside ml/ or detector/: every module can be understood (and imported)
+without the modules that import it.
+
+Imports are read with `ast` (nothing is imported), those inside functions included: a cycle
+hidden in a function still ties two modules together. The few deliberate lazy imports that
+close a cycle are listed, each with its reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("ml", "detector")
+ALLOWED_LAZY = {
+    # Services enqueue the analysis job; the job records its outcome through services.
+    ("detector.services", "detector.jobs"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {
+        module_name(path): path
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+    }
+
+
+def imported_names(tree: ast.Module, name: str, is_package: bool) -> set[str]:
+    """Modules named by the module's import statements (outside `if TYPE_CHECKING:`)."""
+    names: set[str] = set()
+    nodes: list[ast.AST] = [tree]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            nodes += node.orelse  # the body is read by type checkers only
+            continue
+        nodes += ast.iter_child_nodes(node)
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                package = name if is_package else name.rpartition(".")[0]
+                for _ in range(node.level - 1):
+                    package = package.rpartition(".")[0]
+                base = f"{package}.{base}".strip(".")
+            # `from package import module` names the module; `from module import x` the module.
+            names |= {f"{base}.{alias.name}" for alias in node.names} | {base}
+    return names
+
+
+def import_graph() -> dict[str, set[str]]:
+    found = modules()
+    graph = {}
+    for name, path in found.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        targets = imported_names(tree, name, path.name == "__init__.py")
+        # A module's own packages have run before it: naming them closes no cycle.
+        parents = {name.rsplit(".", k)[0] for k in range(1, name.count(".") + 1)}
+        graph[name] = {
+            t
+            for t in targets - parents
+            if t in found and t != name and (name, t) not in ALLOWED_LAZY
+        }
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as [a, b, ..., a], or None (depth-first search, three colours)."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == "open":
+                return stack[stack.index(target) :] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        stack.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_graph_sees_the_project_modules():
+    graph = import_graph()
+    assert {"ml.evaluate", "ml.training.checkpoints"} <= graph["ml.training.card"]
+    assert "ml.training.trainer" in graph["ml.training"]  # relative and package imports
+    assert "ml.errors" in graph["ml.cards"]
+
+
+def test_ml_and_detector_have_no_import_cycles():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
+        ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+        ({"a": {"b", "c"}, "b": {"c"}, "c": set()}, None),
+    ],
+)
+def test_cycles_are_found(graph, expected):
+    assert find_cycle(graph) == expected
