@@ -269,7 +269,7 @@ def _classifier(r: dict, d: dict) -> list[str]:
             (
                 f"FLOP floor: {f['gflop_per_face']:.2f} GFLOP per face ({f['flops_source']}) over "
                 f"this machine's SGEMM rate, {f['sgemm_gflops']:.1f} GFLOP/s (numpy float32 "
-                f"{f['sgemm_n']}² matmul, all cores), is {d['floor_s_per_face']:.2f} s per face, "
+                f"{f['sgemm_n']}² matmul, all cores), is {d['floor_s_per_face']:.3g} s per face, "
                 f"{floor_32:.1f} s for the {d['crops']} crops of the headline clip. The analysis's "
                 f"classify stage took {_fmt(d['warm_classify'], 1, ' s')}: "
                 f"{_fmt(d.get('floor_multiple'), 1, '×')} the floor (resizing and preprocessing "
@@ -284,14 +284,39 @@ def _tracking(r: dict) -> list[str]:
     t = r.get("tracking", {})
     if "frames" not in t:
         return []
-    return [
+    lines = [
         "## Face tracking",
         "",
         (
             f"The headline clip's {t['frames']} frames scanned at 15 fps: decoding alone "
-            f"{t['decode_fps']} frames/s; decoding plus the pipeline's tracking (dlib HOG every few "
-            f"frames at ≤ 640 px, 68 landmarks on every frame, {t['tracks']} tracks) "
-            f"{t['decode_and_track_fps']} frames/s; tracking alone {t['track_only_fps']} frames/s."
+            f"{t['decode_fps']} frames/s; decoding plus the pipeline's tracking (dlib HOG every "
+            f"{t.get('detect_every', 5)} frames at ≤ 640 px with one upsampling, 68 landmarks on every "
+            f"frame, {t['tracks']} tracks) {t['decode_and_track_fps']} frames/s; tracking alone "
+            f"{t['track_only_fps']} frames/s."
+        ),
+    ]
+    what_if = t.get("what_if")
+    if what_if:
+        lines.append(
+            f"With detection every {what_if['detect_every']} frames instead (not what ml/ "
+            f"does; {what_if['tracks']} tracks): {what_if['decode_and_track_fps']} frames/s."
+        )
+    return [*lines, ""]
+
+
+def _gpu() -> list[str]:
+    return [
+        "## GPU",
+        "",
+        (
+            "Not measured by this run. `benchmarks/run --gpu` on a machine with an NVIDIA GPU "
+            "measures EfficientNet-B7 at 380 px, batch 64, built under the mixed_float16 and "
+            "mixed_bfloat16 policies, and through the worker's own path (a saved model loaded "
+            "by `FrameClassifier.load`); the target is at least 1000 faces/s on an H100. A "
+            "model saved in float32, as every model trained on a CPU is, keeps float32 "
+            "compute when loaded after the worker switches on mixed_float16 (checked: the "
+            "loaded backbone's layers report float32), so the worker's path can fall short of "
+            "the half-precision numbers."
         ),
         "",
     ]
@@ -337,5 +362,6 @@ def render(r: dict) -> str:
         _comparison(r, d),
         _classifier(r, d),
         _tracking(r),
+        _gpu(),
     ]
     return "\n".join(line for section in sections for line in section)
