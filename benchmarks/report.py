@@ -18,6 +18,11 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _code(text: str, limit: int = 160) -> str:
+    """An error message as inline code (its own backticks would end the span)."""
+    return "`" + text[:limit].replace("`", "'") + "`"
+
+
 def _fmt(value: float | None, digits: int = 1, unit: str = "") -> str:
     return "n/a" if value is None else f"{value:.{digits}f}{unit}"
 
@@ -83,7 +88,7 @@ def _header(r: dict) -> list[str]:
     return [
         "# Performance",
         "",
-        f"Measured by `{r['command']}` on {r['started'].replace('T', ' ')} "
+        f"Measured by `{r['command'].strip()}` on {r['started'].replace('T', ' ')} "
         f"({r['minutes']} min): {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB RAM, "
         f"no GPU used, Python {m['python']}, {m['system']}. Load average (1/5/15 min) "
         f"{r['load_start']} at the start and {r['load_end']} at the end: with {m['cores']} cores, "
@@ -145,7 +150,7 @@ def _run_row(clip: str, number: int, run: dict) -> str:
         stages = ", ".join(f"{k} {v:.2f}" for k, v in run["stage_labels_s"].items())
         return (
             f"| {clip} | | {kind} | **failed** in {run['failed_in']!r} after "
-            f"{run['wall_s']:.1f} s: `{run['error'][:160]}` | {stages} | | | "
+            f"{run['wall_s']:.1f} s: {_code(run['error'])} | {stages} | | | "
             f"{run['peak_rss_mb_so_far']} MB |"
         )
     stages = ", ".join(
@@ -277,6 +282,15 @@ def _classifier(r: dict, d: dict) -> list[str]:
             ),
             "",
         ]
+        if d.get("best_floor_multiple", 1.0) < 1.0:
+            lines += [
+                (
+                    "A multiple below 1 means the SGEMM rate was taken at a busier moment than "
+                    "that batch: on a shared machine the floor drifts with the load, so read "
+                    "these multiples as ±2× and the differences between batch sizes as noise."
+                ),
+                "",
+            ]
     return lines
 
 
@@ -304,6 +318,39 @@ def _tracking(r: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _heatmaps(r: dict) -> list[str]:
+    rows = r.get("heatmaps")
+    if not rows:
+        return []
+    lines = [
+        "## Grad-CAM heatmaps of the lead model (benchmarks/heatmap_fix.py)",
+        "",
+        "| gradient model | s per face | peak RSS |",
+        "|---|---|---|",
+    ]
+    for row in rows:
+        if "s_per_face" in row:
+            lines.append(
+                f"| {row['variant']} | {row['s_per_face']:.2f} | {row['peak_rss_mb']} MB "
+                f"(scoring alone: {row['peak_rss_mb_before']} MB) |"
+            )
+        else:
+            lines.append(
+                f"| {row.get('variant', '?')} | failed: `{row['error'][:120]}` | |"
+            )
+    lines += [
+        "",
+        (
+            "shipped: `ml.heatmap.gradient_model`; chained: the outer layers re-applied to a "
+            "fresh input, the tape over the whole network; head_only: the feature map from a "
+            "compiled forward pass, the tape over the head alone (same heat: the gradient "
+            "reaches the map through the head only)."
+        ),
+        "",
+    ]
+    return lines
+
+
 def _gpu() -> list[str]:
     return [
         "## GPU",
@@ -329,12 +376,12 @@ def _failures(r: dict) -> list[str]:
         if result.get("heatmap_fix"):
             continue
         if "error" in result:
-            failed.append(f"- {key}: the process died: `{result['error']}`")
+            failed.append(f"- {key}: the process died: {_code(result['error'])}")
         for run in result.get("runs", []):
             if "error" in run:
                 failed.append(
                     f"- {key}: failed in {run['failed_in']!r} after {run['wall_s']:.1f} s: "
-                    f"`{run['error'][:200]}`"
+                    f"{_code(run['error'], 200)}"
                 )
     if not failed:
         return []
@@ -361,6 +408,7 @@ def render(r: dict) -> str:
         _analysis_rows(r),
         _comparison(r, d),
         _classifier(r, d),
+        _heatmaps(r),
         _tracking(r),
         _gpu(),
     ]

@@ -42,6 +42,7 @@ class Plan:
     batches: tuple[int, ...] = (1, 8, 16, 32)
     throughput_crops: int = 8
     throughput_repeats: int = 2
+    heatmap_faces: int = 2  # the headline clip's two people
     naive_frames: int = 32
     naive_arch: str = "efficientnet_b7"
     naive_size: int = 600
@@ -177,6 +178,16 @@ def measure(
         crops=plan.throughput_crops,
         repeats=plan.throughput_repeats,
     )
+    r["heatmaps"] = [
+        _step(
+            f"Grad-CAM cost, {variant}",
+            "heatmap_cost",
+            spec=lead,
+            variant=variant,
+            faces=plan.heatmap_faces,
+        )
+        for variant in ("shipped", "chained", "head_only")
+    ]
     checkpoint()
     r["naive"] = _step(
         "naive reference",
