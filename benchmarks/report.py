@@ -336,7 +336,7 @@ def _heatmaps(r: dict) -> list[str]:
             )
         else:
             lines.append(
-                f"| {row.get('variant', '?')} | failed: `{row['error'][:120]}` | |"
+                f"| {row.get('variant', '?')} | failed: {_code(row['error'], 120)} | |"
             )
     lines += [
         "",
@@ -344,7 +344,9 @@ def _heatmaps(r: dict) -> list[str]:
             "shipped: `ml.heatmap.gradient_model`; chained: the outer layers re-applied to a "
             "fresh input, the tape over the whole network; head_only: the feature map from a "
             "compiled forward pass, the tape over the head alone (same heat: the gradient "
-            "reaches the map through the head only)."
+            "reaches the map through the head only). Seconds per face include building the "
+            "gradient model on the first face, as in an analysis: it is kept on the "
+            "FrameClassifier, which `FrameClassifier.load` makes anew for every analysis."
         ),
         "",
     ]
