@@ -44,6 +44,8 @@ def default_batch_size() -> int:
 # Loaded models, keyed by file identity: a worker analyses many files with the same models,
 # and loading a large network takes far longer than scoring 32 crops.
 _loaded: dict[tuple[str, str, int, int], Any] = {}
+# Grad-CAM models of the loaded models (None where unavailable), built on the first heatmap.
+_gradient_models: dict[int, Any] = {}
 
 
 def configure_accelerator() -> None:
@@ -170,11 +172,6 @@ class _InstalledModel:
 class FrameClassifier(_InstalledModel):
     """One trained network that gives each face crop a probability of being fake."""
 
-    def __init__(self, *, spec: ModelSpec, model: Any) -> None:
-        super().__init__(spec=spec, model=model)
-        # Built on the first heatmap; False when unavailable.
-        self._gradients: Any = None
-
     @classmethod
     def _check_card(cls, spec: ModelSpec) -> None:
         if spec.card["kind"] != "frame":
@@ -199,13 +196,16 @@ class FrameClassifier(_InstalledModel):
         """Grad-CAM heat in 0..1 over one crop, at the model's input size; None where unavailable."""
         from ml import heatmap
 
-        if self._gradients is None:
-            built = heatmap.gradient_model(self._model)
-            self._gradients = False if built is None else built
-        if self._gradients is False:
+        key = id(
+            self._model
+        )  # loaded models live for the process: build once per model
+        if key not in _gradient_models:
+            _gradient_models[key] = heatmap.gradient_model(self._model)
+        gradients = _gradient_models[key]
+        if gradients is None:
             return None
         x = self._inputs(resize_crops(crop[None], self.input_size))
-        return heatmap.grad_cam(self._gradients, x)
+        return heatmap.grad_cam(gradients, x)
 
     def _predict_batch(self, batch: np.ndarray) -> np.ndarray:
         return self._outputs(self._inputs(batch))

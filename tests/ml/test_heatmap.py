@@ -17,15 +17,24 @@ from ml.heatmap import HEATMAP_SIZE, overlay_jpeg
 SIZE = 32
 
 
-def red_detector(tmp_path, *, sign: float) -> FrameClassifier:
-    """P(fake) = sigmoid(sign * mean redness): the only evidence is the red channel."""
+def red_detector(tmp_path, *, sign: float, nested: bool = False) -> FrameClassifier:
+    """P(fake) = sigmoid(sign * mean redness): the only evidence is the red channel.
+
+    `nested`: the red filter sits inside a backbone sub-model, as ml.archs builds EfficientNets.
+    """
     inputs = keras.Input((SIZE, SIZE, 3))
-    red = keras.layers.Conv2D(1, 1, use_bias=False, name="red")(inputs)
+    red_filter = keras.layers.Conv2D(1, 1, use_bias=False, name="red")
+    if nested:
+        inner = keras.Input((SIZE, SIZE, 3))
+        red = keras.Model(inner, red_filter(inner), name="backbone")(inputs)
+    else:
+        red = red_filter(inputs)
     pooled = keras.layers.GlobalAveragePooling2D()(red)
     output = keras.layers.Dense(1, activation="sigmoid", name="fake")(pooled)
     model = keras.Model(inputs, output)
-    model.get_layer("red").set_weights([np.array([1.0, 0.0, 0.0]).reshape(1, 1, 3, 1)])
+    red_filter.set_weights([np.array([1.0, 0.0, 0.0]).reshape(1, 1, 3, 1)])
     model.get_layer("fake").set_weights([np.array([[sign * 4.0]]), np.array([-1.0])])
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "red.keras"
     model.save(path)
     card = {
@@ -59,6 +68,15 @@ def test_heat_sits_on_the_evidence_for_fake(tmp_path, red_corner):
     assert heat.max() == pytest.approx(1.0) and heat.min() >= 0.0
     assert heat[:6, :6].mean() > 0.9
     assert heat[12:, 12:].max() < 0.05
+
+
+def test_a_nested_backbone_gives_the_same_heat(tmp_path, red_corner):
+    flat = red_detector(tmp_path / "flat", sign=1.0).heatmap(red_corner)
+    nested = red_detector(tmp_path / "nested", sign=1.0, nested=True).heatmap(
+        red_corner
+    )
+    np.testing.assert_allclose(nested, flat, atol=1e-5)
+    assert nested[:6, :6].mean() > 0.9
 
 
 def test_evidence_for_real_leaves_no_heat(tmp_path, red_corner):
