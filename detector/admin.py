@@ -240,7 +240,7 @@ class AnalysisAdmin(admin.ModelAdmin):
         analysis = Analysis.objects.filter(pk=pk).first()
         if analysis is None or not self.has_view_permission(request, analysis):
             raise Http404
-        return media_response(analysis=analysis)
+        return media_response(request=request, analysis=analysis)
 
     def save_model(
         self, request: HttpRequest, obj: Analysis, form, change: bool

@@ -7,10 +7,20 @@ exact name, `filename*=UTF-8''<percent-encoded>` (RFC 5987), which modern client
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote
 
-from django.http import FileResponse, Http404
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    StreamingHttpResponse,
+)
 
 from detector.models import Analysis
 from detector.services import analysis_media_path
@@ -18,6 +28,9 @@ from detector.services import analysis_media_path
 MEDIA_CACHE_CONTROL = "private, max-age=3600"
 # Uploaded content must never run as a page of this site.
 MEDIA_CSP = "sandbox; default-src 'none'"
+# One range of bytes, as browsers ask for them when they seek in a video.
+BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+CHUNK = 1 << 16
 
 
 def content_disposition(filename: str, *, attachment: bool) -> str:
@@ -31,21 +44,73 @@ def content_disposition(filename: str, *, attachment: bool) -> str:
     )
 
 
-def media_response(*, analysis: Analysis, as_attachment: bool = False) -> FileResponse:
+def media_response(
+    *, request: HttpRequest, analysis: Analysis, as_attachment: bool = False
+) -> HttpResponse:
     """The uploaded file of an analysis, private to the browser and sandboxed."""
     path = analysis_media_path(analysis)
     if not path.is_file():
         raise Http404("The file is no longer available.")
-    response = FileResponse(
-        path.open("rb"),
-        content_type=analysis.mime_type or "application/octet-stream",
+    response = private_file_response(
+        request, path, content_type=analysis.mime_type or "application/octet-stream"
     )
     response["Content-Disposition"] = content_disposition(
         analysis.original_filename, attachment=as_attachment
     )
+    return response
+
+
+def private_file_response(
+    request: HttpRequest, path: Path, *, content_type: str
+) -> HttpResponse:
+    """A file for its owner's browser, sandboxed, honouring one HTTP Range: without ranges a
+    browser cannot seek in a video it has not downloaded whole."""
+    size = path.stat().st_size
+    span = _requested_range(request.headers.get("Range", ""), size)
+    if span is None:
+        response = FileResponse(path.open("rb"), content_type=content_type)
+    elif span == (size, size):  # unsatisfiable: starts past the end
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+    else:
+        start, end = span
+        handle = path.open("rb")
+        handle.seek(start)
+        response = StreamingHttpResponse(
+            _chunks(handle, end - start + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
     response["Content-Security-Policy"] = MEDIA_CSP
     response["Cache-Control"] = MEDIA_CACHE_CONTROL
     return response
+
+
+def _requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single `bytes=` range; None for no or an unusable header
+    (the whole file is sent); (size, size) when it starts past the end."""
+    match = BYTE_RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    if start >= size:
+        return size, size
+    end = min(int(last), size - 1) if last else size - 1
+    return (start, end) if end >= start else None
+
+
+def _chunks(handle: BinaryIO, length: int) -> Iterator[bytes]:
+    with handle:
+        while length > 0:
+            data = handle.read(min(CHUNK, length))
+            if not data:
+                return
+            length -= len(data)
+            yield data
 
 
 def _one_line(name: str) -> str:

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from detector.downloads import media_response
+from detector.downloads import media_response, private_file_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
@@ -137,7 +137,9 @@ def analysis_status(request: HttpRequest, pk) -> JsonResponse:
 def analysis_media(request: HttpRequest, pk) -> FileResponse:
     analysis = analysis_get_for(user=request.user, pk=pk)
     return media_response(
-        analysis=analysis, as_attachment=request.GET.get("download") == "1"
+        request=request,
+        analysis=analysis,
+        as_attachment=request.GET.get("download") == "1",
     )
 
 
@@ -158,10 +160,7 @@ def analysis_preview_view(request: HttpRequest, pk) -> FileResponse:
     if preview is None:
         raise Http404("No preview.")
     kind = "video/mp4" if preview.name == PREVIEW_VIDEO else "image/jpeg"
-    response = FileResponse(preview.open("rb"), content_type=kind)
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(request, preview, content_type=kind)
 
 
 @login_required

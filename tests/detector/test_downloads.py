@@ -99,3 +99,40 @@ def test_media_is_private_and_sandboxed_for_owner_and_reviewer(
         assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
         assert parsed(response["Content-Disposition"]) == ("inline", FALLBACK, NAME)
         assert b"".join(response.streaming_content) == jpeg_bytes
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "span"),
+    [
+        ("bytes=10-19", 206, (10, 19)),
+        ("bytes=100-", 206, (100, None)),
+        ("bytes=-7", 206, (-7, None)),
+        ("bytes=5-999999999", 206, (5, None)),
+        ("", 200, (0, None)),
+        ("items=1-2", 200, (0, None)),  # not a byte range: the whole file
+    ],
+)
+def test_media_honours_a_byte_range_so_browsers_can_seek(
+    user_client, done, jpeg_bytes, header, status, span
+):
+    extra = {"HTTP_RANGE": header} if header else {}
+    response = user_client.get(f"/analyses/{done.pk}/media/", **extra)
+    assert response.status_code == status
+    assert response["Accept-Ranges"] == "bytes"
+    body = b"".join(response.streaming_content)
+    first, last = span
+    expected = jpeg_bytes[first : None if last is None else last + 1]
+    assert body == expected
+    if status == 206:
+        start = first % len(jpeg_bytes)
+        end = start + len(expected) - 1
+        assert response["Content-Range"] == f"bytes {start}-{end}/{len(jpeg_bytes)}"
+        assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
+
+
+def test_a_range_past_the_end_is_unsatisfiable(user_client, done, jpeg_bytes):
+    response = user_client.get(
+        f"/analyses/{done.pk}/media/", HTTP_RANGE=f"bytes={len(jpeg_bytes)}-"
+    )
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(jpeg_bytes)}"

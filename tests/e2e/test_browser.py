@@ -35,6 +35,7 @@ def assert_chart_drawn(page, canvas_id: str) -> None:
 
 def assert_timeline_click_seeks_the_video(page, frame_scores) -> None:
     index = len(frame_scores) // 2
+    page.locator("#timeline-chart").scroll_into_view_if_needed()
     x, y = page.evaluate(
         """index => {
           const point = Chart.getChart("timeline-chart").getDatasetMeta(0).data[index];
@@ -47,6 +48,17 @@ def assert_timeline_click_seeks_the_video(page, frame_scores) -> None:
     page.wait_for_function("() => document.querySelector('video').currentTime > 0")
     seconds = page.evaluate("() => document.querySelector('video').currentTime")
     assert abs(seconds - frame_scores[index][0]) < 0.5
+
+
+def assert_preview_plays(page, seconds: float) -> None:
+    """The browser decodes the H.264 preview made from the upload (browsers play no AVI)."""
+    page.wait_for_function(
+        "() => document.querySelector('video[data-preview]').readyState >= 2"
+    )
+    duration = page.evaluate(
+        "() => document.querySelector('video[data-preview]').duration"
+    )
+    assert abs(duration - seconds) < 0.5
 
 
 def sign_up(page, base_url: str) -> None:
@@ -92,6 +104,7 @@ def test_upload_follow_progress_and_review(
     assert_chart_drawn(owner_page, "blink-chart-1")  # one chart per person
     assert owner_page.locator("[data-face] img").count() >= 1
     assert_timeline_click_seeks_the_video(owner_page, analysis.result["frame_scores"])
+    assert_preview_plays(owner_page, seconds=3.0)
     screenshot(owner_page, "e2e-2-result")
 
     # The owner thinks the result is wrong and says so.
