@@ -8,36 +8,41 @@ from typing import Any
 
 from tests.support.fullsize import peak_rss_mb
 
+Stage = tuple[
+    str, float, float
+]  # progress label, its start time, peak RSS (MB) by then
 
-def _recorder(stages: list[tuple[str, float]]):
+
+def _recorder(stages: list[Stage]):
     def progress(percent: int, stage: str) -> None:  # the worker saves these to the row
         if not stages or stages[-1][0] != stage:
-            stages.append((stage, time.perf_counter()))
+            stages.append((stage, time.perf_counter(), peak_rss_mb()))
 
     return progress
 
 
-def _seconds_per_label(stages: list[tuple[str, float]], end: float) -> dict[str, float]:
+def _seconds_per_label(stages: list[Stage], end: float) -> dict[str, float]:
     """Stage durations from the progress labels' timestamps: all a failed analysis leaves."""
-    ends = [t for _, t in stages[1:]] + [end]
-    return {label: round(e - t, 2) for (label, t), e in zip(stages, ends, strict=True)}
+    ends = [t for _, t, _ in stages[1:]] + [end]
+    return {
+        label: round(e - t, 2) for (label, t, _), e in zip(stages, ends, strict=True)
+    }
 
 
-def analyze_repeatedly(
-    path: str, options: dict[str, Any], runs: int, heatmap_fix: bool = False
-) -> dict[str, Any]:
+def _peak_before_label(stages: list[Stage]) -> dict[str, int]:
+    """The process's peak RSS when each stage began: what the stages before it needed."""
+    return {label: round(peak) for label, _, peak in stages}
+
+
+def analyze_repeatedly(path: str, options: dict[str, Any], runs: int) -> dict[str, Any]:
     """`runs` analyses of one file in this one process, as a worker handles job after job:
     the first loads the models, the later ones find them loaded. A failing analysis is
     recorded with the stage it failed in, as the user would see it, and ends the series."""
     import ml
 
-    if heatmap_fix:
-        from benchmarks import heatmap_fix as fix
-
-        fix.apply()
     results = []
     for _ in range(runs):
-        stages: list[tuple[str, float]] = []
+        stages: list[Stage] = []
         progress = _recorder(stages)
         start = time.perf_counter()
         try:
@@ -68,10 +73,11 @@ def analyze_repeatedly(
                 "verdict": report.verdict,
                 "classifiers": [c.arch for c in report.classifiers],
                 "stage_labels_s": _seconds_per_label(stages, start + wall),
+                "peak_rss_mb_before_label": _peak_before_label(stages),
                 "peak_rss_mb_so_far": round(peak_rss_mb()),
             }
         )
-    return {"runs": results, "heatmap_fix": heatmap_fix}
+    return {"runs": results}
 
 
 def _track(path: str, scan_fps: float, tracker: Any) -> tuple[int, float]:

@@ -25,7 +25,7 @@ SCENARIOS = {
     "tracking": "benchmarks.analysis:tracking_rate",
     "throughput": "benchmarks.throughput:classifier_throughput",
     "naive": "benchmarks.naive:naive_reference",
-    "heatmap_cost": "benchmarks.heatmap_fix:heatmap_cost",
+    "heatmap_cost": "benchmarks.gradcam:heatmap_cost",
     "floor": "benchmarks.floor:flop_floor_inputs",
     "gpu_probe": "benchmarks.gpu:gpu_names",
     "gpu_throughput": "benchmarks.gpu:gpu_throughput",

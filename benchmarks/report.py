@@ -1,10 +1,15 @@
-"""docs/performance.md from one run's results: the numbers, the ratios, the targets."""
+"""docs/performance.md from one run's results: the numbers, the ratios, the targets.
+
+The page's sections from `KEPT_FROM` onward are written by hand or by other tools
+(benchmarks/load.py) and are carried over unchanged when the page is rewritten.
+"""
 
 from __future__ import annotations
 
 import statistics
 from typing import Any
 
+KEPT_FROM = ("## Telling people apart", "<!-- load-test:begin -->")
 TARGETS = {
     "peak_rss_mb": 3072,
     "speedup": 3.0,
@@ -33,11 +38,6 @@ def _warm(result: dict) -> list[dict]:
     return runs[1:] or runs
 
 
-def usable(analyses: dict, key: str) -> dict:
-    """The analysis as shipped, or where it failed, the one with the proposed fix."""
-    return analyses.get(f"{key}+fix") or analyses.get(key) or {}
-
-
 def _warm_median(result: dict, key: str) -> float | None:
     values = [
         r[key] if key == "wall_s" else r["timings_s"].get(key, 0.0)
@@ -52,7 +52,7 @@ def _cold_wall(result: dict) -> float:
 
 def derived(r: dict) -> dict[str, Any]:
     """The ratios the page reports, all from numbers of this one run."""
-    head = usable(r["analyses"], "headline")
+    head = r["analyses"].get("headline", {})
     naive, floor, track = (r.get(k, {}) for k in ("naive", "floor", "tracking"))
     done = bool(_warm(head))
     warm_wall = _warm_median(head, "wall_s") if done else None
@@ -77,7 +77,7 @@ def derived(r: dict) -> dict[str, Any]:
             d["best_batch"] = best["batch"]
             d["best_floor_multiple"] = best["s_per_face"] / d["floor_s_per_face"]
     d["tracking_fps"] = track.get("decode_and_track_fps")
-    peaks = [usable(r["analyses"], k).get("peak_rss_mb") for k in ("headline", "long")]
+    peaks = [r["analyses"].get(k, {}).get("peak_rss_mb") for k in ("headline", "long")]
     d["worst_peak"] = max((p for p in peaks if p), default=None)
     return d
 
@@ -167,11 +167,10 @@ def _run_row(clip: str, number: int, run: dict) -> str:
 
 def _clip(key: str, result: dict) -> str:
     done = [run for run in result.get("runs", []) if "error" not in run]
-    fix = " (proposed Grad-CAM fix)" if result.get("heatmap_fix") else ""
     if not done:
-        return f"{key}{fix}"
+        return key
     run = done[0]
-    return f"{key}{fix}: {run['duration_s']} s, {run['width']}×{run['height']}"
+    return f"{key}: {run['duration_s']} s, {run['width']}×{run['height']}"
 
 
 def _analysis_rows(r: dict) -> list[str]:
@@ -195,7 +194,7 @@ def _analysis_rows(r: dict) -> list[str]:
 
 
 def _load_once(r: dict) -> list[str]:
-    head = usable(r["analyses"], "headline")
+    head = r["analyses"].get("headline", {})
     runs = [run for run in head.get("runs", []) if "error" not in run]
     if len(runs) < 2:
         return []
@@ -213,7 +212,9 @@ def _load_once(r: dict) -> list[str]:
 
 
 def _comparison(r: dict, d: dict) -> list[str]:
-    n, head = r.get("naive", {}), usable(r["analyses"], "headline")
+    n, head = r.get("naive"), r["analyses"].get("headline", {})
+    if n is None:  # not part of this run (--headline)
+        return []
     if "total_s" not in n or not _warm(head):
         return ["## Naive reference", "", f"failed: {n.get('error')}", ""]
     return [
@@ -318,39 +319,43 @@ def _tracking(r: dict) -> list[str]:
     return [*lines, ""]
 
 
-def _heatmaps(r: dict) -> list[str]:
-    rows = r.get("heatmaps")
-    if not rows:
+HEATMAP_LABEL = "Drawing heatmaps"  # ml.pipeline's progress label of the heatmaps stage
+
+
+def _heatmap_memory(r: dict) -> list[str]:
+    """The headline analysis's peak RSS before its heatmaps stage and at its end."""
+    runs = r["analyses"].get("headline", {}).get("runs", [])
+    if not runs or HEATMAP_LABEL not in runs[0].get("peak_rss_mb_before_label", {}):
         return []
-    lines = [
-        "## Grad-CAM heatmaps of the lead model (benchmarks/heatmap_fix.py)",
-        "",
-        "| gradient model | s per face | peak RSS |",
-        "|---|---|---|",
-    ]
-    for row in rows:
-        if "s_per_face" in row:
-            lines.append(
-                f"| {row['variant']} | {row['s_per_face']:.2f} | {row['peak_rss_mb']} MB "
-                f"(scoring alone: {row['peak_rss_mb_before']} MB) |"
-            )
-        else:
-            lines.append(
-                f"| {row.get('variant', '?')} | failed: {_code(row['error'], 120)} | |"
-            )
-    lines += [
-        "",
+    first = runs[0]
+    return [
         (
-            "shipped: `ml.heatmap.gradient_model`; chained: the outer layers re-applied to a "
-            "fresh input, the tape over the whole network; head_only: the feature map from a "
-            "compiled forward pass, the tape over the head alone (same heat: the gradient "
-            "reaches the map through the head only). Seconds per face include building the "
-            "gradient model on the first face, as in an analysis: it is kept on the "
-            "FrameClassifier, which `FrameClassifier.load` makes anew for every analysis."
+            f"In the headline analysis (first run of the process), the peak RSS was "
+            f"{first['peak_rss_mb_before_label'][HEATMAP_LABEL]} MB when the heatmaps stage began "
+            f"(models loaded, faces tracked and scored) and {first['peak_rss_mb_so_far']} MB "
+            f"at its end; the stage took {first['timings_s'].get('heatmaps', 0.0):.1f} s."
         ),
         "",
     ]
-    return lines
+
+
+def _heatmaps(r: dict) -> list[str]:
+    cost = r.get("heatmaps")
+    if not cost:
+        return []
+    lines = ["## Grad-CAM heatmaps of the lead model", ""]
+    if "first_s" in cost:
+        lines.append(
+            f"`FrameClassifier.heatmap` (ml/heatmap.py) on {cost['faces']} scored crops in a "
+            f"fresh process: {cost['first_s']:.2f} s for the first face (building the "
+            "gradient model, kept for the loaded model's lifetime, included), "
+            f"{cost['later_s_per_face']:.2f} s per later face; peak RSS "
+            f"{cost['peak_rss_mb_before']} MB after scoring, {cost['peak_rss_mb']} MB after "
+            "the heatmaps."
+        )
+    else:
+        lines.append(f"Failed: {_code(cost.get('error', '?'), 200)}")
+    return [*lines, "", *_heatmap_memory(r)]
 
 
 def _gpu() -> list[str]:
@@ -371,41 +376,17 @@ def _gpu() -> list[str]:
     ]
 
 
-def _failures(r: dict) -> list[str]:
-    """Every analysis of the code as shipped that did not finish, first: what users would hit."""
-    failed = []
-    for key, result in [*r["analyses"].items(), *r["files"].items()]:
-        if result.get("heatmap_fix"):
-            continue
-        if "error" in result:
-            failed.append(f"- {key}: the process died: {_code(result['error'])}")
-        for run in result.get("runs", []):
-            if "error" in run:
-                failed.append(
-                    f"- {key}: failed in {run['failed_in']!r} after {run['wall_s']:.1f} s: "
-                    f"{_code(run['error'], 200)}"
-                )
-    if not failed:
-        return []
-    return [
-        "## Analyses that fail as shipped",
-        "",
-        *failed,
-        "",
-        (
-            "Each was measured again with the proposed fix of benchmarks/heatmap_fix.py applied "
-            'in the benchmark\'s child process only (rows marked "proposed Grad-CAM fix"); the '
-            "targets and ratios below use those runs. ml/ itself is unchanged."
-        ),
-        "",
-    ]
+def kept_sections(page: str) -> str:
+    """Everything of an existing page from its first `KEPT_FROM` mark onward ("" if none)."""
+    starts = [page.find(mark) for mark in KEPT_FROM if mark in page]
+    return page[min(starts) :] if starts else ""
 
 
-def render(r: dict) -> str:
+def render(r: dict, existing: str = "") -> str:
+    """The page for one run; the hand-written sections of `existing` follow unchanged."""
     d = derived(r)
     sections = [
         _header(r),
-        _failures(r),
         _targets(r, d),
         _analysis_rows(r),
         _comparison(r, d),
@@ -414,4 +395,6 @@ def render(r: dict) -> str:
         _tracking(r),
         _gpu(),
     ]
-    return "\n".join(line for section in sections for line in section)
+    page = "\n".join(line for section in sections for line in section)
+    kept = kept_sections(existing)
+    return f"{page}\n{kept}" if kept else page

@@ -1,7 +1,7 @@
 """The benchmark suite: whole analyses through `ml.analyze` as the worker runs them, against a
 naive reference measured in the same run, and writes docs/performance.md.
 
-Usage: benchmarks/run [--quick] [--gpu] [--installed | --models-root DIR] [FILE ...]
+Usage: benchmarks/run [--quick | --headline] [--gpu] [--installed | --models-root DIR] [FILE ...]
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from benchmarks.models import (
 )
 
 DEFAULT_CACHE = Path("/tmp/deepfake-bench")
-NESTED_BACKBONE_ARCHS = ("efficientnet_b7", "efficientnet_b0")  # see heatmap_fix.py
 
 
 @dataclass(frozen=True)
 class Plan:
     quick: bool
+    headline_only: bool = False  # the headline analysis and the Grad-CAM cost alone
     headline_s: float = 10.0
     headline_size: tuple[int, int] = (1280, 720)
     long_s: float = 30.0
@@ -85,25 +85,8 @@ def _lead_spec(options: dict[str, Any], plan: Plan, cache: Path) -> dict[str, An
     )
 
 
-def _failed(result: dict) -> bool:
-    return "error" in result or any("error" in run for run in result.get("runs", []))
-
-
-def _analysis(
-    results: dict, key: str, label: str, *, skip_shipped: bool = False, **kwargs: Any
-) -> None:
-    """The analysis as shipped; if it fails, again with the proposed Grad-CAM fix
-    (benchmarks/heatmap_fix.py), under `key+fix`, so that the later stages are measured too."""
-    if not skip_shipped:
-        results[key] = _step(label, "analysis", **kwargs)
-        if not _failed(results[key]):
-            return
-    results[f"{key}+fix"] = _step(
-        f"{label}, with the proposed Grad-CAM fix",
-        "analysis",
-        heatmap_fix=True,
-        **kwargs,
-    )
+def _analysis(results: dict, key: str, label: str, **kwargs: Any) -> None:
+    results[key] = _step(label, "analysis", **kwargs)
 
 
 def _headline_analysis(results: dict, plan: Plan, options: dict, clip: Path) -> None:
@@ -117,6 +100,15 @@ def _headline_analysis(results: dict, plan: Plan, options: dict, clip: Path) -> 
     )
 
 
+def _heatmap_cost(plan: Plan, lead: dict) -> dict:
+    return _step(
+        "Grad-CAM cost",
+        "heatmap_cost",
+        spec=lead,
+        faces=plan.heatmap_faces,
+    )
+
+
 def _family_analyses(results: dict, plan: Plan, clip: Path, cache: Path) -> None:
     """Every other model family once through ml.analyze, full size."""
     for arch in plan.other_archs:
@@ -124,8 +116,6 @@ def _family_analyses(results: dict, plan: Plan, clip: Path, cache: Path) -> None
             results,
             arch,
             f"headline clip, {arch} full size (timing only)",
-            # Same nested backbone as B7: the shipped failure is already on record.
-            skip_shipped="headline+fix" in results and arch in NESTED_BACKBONE_ARCHS,
             path=str(clip),
             options=timing_options([arch], cache),
             runs=1,
@@ -160,6 +150,10 @@ def measure(
     lead = _lead_spec(options, plan, cache)
     _headline_analysis(r["analyses"], plan, options, headline)
     checkpoint()
+    if plan.headline_only:
+        r["heatmaps"] = _heatmap_cost(plan, lead)
+        checkpoint()
+        return r
     r["tracking"] = _step(
         "face tracking rate, headline clip", "tracking", path=str(headline)
     )
@@ -178,16 +172,7 @@ def measure(
         crops=plan.throughput_crops,
         repeats=plan.throughput_repeats,
     )
-    r["heatmaps"] = [
-        _step(
-            f"Grad-CAM cost, {variant}",
-            "heatmap_cost",
-            spec=lead,
-            variant=variant,
-            faces=plan.heatmap_faces,
-        )
-        for variant in ("shipped", "chained", "head_only")
-    ]
+    r["heatmaps"] = _heatmap_cost(plan, lead)
     checkpoint()
     r["naive"] = _step(
         "naive reference",
@@ -205,12 +190,10 @@ def measure(
         long_clip = two_person_clip(
             cache, seconds=plan.long_s, size=plan.long_size, name="two-person"
         )
-        # A known heatmap failure would cost a whole scan of the long clip to show again.
         _analysis(
             r["analyses"],
             "long",
             "long clip, worker's models",
-            skip_shipped="headline+fix" in r["analyses"],
             path=str(long_clip),
             options=options,
             runs=1,
@@ -271,7 +254,13 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="*", help="also analyse these files")
-    parser.add_argument("--quick", action="store_true", help="smoke run, 2-3 minutes")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--quick", action="store_true", help="smoke run, 2-3 minutes")
+    scope.add_argument(
+        "--headline",
+        action="store_true",
+        help="only the headline analysis and the Grad-CAM cost (page to stdout)",
+    )
     parser.add_argument("--gpu", action="store_true", help="B7 faces/s on a GPU only")
     models = parser.add_mutually_exclusive_group()
     models.add_argument(
@@ -294,7 +283,7 @@ def main() -> int:
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         parser.error(f"no such file: {', '.join(missing)}")
-    plan = QUICK if args.quick else Plan(quick=False)
+    plan = QUICK if args.quick else Plan(quick=False, headline_only=args.headline)
     if args.long_seconds is not None:
         plan = Plan(**{**asdict(plan), "long_s": args.long_seconds})
     cache = Path(args.cache)
@@ -305,8 +294,10 @@ def main() -> int:
         files = [str(Path(f).resolve()) for f in args.files]
         options, source = _options(args, plan, cache)
         results = measure(plan, options, source, files, cache)
-    page = render(results)
-    out = args.out or (None if plan.quick else str(ROOT / "docs" / "performance.md"))
+    partial = plan.quick or plan.headline_only
+    out = args.out or (None if partial else str(ROOT / "docs" / "performance.md"))
+    existing = Path(out).read_text() if out and Path(out).is_file() else ""
+    page = render(results, existing)
     if out:
         Path(out).write_text(page)
         print(f"wrote {out}")
