@@ -46,8 +46,7 @@ def timing_spec(
 ) -> dict[str, Any]:
     """A ModelSpec dict for a timing-only `arch`, building (in a child) what the cache lacks."""
     from benchmarks.child import run_child
-    from ml.cards import ModelSpec, card_path_for
-    from ml.checksum import file_sha256
+    from ml.cards import card_path_for
 
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"{arch}-{input_size or 'default'}.keras"
@@ -58,15 +57,22 @@ def timing_spec(
             "build_model", arch=arch, path=str(path), input_size=input_size
         )["card"]
         card_file.write_text(json.dumps(card, indent=2))
-    card = json.loads(card_file.read_text())
-    spec = ModelSpec(
+    return asdict(_spec(path, json.loads(card_file.read_text())))
+
+
+def _spec(path: Path, card: dict[str, Any]):
+    """The ModelSpec the registry would hand the worker for this file and card."""
+    from ml.cards import ModelSpec
+    from ml.checksum import file_sha256
+
+    return ModelSpec(
         name=card["name"],
         version=card["version"],
         sha256=file_sha256(path),
         path=str(path),
         card=card,
+        weight=float(card.get("ensemble_weight", 1.0)),
     )
-    return asdict(spec)
 
 
 def timing_options(archs: list[str], cache: Path) -> dict[str, list[dict[str, Any]]]:
@@ -92,8 +98,7 @@ def installed_options() -> dict[str, list[dict[str, Any]]]:
 def options_from_root(root: Path) -> dict[str, list[dict[str, Any]]]:
     """Every model under a models folder (`NAME/VERSION/NAME.keras` + card), without the
     database: frame models as one ensemble, weighted by their cards' ensemble_weight."""
-    from ml.cards import ModelSpec, card_path_for
-    from ml.checksum import file_sha256
+    from ml.cards import card_path_for
 
     options: dict[str, list[dict[str, Any]]] = {"models": [], "temporal_models": []}
     for path in sorted(root.glob("**/*.keras")):
@@ -101,14 +106,7 @@ def options_from_root(root: Path) -> dict[str, list[dict[str, Any]]]:
         if not card_file.is_file():
             continue
         card = json.loads(card_file.read_text())
-        spec = ModelSpec(
-            name=card["name"],
-            version=card["version"],
-            sha256=file_sha256(path),
-            path=str(path),
-            card=card,
-            weight=float(card.get("ensemble_weight", 1.0)),
-        )
+        spec = _spec(path, card)
         key = "temporal_models" if card.get("kind") == "temporal" else "models"
         options[key].append(asdict(spec))
     return options
