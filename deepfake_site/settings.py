@@ -126,6 +126,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_out_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no database records to show
+AXES_VERBOSE = False  # no banner on every start: commands keep their output to what they say
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "detector:analysis-list"
 LOGOUT_REDIRECT_URL = "login"
