@@ -5,15 +5,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API keeps an asyncio loop in the test thread; the ORM calls the tests make
-# between browser steps are ordinary synchronous code, so Django's async guard is lifted here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,13 +22,17 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: run `bash scripts/browser` to install it")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API keeps an asyncio loop in the test thread; the ORM calls the tests
+    # make between browser steps are ordinary synchronous code, so Django's async guard is
+    # lifted while the browser runs, and restored for the tests (and processes) after these.
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
