@@ -15,7 +15,5 @@ class SignUpForm(UserCreationForm):
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip()
         if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this e-mail address already exists."
-            )
+            raise forms.ValidationError("An account with this e-mail address already exists.")
         return email

@@ -17,9 +17,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(
-            request, f"Welcome, {user.username}. Upload an image or video to begin."
-        )
+        messages.success(request, f"Welcome, {user.username}. Upload an image or video to begin.")
         return redirect("detector:analysis-create")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -34,7 +32,5 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_rotate_view(request: HttpRequest) -> HttpResponse:
     token_rotate(user=request.user)
-    messages.success(
-        request, "Your API token was replaced. The old token no longer works."
-    )
+    messages.success(request, "Your API token was replaced. The old token no longer works.")
     return redirect("profile")

@@ -8,9 +8,7 @@ from typing import Any
 
 from tests.support.fullsize import peak_rss_mb
 
-Stage = tuple[
-    str, float, float
-]  # progress label, its start time, peak RSS (MB) by then
+Stage = tuple[str, float, float]  # progress label, its start time, peak RSS (MB) by then
 
 
 def _recorder(stages: list[Stage]):
@@ -24,9 +22,7 @@ def _recorder(stages: list[Stage]):
 def _seconds_per_label(stages: list[Stage], end: float) -> dict[str, float]:
     """Stage durations from the progress labels' timestamps: all a failed analysis leaves."""
     ends = [t for _, t, _ in stages[1:]] + [end]
-    return {
-        label: round(e - t, 2) for (label, t, _), e in zip(stages, ends, strict=True)
-    }
+    return {label: round(e - t, 2) for (label, t, _), e in zip(stages, ends, strict=True)}
 
 
 def _peak_before_label(stages: list[Stage]) -> dict[str, int]:

@@ -60,9 +60,7 @@ def run_child(
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX) :])
     killed = " (killed: out of memory?)" if done.returncode < 0 else ""
-    raise ScenarioFailed(
-        f"{name} exited with {done.returncode}{killed}:\n{done.stderr[-3000:]}"
-    )
+    raise ScenarioFailed(f"{name} exited with {done.returncode}{killed}:\n{done.stderr[-3000:]}")
 
 
 def main() -> None:

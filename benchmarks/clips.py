@@ -11,9 +11,7 @@ FPS = 30
 BLINK_EVERY_S = 3.0
 
 
-def two_person_clip(
-    folder: Path, *, seconds: float, size: tuple[int, int], name: str
-) -> Path:
+def two_person_clip(folder: Path, *, seconds: float, size: tuple[int, int], name: str) -> Path:
     """An MJPEG AVI of `seconds` at `size` (width, height); reused when already written."""
     path = folder / f"{name}-{size[0]}x{size[1]}-{seconds:g}s.avi"
     if not path.is_file():

@@ -42,9 +42,7 @@ def keras_flops(arch: str, input_size: int) -> float:
 
     model = get_arch(arch).build(input_size=input_size, init="none")
     spec = tf.TensorSpec([1, input_size, input_size, 3], tf.float32)
-    concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(
-        spec
-    )
+    concrete = tf.function(lambda x: model(x, training=False)).get_concrete_function(spec)
     graph = convert_variables_to_constants_v2(concrete).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
@@ -54,9 +52,7 @@ def keras_flops(arch: str, input_size: int) -> float:
     return float(profile.total_float_ops)
 
 
-def flop_floor_inputs(
-    arch: str, input_size: int, sgemm_n: int = 2048
-) -> dict[str, Any]:
+def flop_floor_inputs(arch: str, input_size: int, sgemm_n: int = 2048) -> dict[str, Any]:
     result: dict[str, Any] = {"arch": arch, "input_size": input_size}
     try:
         result["gflop_per_face"] = round(keras_flops(arch, input_size) / 1e9, 3)

@@ -52,9 +52,7 @@ from tests.servers import RedisServer, free_port, wait_for
 
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 FINAL = {"done", "failed"}
-UPLOAD_RATE = (
-    "100000/hour"  # the API throttle (default 60/hour per user), lifted for the run
-)
+UPLOAD_RATE = "100000/hour"  # the API throttle (default 60/hour per user), lifted for the run
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- load-test:begin -->", "<!-- load-test:end -->"
 
@@ -198,9 +196,7 @@ class Media:
 def make_media(folder: Path) -> list[Media]:
     """Small files: each analysis runs the dlib face pipeline on a busy 2-core machine."""
     folder.mkdir()
-    jpeg_small = mediagen.write_image(
-        folder / "face-256.jpg", fmt="JPEG", size=(256, 256)
-    )
+    jpeg_small = mediagen.write_image(folder / "face-256.jpg", fmt="JPEG", size=(256, 256))
     jpeg = mediagen.write_image(folder / "face-320.jpg", fmt="JPEG", size=(320, 320))
     video = mediagen.write_face_video(folder / "face.avi", seconds=1.0, fps=10)
     noface = mediagen.write_noface_video(folder / "noface.avi", seconds=1.0, fps=10)
@@ -293,9 +289,7 @@ def run_client(
         if analysis_id in record.accepted:
             record.unexpected.append(f"the same id answered twice: {analysis_id}")
         record.accepted[analysis_id] = media.name
-        _poll(
-            session, f"{base}/api/v1/analyses/{analysis_id}/", record, deadline, poll_s
-        )
+        _poll(session, f"{base}/api/v1/analyses/{analysis_id}/", record, deadline, poll_s)
     return record
 
 
@@ -327,9 +321,7 @@ def _poll(
     accepted_at = time.monotonic()
     analysis_id = url.rstrip("/").rsplit("/", 1)[1]
     while not deadline.wait(poll_s):
-        response = _timed(
-            record, record.poll_ms, "GET", lambda: session.get(url, timeout=60)
-        )
+        response = _timed(record, record.poll_ms, "GET", lambda: session.get(url, timeout=60))
         if response is None or response.status_code != 200:
             status = "no answer" if response is None else response.status_code
             record.unexpected.append(f"poll of {analysis_id}: {status}")
@@ -386,9 +378,7 @@ def check_database(records: list[Record], usernames: list[str]) -> list[str]:
     from detector.models import Analysis
 
     problems = []
-    users = {
-        u.username: u for u in get_user_model().objects.filter(username__in=usernames)
-    }
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=usernames)}
     for username, record in zip(usernames, records, strict=True):
         rows = list(Analysis.objects.filter(owner=users[username]))
         ids = {str(row.id) for row in rows}
@@ -481,9 +471,7 @@ def run(args: argparse.Namespace) -> dict:
         problems = check_database(records, usernames)
         server = server_side_times()
         web_log = stack.log_text("web.log")
-        worker_logs = "".join(
-            stack.log_text(f"rqworker-{i}.log") for i in range(args.rq_workers)
-        )
+        worker_logs = "".join(stack.log_text(f"rqworker-{i}.log") for i in range(args.rq_workers))
         return summarise(
             args=args,
             records=records,
@@ -510,9 +498,7 @@ def summarise(*, args, records, problems, server, wall, load, tracebacks) -> dic
     unexpected = [u for r in records for u in r.unexpected]
     not_final = [n for r in records for n in r.not_final]
     accepted = sum(len(r.accepted) for r in records)
-    server_errors = sum(
-        n for key, n in statuses.items() if key.split()[1].startswith("5")
-    )
+    server_errors = sum(n for key, n in statuses.items() if key.split()[1].startswith("5"))
     requests_total = sum(statuses.values())
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -520,9 +506,7 @@ def summarise(*, args, records, problems, server, wall, load, tracebacks) -> dic
         f"{psutil.virtual_memory().total / 2**30:.0f} GB, Python {platform.python_version()}",
         "command": "benchmarks/load "
         + " ".join(
-            f"--{k.replace('_', '-')} {v}"
-            for k, v in vars(args).items()
-            if k not in {"no_write"}
+            f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k not in {"no_write"}
         ),
         "args": vars(args),
         "wall_s": wall,
@@ -535,9 +519,7 @@ def summarise(*, args, records, problems, server, wall, load, tracebacks) -> dic
         ),
         "requests": requests_total,
         "requests_per_s": requests_total / wall if wall else 0.0,
-        "analyses_per_min": server["finished"] / server["span_s"] * 60
-        if server["span_s"]
-        else 0.0,
+        "analyses_per_min": server["finished"] / server["span_s"] * 60 if server["span_s"] else 0.0,
         "statuses": dict(sorted(statuses.items())),
         "server_errors": server_errors,
         "upload_ms": percentiles(upload_ms),
@@ -625,9 +607,7 @@ def render(result: dict) -> str:
 
 def _notes(result: dict) -> list[str]:
     server = result["server"]
-    reasons = "; ".join(
-        f"{n}× “{text}”" for text, n in server["failure_reasons"].items()
-    )
+    reasons = "; ".join(f"{n}× “{text}”" for text, n in server["failure_reasons"].items())
     failures = result["problems"] + result["unexpected"] + result["not_final"]
     checks = "all passed" if result["passed"] else "FAILED: " + "; ".join(failures[:10])
     statuses = ", ".join(f"{k}: {v}" for k, v in result["statuses"].items())
@@ -733,9 +713,7 @@ def main() -> int:
     )
     parser.add_argument("--web-workers", type=int, default=3, help="WEB_CONCURRENCY")
     parser.add_argument("--rq-workers", type=int, default=2, help="rqworker processes")
-    parser.add_argument(
-        "--poll-interval", type=float, default=1.0, help="seconds between polls"
-    )
+    parser.add_argument("--poll-interval", type=float, default=1.0, help="seconds between polls")
     parser.add_argument(
         "--time-limit", type=float, default=420, help="seconds for the client phase"
     )

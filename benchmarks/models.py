@@ -41,9 +41,7 @@ def build_model(arch: str, path: str, input_size: int | None = None) -> dict[str
     return {"card": card}
 
 
-def timing_spec(
-    arch: str, cache: Path, input_size: int | None = None
-) -> dict[str, Any]:
+def timing_spec(arch: str, cache: Path, input_size: int | None = None) -> dict[str, Any]:
     """A ModelSpec dict for a timing-only `arch`, building (in a child) what the cache lacks."""
     from benchmarks.child import run_child
     from ml.cards import card_path_for
@@ -53,9 +51,7 @@ def timing_spec(
     card_file = card_path_for(path)
     if not (path.is_file() and card_file.is_file()):
         print(f"  building {arch} (random weights) ...", flush=True)
-        card = run_child(
-            "build_model", arch=arch, path=str(path), input_size=input_size
-        )["card"]
+        card = run_child("build_model", arch=arch, path=str(path), input_size=input_size)["card"]
         card_file.write_text(json.dumps(card, indent=2))
     return asdict(_spec(path, json.loads(card_file.read_text())))
 

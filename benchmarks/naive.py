@@ -67,9 +67,7 @@ def _detect_every_frame(path: str, upsample: int):
     import face_recognition_models
 
     detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(
-        face_recognition_models.pose_predictor_model_location()
-    )
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
     boxes, faces = [], 0
     start = time.perf_counter()
     for rgb in _frames(path):

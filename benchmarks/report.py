@@ -39,10 +39,7 @@ def _warm(result: dict) -> list[dict]:
 
 
 def _warm_median(result: dict, key: str) -> float | None:
-    values = [
-        r[key] if key == "wall_s" else r["timings_s"].get(key, 0.0)
-        for r in _warm(result)
-    ]
+    values = [r[key] if key == "wall_s" else r["timings_s"].get(key, 0.0) for r in _warm(result)]
     return _median(values)
 
 

@@ -99,9 +99,7 @@ def main() -> None:
         for path in paths:
             cpu, wall, outcome = measure(path)
             size = path.stat().st_size / 1e6
-            print(
-                f"| {path.name} | {size:.0f} MB | {cpu:.2f} | {wall:.2f} | {outcome} |"
-            )
+            print(f"| {path.name} | {size:.0f} MB | {cpu:.2f} | {wall:.2f} | {outcome} |")
 
 
 if __name__ == "__main__":

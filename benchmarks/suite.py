@@ -78,11 +78,7 @@ def _step(label: str, name: str, **kwargs: Any) -> dict[str, Any]:
 
 def _lead_spec(options: dict[str, Any], plan: Plan, cache: Path) -> dict[str, Any]:
     """The frame model whose throughput and FLOP floor are measured: the first in use."""
-    return (
-        options["models"][0]
-        if options["models"]
-        else timing_spec(plan.lead_arch, cache)
-    )
+    return options["models"][0] if options["models"] else timing_spec(plan.lead_arch, cache)
 
 
 def _analysis(results: dict, key: str, label: str, **kwargs: Any) -> None:
@@ -122,9 +118,7 @@ def _family_analyses(results: dict, plan: Plan, clip: Path, cache: Path) -> None
         )
 
 
-def measure(
-    plan: Plan, options: dict, source: str, files: list[str], cache: Path
-) -> dict:
+def measure(plan: Plan, options: dict, source: str, files: list[str], cache: Path) -> dict:
     """Every step in a child process, the most telling first; results.json in the cache
     folder is rewritten after each step, so an interrupted run still leaves its numbers."""
     started = datetime.now(UTC)
@@ -154,9 +148,7 @@ def measure(
         r["heatmaps"] = _heatmap_cost(plan, lead)
         checkpoint()
         return r
-    r["tracking"] = _step(
-        "face tracking rate, headline clip", "tracking", path=str(headline)
-    )
+    r["tracking"] = _step("face tracking rate, headline clip", "tracking", path=str(headline))
     r["floor"] = _step(
         "FLOPs per face and SGEMM rate",
         "floor",
@@ -242,9 +234,7 @@ def _options(args: argparse.Namespace, plan: Plan, cache: Path) -> tuple[dict, s
     if args.installed:
         return installed_options(), "the registry's active models"
     if args.models_root:
-        return options_from_root(
-            Path(args.models_root)
-        ), f"models under {args.models_root}"
+        return options_from_root(Path(args.models_root)), f"models under {args.models_root}"
     archs = [plan.lead_arch]
     return timing_options(archs, cache), "full-size, random weights: timing only"
 
@@ -263,20 +253,14 @@ def main() -> int:
     )
     parser.add_argument("--gpu", action="store_true", help="B7 faces/s on a GPU only")
     models = parser.add_mutually_exclusive_group()
-    models.add_argument(
-        "--installed", action="store_true", help="the registry's active models"
-    )
+    models.add_argument("--installed", action="store_true", help="the registry's active models")
     models.add_argument("--models-root", help="the models under this folder")
     parser.add_argument("--long-seconds", type=float, help="long clip length (0: none)")
-    parser.add_argument(
-        "--cache", default=str(DEFAULT_CACHE), help="clips and built models"
-    )
+    parser.add_argument("--cache", default=str(DEFAULT_CACHE), help="clips and built models")
     parser.add_argument(
         "--render-from", help="write the page from a results.json instead of measuring"
     )
-    parser.add_argument(
-        "--out", help="markdown page (default docs/performance.md; quick: stdout)"
-    )
+    parser.add_argument("--out", help="markdown page (default docs/performance.md; quick: stdout)")
     args = parser.parse_args()
     if args.gpu:
         return gpu_benchmark(Path(args.cache))

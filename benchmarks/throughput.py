@@ -30,9 +30,7 @@ def classifier_throughput(
     for batch in sorted(batches):
         count = max(crops, batch)
         pixels = rng.integers(0, 256, (count, size, size, 3), np.uint8)
-        classifier.predict(
-            pixels[:batch], batch_size=batch
-        )  # tracing is not throughput
+        classifier.predict(pixels[:batch], batch_size=batch)  # tracing is not throughput
         times = []
         for _ in range(repeats):
             start = time.perf_counter()

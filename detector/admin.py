@@ -87,9 +87,7 @@ class ReviewInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None) -> bool:
         # Reviewers see the history they add to, without a separate "view review" grant.
-        return super().has_view_permission(request, obj) or request.user.has_perm(
-            REVIEW_PERMISSION
-        )
+        return super().has_view_permission(request, obj) or request.user.has_perm(REVIEW_PERMISSION)
 
 
 @admin.register(Analysis)
@@ -192,9 +190,7 @@ class AnalysisAdmin(admin.ModelAdmin):
         return self.has_review_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return super().has_view_permission(request, obj) or self.has_review_permission(
-            request
-        )
+        return super().has_view_permission(request, obj) or self.has_review_permission(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # analyses come from uploads only
@@ -242,9 +238,7 @@ class AnalysisAdmin(admin.ModelAdmin):
             raise Http404
         return media_response(request=request, analysis=analysis)
 
-    def save_model(
-        self, request: HttpRequest, obj: Analysis, form, change: bool
-    ) -> None:
+    def save_model(self, request: HttpRequest, obj: Analysis, form, change: bool) -> None:
         # Nothing on the row is edited here; a decision is recorded through the review service
         # (which also sets review_label), so a running job's writes are never overwritten.
         decision = form.cleaned_data.get("decision")

@@ -20,18 +20,12 @@ from ml.cards import METRICS
 
 
 def _metric(model: DetectorModel, level: str, key: str):
-    value = (
-        ((model.card.get("metrics") or {}).get("validation") or {})
-        .get(level, {})
-        .get(key)
-    )
+    value = ((model.card.get("metrics") or {}).get("validation") or {}).get(level, {}).get(key)
     return "-" if value is None else f"{value:.3f}"
 
 
 def _plot_tag(model: DetectorModel, filename: str, alt: str):
-    path = (
-        model_dir(model) / Path(filename).name
-    )  # only files inside the model's own folder
+    path = model_dir(model) / Path(filename).name  # only files inside the model's own folder
     if not path.is_file():
         return format_html("<em>{} missing</em>", alt)
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -155,10 +149,7 @@ class DetectorModelAdmin(admin.ModelAdmin):
             images = format_html_join(
                 " ",
                 "{}",
-                (
-                    (_plot_tag(obj, n, k),)
-                    for k, n in (record.get("plots") or {}).items()
-                ),
+                ((_plot_tag(obj, n, k),) for k, n in (record.get("plots") or {}).items()),
             )
             parts.append(
                 format_html(
@@ -186,9 +177,7 @@ class DetectorModelAdmin(admin.ModelAdmin):
     def activate_in_ensemble(self, request, queryset):
         for model in queryset:
             model_activate(model=model, ensemble=True)
-        messages.success(
-            request, f"Activated {queryset.count()} model(s) in the ensemble."
-        )
+        messages.success(request, f"Activated {queryset.count()} model(s) in the ensemble.")
 
     @admin.action(description="Deactivate")
     def deactivate(self, request, queryset):

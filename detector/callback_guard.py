@@ -73,9 +73,7 @@ def callback_host_check(host: str, port: int) -> None:
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError):
-        raise ValidationError(
-            f"The callback host “{host}” could not be found."
-        ) from None
+        raise ValidationError(f"The callback host “{host}” could not be found.") from None
     for address in addresses:
         problem = address_problem(address)
         if problem:
@@ -110,9 +108,7 @@ class _PublicPeerMixin:
         problem = address_problem(sock.getpeername()[0])
         if problem:
             sock.close()
-            raise CallbackRefused(
-                f"Callback to {self.host} refused: it connected to {problem}."
-            )
+            raise CallbackRefused(f"Callback to {self.host} refused: it connected to {problem}.")
         return sock
 
 

@@ -38,10 +38,7 @@ def content_disposition(filename: str, *, attachment: bool) -> str:
     disposition = "attachment" if attachment else "inline"
     name = _one_line(filename) or "download"
     fallback = _ascii_fallback(name).replace("\\", "\\\\").replace('"', '\\"')
-    return (
-        f'{disposition}; filename="{fallback}"; '
-        f"filename*=UTF-8''{quote(name, safe='')}"
-    )
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def media_response(
@@ -60,9 +57,7 @@ def media_response(
     return response
 
 
-def private_file_response(
-    request: HttpRequest, path: Path, *, content_type: str
-) -> HttpResponse:
+def private_file_response(request: HttpRequest, path: Path, *, content_type: str) -> HttpResponse:
     """A file for its owner's browser, sandboxed, honouring one HTTP Range: without ranges a
     browser cannot seek in a video it has not downloaded whole."""
     size = path.stat().st_size

@@ -17,9 +17,7 @@ BLINKS_ONLY = "abnormal blink pattern, and no classifier score to weigh it again
 REPORTED = "reported as wrong by the owner"
 
 
-def review_reasons(
-    report: dict[str, Any] | None, *, reported_by_owner: bool = False
-) -> list[str]:
+def review_reasons(report: dict[str, Any] | None, *, reported_by_owner: bool = False) -> list[str]:
     """Why this result needs a person, in words; empty when it does not."""
     report = report or {}
     verdict = report.get("verdict")
@@ -40,8 +38,6 @@ def review_reasons(
 def _blinks_abnormal(report: dict[str, Any]) -> bool:
     """An abnormal blink pattern of the headline blink block or of any judged person."""
     blocks = [report.get("blink")] + [
-        face.get("blink")
-        for face in report.get("faces") or []
-        if face.get("judged", True)
+        face.get("blink") for face in report.get("faces") or [] if face.get("judged", True)
     ]
     return any(block and block.get("status") == "abnormal" for block in blocks)

@@ -58,9 +58,7 @@ class AnalysisFilterForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    sort = forms.ChoiceField(
-        choices=[(key, key.capitalize()) for key in SORTS], required=False
-    )
+    sort = forms.ChoiceField(choices=[(key, key.capitalize()) for key in SORTS], required=False)
 
     def filters(self) -> dict:
         """The valid filters; an invalid field is ignored rather than failing the page."""

@@ -68,9 +68,7 @@ def run_analysis(analysis_id: str) -> None:
 def _analyze(analysis: Analysis) -> dict:
     path = analysis_media_path(analysis)
     if not path.is_file():
-        raise MediaError(
-            "The uploaded file is no longer available. Please upload it again."
-        )
+        raise MediaError("The uploaded file is no longer available. Please upload it again.")
     options = {**(analysis.options or {}), **model_options()}
 
     def progress(percent: int, stage: str) -> None:
@@ -91,9 +89,7 @@ def _timeout_message() -> str:
     return "The analysis took longer than allowed and was stopped. Try a shorter clip."
 
 
-def run_analysis_failed(
-    job, connection, exc_type=None, exc_value=None, traceback=None
-) -> None:
+def run_analysis_failed(job, connection, exc_type=None, exc_value=None, traceback=None) -> None:
     """RQ's failure callback: a job that died (timeout, lost worker) never stays "running".
 
     A job whose whole worker vanished reaches here from RQ's registry cleanup as abandoned:

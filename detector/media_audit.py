@@ -23,12 +23,8 @@ AUDIT_GRACE = timedelta(hours=1)
 
 @dataclass
 class MediaAudit:
-    orphans: list[Path] = field(
-        default_factory=list
-    )  # files and derived folders, absolute
-    missing: list[str] = field(
-        default_factory=list
-    )  # media_file values whose file is gone
+    orphans: list[Path] = field(default_factory=list)  # files and derived folders, absolute
+    missing: list[str] = field(default_factory=list)  # media_file values whose file is gone
 
     @property
     def clean(self) -> bool:

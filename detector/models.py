@@ -67,7 +67,9 @@ class Analysis(models.Model):
     verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True, db_index=True)
     fake_probability = models.FloatField(null=True, blank=True)
     detector_models = models.ManyToManyField(
-        "DetectorModel", blank=True, related_name="analyses",
+        "DetectorModel",
+        blank=True,
+        related_name="analyses",
         help_text="The models that produced this result.",
     )
     code_version = models.CharField(max_length=64, blank=True)

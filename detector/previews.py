@@ -73,17 +73,13 @@ def _transcode(source: Path, target: Path) -> bool:
         str(partial),
     ]
     try:
-        done = subprocess.run(
-            command, capture_output=True, timeout=PREVIEW_TIMEOUT_S, check=False
-        )
+        done = subprocess.run(command, capture_output=True, timeout=PREVIEW_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         logger.warning("Preview of %s failed: %s", source.name, error)
         partial.unlink(missing_ok=True)
         return False
     if done.returncode != 0 or not partial.is_file() or not partial.stat().st_size:
-        logger.warning(
-            "Preview of %s failed: %s", source.name, done.stderr.decode()[-500:]
-        )
+        logger.warning("Preview of %s failed: %s", source.name, done.stderr.decode()[-500:])
         partial.unlink(missing_ok=True)
         return False
     partial.replace(target)

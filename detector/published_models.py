@@ -52,9 +52,7 @@ def _from_folder(file: CatalogFile, folder: Path) -> Path:
     if not path.is_file():
         raise ModelError(f"{file.filename} is not in the mirror folder {folder}.")
     if file.sha256 and file_sha256(path) != file.sha256:
-        raise ModelError(
-            f"{path} does not match the sha256 published for {file.filename}."
-        )
+        raise ModelError(f"{path} does not match the sha256 published for {file.filename}.")
     return path
 
 
@@ -73,9 +71,7 @@ def _fetch(
     dest = downloads_dir() / file.filename
     if dest.is_file() and (not file.sha256 or file_sha256(dest) == file.sha256):
         return dest, url  # completed by an earlier run that stopped at a later file
-    report = (
-        (lambda done, total: progress(file.filename, done, total)) if progress else None
-    )
+    report = (lambda done, total: progress(file.filename, done, total)) if progress else None
     try:
         path = download(
             url,
@@ -104,9 +100,7 @@ def _candidate(
     card = catalog_card(entry, file)
     card.update(convert_weights(entry.converter, source, dest, arch=entry.arch))
     # What the catalog knows about the family wins over what a converter assumes.
-    card.update(
-        {key: entry.card[key] for key in ("framing", "compute") if key in entry.card}
-    )
+    card.update({key: entry.card[key] for key in ("framing", "compute") if key in entry.card})
     card["family"] = entry.name
     # What was actually converted (the release may publish no checksum to compare with).
     card["source"]["file_sha256"] = file_sha256(source)
@@ -146,8 +140,7 @@ def published_model_install(
     _refuse_if_installed(entry)
     try:
         fetched = [
-            _fetch(f, mirror=mirror, progress=progress, timeout=timeout)
-            for f in entry.files
+            _fetch(f, mirror=mirror, progress=progress, timeout=timeout) for f in entry.files
         ]
     except ModelError:
         _remove_empty_downloads_dir()  # what arrived stays, so that the next run resumes
@@ -159,9 +152,7 @@ def published_model_install(
                 _candidate(entry, f, path, origin, workdir)
                 for f, (path, origin) in zip(entry.files, fetched, strict=True)
             ]
-            return model_install_checked(
-                candidates=candidates, workdir=workdir, activate=activate
-            )
+            return model_install_checked(candidates=candidates, workdir=workdir, activate=activate)
     finally:
         _remove_downloads(entry)
 

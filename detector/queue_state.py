@@ -58,11 +58,7 @@ def job_end(*, job_id: str, connection: Redis) -> JobEnd | None:
     if status in WAITING:
         return None
     if status == JobStatus.STARTED:
-        return (
-            None
-            if worker_alive(name=job.worker_name, connection=connection)
-            else JobEnd()
-        )
+        return None if worker_alive(name=job.worker_name, connection=connection) else JobEnd()
     result = job.latest_result()
     return JobEnd(signal=horse_signal(result.exc_string if result else ""))
 
@@ -82,9 +78,7 @@ def worker_alive(*, name: str | None, connection: Redis) -> bool:
     """
     if not name:
         return False
-    worker = Worker.find_by_key(
-        Worker.redis_worker_namespace_prefix + name, connection=connection
-    )
+    worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
     if worker is None or worker.death_date is not None:
         return False
     namespace = connection.hget(worker.key, PID_NAMESPACE_FIELD)

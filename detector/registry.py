@@ -87,17 +87,11 @@ def _fetch(source: str, workdir: Path, sha256: str | None) -> tuple[Path, Path]:
         return path, card_path_for(path)
     name = Path(urlparse(source).path).name or "model.keras"
     if not name.endswith(".keras"):
-        raise ModelError(
-            "A model URL must end in .keras (its card sits next to it as .card.json)."
-        )
-    card_url = (
-        source[: -len(".keras")] + ".card.json" if source.endswith(".keras") else None
-    )
+        raise ModelError("A model URL must end in .keras (its card sits next to it as .card.json).")
+    card_url = source[: -len(".keras")] + ".card.json" if source.endswith(".keras") else None
     try:
         model_file = download(source, workdir / name, sha256=sha256)
-        card_file = (
-            download(card_url, workdir / card_path_for(name).name) if card_url else None
-        )
+        card_file = download(card_url, workdir / card_path_for(name).name) if card_url else None
     except DownloadError as exc:
         raise ModelError(str(exc)) from exc
     return model_file, card_file or workdir / "missing.card.json"
@@ -105,9 +99,7 @@ def _fetch(source: str, workdir: Path, sha256: str | None) -> tuple[Path, Path]:
 
 def _read_card(card_file: Path) -> dict[str, Any]:
     if not card_file.is_file():
-        raise ModelError(
-            f"The model card {card_file.name} was not found next to the model file."
-        )
+        raise ModelError(f"The model card {card_file.name} was not found next to the model file.")
     try:
         card = json.loads(card_file.read_text())
     except (OSError, ValueError) as exc:
@@ -133,9 +125,7 @@ def check_loaded_model(model: Any, card: dict[str, Any]) -> None:
         raise ModelError("The network must output one fake probability per input.")
     # Networks built by ml.archs carry the architecture's name; others are checked by shape only.
     if card["arch"] in ARCH_NAMES and model.name != card["arch"]:
-        raise ModelError(
-            f"The card says {card['arch']} but the file holds a {model.name} network."
-        )
+        raise ModelError(f"The card says {card['arch']} but the file holds a {model.name} network.")
 
 
 def _load_and_check(model_file: Path, card: dict[str, Any]) -> None:
@@ -150,9 +140,7 @@ def _load_and_check(model_file: Path, card: dict[str, Any]) -> None:
     check_loaded_model(model, card)
 
 
-def _copy_plots(
-    card: dict[str, Any], source_dir: Path | None, target_dir: Path
-) -> dict[str, str]:
+def _copy_plots(card: dict[str, Any], source_dir: Path | None, target_dir: Path) -> dict[str, str]:
     """Copy the plots the card names that exist next to the model; others are dropped."""
     kept = {}
     if source_dir is None:
@@ -177,9 +165,7 @@ class Candidate:
 
 
 def _refuse_if_installed(card: dict[str, Any]) -> None:
-    if DetectorModel.objects.filter(
-        name=card["name"], version=card["version"]
-    ).exists():
+    if DetectorModel.objects.filter(name=card["name"], version=card["version"]).exists():
         raise ModelError(f"{card['name']} {card['version']} is already installed.")
 
 
@@ -235,9 +221,7 @@ def model_install_checked(
         for folder, card in staged:
             target = root / card["name"] / card["version"]
             if target.exists():
-                raise ModelError(
-                    f"{target} already exists; remove it or choose another --name."
-                )
+                raise ModelError(f"{target} already exists; remove it or choose another --name.")
             target.parent.mkdir(parents=True, exist_ok=True)
             folder.rename(target)  # same filesystem: appears complete or not at all
             placed.append((target, card))
@@ -301,9 +285,7 @@ def model_install(
         else:
             candidate = _keras_candidate(str(source), workdir, sha256=sha256, name=name)
         candidate = candidate_check(candidate)
-        (model,) = model_install_checked(
-            candidates=[candidate], workdir=workdir, activate=activate
-        )
+        (model,) = model_install_checked(candidates=[candidate], workdir=workdir, activate=activate)
     return model
 
 
@@ -316,9 +298,7 @@ def _keras_candidate(
     if sha256 and digest != sha256.lower():
         raise ModelError("The model file does not match the sha256 given.")
     if card.get("sha256") and card["sha256"].lower() != digest:
-        raise ModelError(
-            "The model file does not match the sha256 written on its card."
-        )
+        raise ModelError("The model file does not match the sha256 written on its card.")
     card = {**card, "name": name or card["name"]}
     return Candidate(model_file, card, source, plots_dir=model_file.parent)
 
@@ -333,9 +313,7 @@ def _fetch_file(source: str, workdir: Path, sha256: str | None) -> Path:
             raise ModelError(f"{path.name} does not match the sha256 given.")
         return path
     try:
-        return download(
-            source, workdir / Path(urlparse(source).path).name, sha256=sha256
-        )
+        return download(source, workdir / Path(urlparse(source).path).name, sha256=sha256)
     except DownloadError as exc:
         raise ModelError(str(exc)) from exc
 
@@ -364,9 +342,7 @@ def _dfdc_candidate(
     return Candidate(dest, card, source)
 
 
-def convert_weights(
-    converter: str, src: Path, dest: Path, *, arch: str
-) -> dict[str, Any]:
+def convert_weights(converter: str, src: Path, dest: Path, *, arch: str) -> dict[str, Any]:
     """Published weights → `dest` (.keras); returns the card fields the conversion sets."""
     try:
         if converter == "mesonet":
@@ -378,9 +354,7 @@ def convert_weights(
         return convert_checkpoint(src, dest)
     except ModelError:
         raise
-    except (
-        Exception
-    ) as exc:  # a converter bug or a file it cannot read: nothing installed
+    except Exception as exc:  # a converter bug or a file it cannot read: nothing installed
         logger.exception("conversion of %s failed", src)
         raise ModelError(f"Converting {Path(src).name} failed: {exc}") from exc
 
@@ -394,9 +368,9 @@ def model_activate(
 ) -> DetectorModel:
     """Make new analyses use this model; without ensemble=True, the others of its kind stop."""
     if not ensemble:
-        DetectorModel.objects.filter(kind=model.kind, active=True).exclude(
-            pk=model.pk
-        ).update(active=False)
+        DetectorModel.objects.filter(kind=model.kind, active=True).exclude(pk=model.pk).update(
+            active=False
+        )
     model.active = True
     if weight is not None:
         if weight <= 0:
@@ -436,9 +410,7 @@ def model_store_evaluation(
     card = dict(model.card)
     card["evaluations"] = [*card.get("evaluations", []), record]
     if "platform_evaluation" in card:
-        card["platform_evaluation"] = (
-            f"evaluated on {dataset} at {record['at']} (see evaluations)"
-        )
+        card["platform_evaluation"] = f"evaluated on {dataset} at {record['at']} (see evaluations)"
     model.card = card
     model.save(update_fields=["card"])
     card_file = card_path_for(model.file_path)

@@ -8,9 +8,7 @@ from django.urls import path
 from detector import result_views
 
 urlpatterns = [
-    path(
-        "<uuid:pk>/report.json", result_views.result_json, name="analysis-result-json"
-    ),
+    path("<uuid:pk>/report.json", result_views.result_json, name="analysis-result-json"),
     path("<uuid:pk>/print/", result_views.result_print, name="analysis-print"),
     path(
         "<uuid:pk>/report-wrong/",

@@ -44,9 +44,7 @@ def result_json(request: HttpRequest, pk) -> HttpResponse:
         json.dumps(analysis.result, indent=2),
         content_type="application/json; charset=utf-8",
     )
-    response["Content-Disposition"] = content_disposition(
-        f"{stem}.report.json", attachment=True
-    )
+    response["Content-Disposition"] = content_disposition(f"{stem}.report.json", attachment=True)
     return response
 
 

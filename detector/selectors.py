@@ -24,9 +24,7 @@ SORTS = {
 DEFAULT_SORT = "newest"
 
 
-def analysis_list_for(
-    *, user: AbstractBaseUser, filters: dict[str, Any] | None = None
-) -> QuerySet:
+def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None = None) -> QuerySet:
     """The user's analyses, filtered and sorted. Unknown or empty filters are ignored.
 
     filters: q (filename contains), status, verdict, media_type, date_from, date_to
@@ -43,9 +41,7 @@ def analysis_list_for(
         analyses = analyses.filter(created__date__gte=filters["date_from"])
     if filters.get("date_to"):
         analyses = analyses.filter(created__date__lte=filters["date_to"])
-    return analyses.order_by(
-        *SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT])
-    )
+    return analyses.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
 
 
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:

@@ -60,9 +60,7 @@ OUT_OF_MEMORY_ADVICE = "A shorter or lower-resolution file needs less memory."
 WORKER_STOPPED = "The worker stopped while analysing this file"
 WORKER_STOPPED_ADVICE = "Please try again later."
 THUMBNAIL_SEARCH_FRAMES = 60  # about 4 s at the 15 fps scan rate
-THUMBNAIL_MIN_BRIGHTNESS = (
-    16.0  # mean grey level (0-255) below which a frame looks black
-)
+THUMBNAIL_MIN_BRIGHTNESS = 16.0  # mean grey level (0-255) below which a frame looks black
 
 
 # Where files live -------------------------------------------------------------------------
@@ -83,11 +81,7 @@ def _derived_dir(analysis_id: Any) -> Path:
 
 def _store_upload(*, owner: AbstractBaseUser, uploaded_file: UploadedFile, mime: str):
     """Copy the upload to a random name under uploads/<user id>/, hashing while copying."""
-    relative = (
-        Path("uploads")
-        / str(owner.pk)
-        / (secrets.token_hex(16) + EXTENSION_FOR_MIME[mime])
-    )
+    relative = Path("uploads") / str(owner.pk) / (secrets.token_hex(16) + EXTENSION_FOR_MIME[mime])
     target = Path(settings.MEDIA_ROOT) / relative
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     digest, size = hashlib.sha256(), 0
@@ -115,9 +109,7 @@ def analysis_queue_name() -> str:
     """GPU_QUEUE when it is set and an active model's card recommends a GPU, else ANALYSIS_QUEUE."""
     if (
         settings.GPU_QUEUE
-        and DetectorModel.objects.filter(
-            active=True, card__compute="gpu_recommended"
-        ).exists()
+        and DetectorModel.objects.filter(active=True, card__compute="gpu_recommended").exists()
     ):
         return settings.GPU_QUEUE
     return settings.ANALYSIS_QUEUE
@@ -149,13 +141,9 @@ def _enqueue(analysis_id) -> None:
             on_failure=Callback(run_analysis_failed),
         )
     except RedisError as error:
-        logger.warning(
-            "Analysis %s waits for the queue to come back: %s", analysis_id, error
-        )
+        logger.warning("Analysis %s waits for the queue to come back: %s", analysis_id, error)
         return
-    Analysis.objects.filter(pk=analysis_id, rq_job_id=job_id).update(
-        enqueued_at=timezone.now()
-    )
+    Analysis.objects.filter(pk=analysis_id, rq_job_id=job_id).update(enqueued_at=timezone.now())
 
 
 def _enqueue_on_commit(analysis: Analysis) -> None:
@@ -226,9 +214,7 @@ def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis
 class MediaRemoved(Exception):
     """The uploaded file is gone (retention period); `message` is safe to show the user."""
 
-    message = (
-        "The uploaded file was removed after the retention period. Upload it again."
-    )
+    message = "The uploaded file was removed after the retention period. Upload it again."
 
 
 def analysis_reanalyse(*, analysis: Analysis) -> Analysis:
@@ -309,9 +295,7 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             fake_probability=report.get("fake_probability"),
             code_version=report.get("version", ""),
             finished=timezone.now(),
-            flagged=bool(
-                review_reasons(report, reported_by_owner=analysis.reported_by_owner)
-            ),
+            flagged=bool(review_reasons(report, reported_by_owner=analysis.reported_by_owner)),
             error_message="",
         )
         if not exists:
@@ -321,9 +305,7 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
         _callback_on_commit(analysis)
 
 
-def analysis_fail(
-    *, analysis: Analysis, reason: str, job_id: str | None = None
-) -> None:
+def analysis_fail(*, analysis: Analysis, reason: str, job_id: str | None = None) -> None:
     """Record a failure; with `job_id`, only while the analysis still belongs to that job."""
     row = Analysis.objects.filter(pk=analysis.pk)
     if job_id is not None:
@@ -407,9 +389,7 @@ def analysis_reconcile_orphans(*, connection: Redis | None = None) -> dict[str, 
     outbox = Analysis.objects.filter(status=Analysis.Status.QUEUED, enqueued_at=None)
     for pk in outbox.values_list("pk", flat=True):
         _enqueue(pk)
-        counts["queued"] += (
-            Analysis.objects.filter(pk=pk).exclude(enqueued_at=None).exists()
-        )
+        counts["queued"] += Analysis.objects.filter(pk=pk).exclude(enqueued_at=None).exists()
     in_queue = Analysis.objects.filter(status__in=UNFINISHED).exclude(enqueued_at=None)
     for pk, status, job_id in in_queue.values_list("pk", "status", "rq_job_id"):
         end = job_end(job_id=job_id, connection=connection)

@@ -79,11 +79,7 @@ def display_filename(name: str | None) -> str:
     base = _UNSAFE_CHARACTERS.sub("", base).strip().lstrip(".")
     if len(base) > 200:
         stem, dot, ext = base.rpartition(".")
-        base = (
-            f"{stem[: 200 - len(ext) - 1]}.{ext}"
-            if dot and len(ext) <= 10
-            else base[:200]
-        )
+        base = f"{stem[: 200 - len(ext) - 1]}.{ext}" if dot and len(ext) <= 10 else base[:200]
     return base or "upload"
 
 

@@ -18,8 +18,6 @@ urlpatterns = [
         name="analysis-thumbnail",
     ),
     path("<uuid:pk>/preview/", views.analysis_preview_view, name="analysis-preview"),
-    path(
-        "<uuid:pk>/reanalyse/", views.analysis_reanalyse_view, name="analysis-reanalyse"
-    ),
+    path("<uuid:pk>/reanalyse/", views.analysis_reanalyse_view, name="analysis-reanalyse"),
 ]
 urlpatterns += result_urlpatterns

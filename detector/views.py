@@ -52,47 +52,35 @@ def analysis_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def analysis_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return render(
-            request, "detector/analysis_form.html", {"form": AnalysisUploadForm()}
-        )
+        return render(request, "detector/analysis_form.html", {"form": AnalysisUploadForm()})
 
     try:
         upload_budget_spend(user=request.user)  # the same budget as the API's uploads
     except UploadBudgetSpent as spent:
         form = AnalysisUploadForm(data={}, upload_error=spent.message)
         form.is_valid()  # shows the message where the file goes, as for a too-large file
-        return render(
-            request, "detector/analysis_form.html", {"form": form}, status=429
-        )
+        return render(request, "detector/analysis_form.html", {"form": form}, status=429)
     files = request.FILES  # parsing the body runs the upload handler, which may reject
     rejected = getattr(request, "upload_rejected", None)
     form = AnalysisUploadForm(
         request.POST, files, upload_error=rejected.message if rejected else ""
     )
     if not form.is_valid():
-        return render(
-            request, "detector/analysis_form.html", {"form": form}, status=400
-        )
+        return render(request, "detector/analysis_form.html", {"form": form}, status=400)
 
     uploaded = form.cleaned_data["file"]
     # The same content was analysed before: offer that result (or a fresh run of the stored
     # copy) instead of storing and queueing it again.
-    existing = analysis_find_duplicate(
-        owner=request.user, sha256=upload_sha256(uploaded)
-    )
+    existing = analysis_find_duplicate(owner=request.user, sha256=upload_sha256(uploaded))
     if existing is not None:
-        return render(
-            request, "detector/analysis_duplicate.html", {"existing": existing}
-        )
+        return render(request, "detector/analysis_duplicate.html", {"existing": existing})
     try:
         analysis = analysis_create(
             owner=request.user, uploaded_file=uploaded, options=form.options()
         )
     except UploadRejected as rejection:
         form.add_error("file", rejection.message)
-        return render(
-            request, "detector/analysis_form.html", {"form": form}, status=400
-        )
+        return render(request, "detector/analysis_form.html", {"form": form}, status=400)
     messages.success(request, f"“{analysis.original_filename}” is queued for analysis.")
     return redirect("detector:analysis-detail", pk=analysis.pk)
 
@@ -200,16 +188,12 @@ def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
 @require_POST
 def analysis_bulk_delete(request: HttpRequest) -> HttpResponse:
     """First POST shows what will go; the second, with confirm=yes, deletes it."""
-    chosen = analysis_pick_for(
-        user=request.user, pks=_valid_ids(request.POST.getlist("ids"))
-    )
+    chosen = analysis_pick_for(user=request.user, pks=_valid_ids(request.POST.getlist("ids")))
     if not chosen:
         messages.warning(request, "Select the analyses to delete first.")
         return redirect("detector:analysis-list")
     if request.POST.get("confirm") != "yes":
-        return render(
-            request, "detector/analysis_confirm_delete.html", {"analyses": chosen}
-        )
+        return render(request, "detector/analysis_confirm_delete.html", {"analyses": chosen})
     count = analysis_delete_many(analyses=chosen)
     messages.success(
         request,

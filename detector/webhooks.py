@@ -51,13 +51,9 @@ def validate_callback_url(value: str) -> None:
     """Absolute http(s) URLs without credentials whose host has only public addresses."""
     parts = urlsplit(value or "")
     if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
-        raise ValidationError(
-            "The callback URL must be an absolute http:// or https:// URL."
-        )
+        raise ValidationError("The callback URL must be an absolute http:// or https:// URL.")
     if "@" in parts.netloc:
-        raise ValidationError(
-            "The callback URL must not contain a user name or password."
-        )
+        raise ValidationError("The callback URL must not contain a user name or password.")
     try:
         port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     except ValueError:
@@ -67,9 +63,7 @@ def validate_callback_url(value: str) -> None:
 
 def webhook_secret_for(*, user: AbstractBaseUser) -> str:
     """The key this user's callbacks are signed with (stable while SECRET_KEY is)."""
-    return salted_hmac(
-        "detector.webhooks.secret", str(user.pk), algorithm="sha256"
-    ).hexdigest()
+    return salted_hmac("detector.webhooks.secret", str(user.pk), algorithm="sha256").hexdigest()
 
 
 def webhook_sign(*, secret: str, body: bytes) -> str:
@@ -103,9 +97,7 @@ def callback_deliver(analysis_id: str) -> int:
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "deepfake-detector-webhook/1",
-        SIGNATURE_HEADER: webhook_sign(
-            secret=webhook_secret_for(user=analysis.owner), body=body
-        ),
+        SIGNATURE_HEADER: webhook_sign(secret=webhook_secret_for(user=analysis.owner), body=body),
     }
     try:
         # No redirects: the signed body goes only to the URL the owner registered.
@@ -118,16 +110,10 @@ def callback_deliver(analysis_id: str) -> int:
                 allow_redirects=False,
             )
     except requests.RequestException as exc:
-        raise CallbackFailed(
-            f"Callback for {analysis_id} not delivered: {exc}"
-        ) from exc
+        raise CallbackFailed(f"Callback for {analysis_id} not delivered: {exc}") from exc
     if not 200 <= response.status_code < 300:
-        raise CallbackFailed(
-            f"Callback for {analysis_id} answered HTTP {response.status_code}."
-        )
-    logger.info(
-        "Callback for %s delivered (HTTP %s).", analysis_id, response.status_code
-    )
+        raise CallbackFailed(f"Callback for {analysis_id} answered HTTP {response.status_code}.")
+    logger.info("Callback for %s delivered (HTTP %s).", analysis_id, response.status_code)
     return response.status_code
 
 

@@ -43,15 +43,11 @@ def sweep(*, connection: Redis, force: bool = False) -> dict[str, int]:
         return {}
     counts = analysis_reconcile_orphans(connection=connection)
     days = settings.MEDIA_RETENTION_DAYS
-    if days and connection.set(
-        RETENTION_LOCK, os.getpid(), nx=True, ex=RETENTION_EVERY_S
-    ):
+    if days and connection.set(RETENTION_LOCK, os.getpid(), nx=True, ex=RETENTION_EVERY_S):
         try:
             counts["media_removed"] = media_retention_apply(days=days)
         except Exception:
-            connection.delete(
-                RETENTION_LOCK
-            )  # not done today: the next sweep tries again
+            connection.delete(RETENTION_LOCK)  # not done today: the next sweep tries again
             raise
     return counts
 
@@ -105,13 +101,9 @@ class AnalysisWorker(Worker):
             peak_mb,
         )
         try:
-            analysis_recover(
-                analysis_id=job.args[0], job_id=job.id, end=JobEnd(signal=signal)
-            )
+            analysis_recover(analysis_id=job.args[0], job_id=job.id, end=JobEnd(signal=signal))
         except Exception:  # the database is down: the sweep settles it later
-            self.log.exception(
-                "Worker %s: could not settle analysis %s", self.name, job.args[0]
-            )
+            self.log.exception("Worker %s: could not settle analysis %s", self.name, job.args[0])
         finally:
             connections.close_all()
 

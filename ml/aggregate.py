@@ -44,9 +44,7 @@ class FaceScore:
     frames_over_threshold: int
 
 
-def face_score(
-    *, track_id: int, scores: Sequence[float], threshold: float
-) -> FaceScore | None:
+def face_score(*, track_id: int, scores: Sequence[float], threshold: float) -> FaceScore | None:
     """Summarise one face's frame scores; None when the face was never scored."""
     return ensemble_face_score(
         track_id=track_id, member_scores=[scores], weights=[1.0], threshold=threshold
@@ -73,9 +71,7 @@ def ensemble_face_score(
     return FaceScore(track_id, score, matrix.shape[1], over)
 
 
-def most_suspicious(
-    faces: Sequence[FaceScore], *, min_frames: int = 1
-) -> FaceScore | None:
+def most_suspicious(faces: Sequence[FaceScore], *, min_frames: int = 1) -> FaceScore | None:
     """The face with the highest score among those scored in at least `min_frames` frames.
 
     Faces scored less often (stray detections) only count when no face reaches `min_frames`.

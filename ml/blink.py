@@ -25,16 +25,12 @@ def eye_aspect_ratio(eye: np.ndarray) -> float:
     width = np.linalg.norm(p[0] - p[3])
     if width < 1e-6:
         return float("nan")
-    return float(
-        (np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2.0 * width)
-    )
+    return float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2.0 * width))
 
 
 def ear_from_landmarks(landmarks: np.ndarray) -> float:
     """Mean EAR of both eyes from 68 face landmarks (NaN when either eye is degenerate)."""
-    return (
-        eye_aspect_ratio(landmarks[LEFT_EYE]) + eye_aspect_ratio(landmarks[RIGHT_EYE])
-    ) / 2.0
+    return (eye_aspect_ratio(landmarks[LEFT_EYE]) + eye_aspect_ratio(landmarks[RIGHT_EYE])) / 2.0
 
 
 def not_applicable() -> BlinkResult:
@@ -83,10 +79,7 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
             f"The eyes were measured only {fps:.0f} times a second, too seldom to see blinks, "
             "which last about a tenth of a second.",
         )
-    too_short = (
-        len(t) < policy.BLINK_MIN_USABLE_FRAMES
-        or observed_s < policy.BLINK_MIN_OBSERVED_S
-    )
+    too_short = len(t) < policy.BLINK_MIN_USABLE_FRAMES or observed_s < policy.BLINK_MIN_OBSERVED_S
     if fps >= policy.BLINK_SMOOTH_MIN_FPS:
         ear = _smooth(ear)
     baseline = float(np.percentile(ear, policy.BLINK_BASELINE_PERCENTILE))
@@ -103,9 +96,7 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
             baseline=baseline,
         )
     threshold = baseline * policy.BLINK_CLOSED_RATIO
-    closures = _closures(
-        t, ear, threshold, baseline * policy.BLINK_REOPEN_RATIO, period
-    )
+    closures = _closures(t, ear, threshold, baseline * policy.BLINK_REOPEN_RATIO, period)
     blinks = [
         c
         for c in closures
@@ -114,9 +105,7 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
     long_closures = [c for c in closures if c.duration_s > policy.BLINK_MAX_DURATION_S]
     measured = {
         "count": len(blinks),
-        "mean_duration_ms": round(
-            1000.0 * float(np.mean([b.duration_s for b in blinks])), 1
-        )
+        "mean_duration_ms": round(1000.0 * float(np.mean([b.duration_s for b in blinks])), 1)
         if blinks
         else None,
         "timestamps_s": [round(float(b.middle_s), 3) for b in blinks],
@@ -160,10 +149,7 @@ def _judge(
             f" The eyes also stayed shut longer than a blink ({lengths} at "
             f"{', '.join(f'{c.start_s:.1f} s' for c in long_closures)})."
         )
-    if (
-        observed_s >= policy.BLINK_MIN_SPAN_FOR_RATE_S
-        and rate < policy.BLINK_LOW_RATE_PER_MIN
-    ):
+    if observed_s >= policy.BLINK_MIN_SPAN_FOR_RATE_S and rate < policy.BLINK_LOW_RATE_PER_MIN:
         return "abnormal", (
             f"{seen.capitalize()}: far below human norms ({norms}). Missing blinks are a known "
             f"sign of some face-swap videos, though a few people do blink rarely.{closed}"
@@ -236,8 +222,6 @@ def _downsample(t: np.ndarray, ear: np.ndarray) -> list[list[float]]:
     blinks stay visible in a chart."""
     if len(t) == 0:
         return []
-    bins = np.array_split(
-        np.arange(len(t)), min(len(t), policy.BLINK_SERIES_MAX_POINTS)
-    )
+    bins = np.array_split(np.arange(len(t)), min(len(t), policy.BLINK_SERIES_MAX_POINTS))
     picks = [b[np.argmin(ear[b])] for b in bins if len(b)]
     return [[round(float(t[i]), 3), round(float(ear[i]), 4)] for i in picks]

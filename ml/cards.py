@@ -69,19 +69,14 @@ def validate_card(card: dict[str, Any]) -> None:
     if card["preprocessing"] not in PREPROCESSING:
         raise ModelError(f"Unknown preprocessing {card['preprocessing']!r}.")
     if not isinstance(card["input_size"], int) or not 32 <= card["input_size"] <= 1024:
-        raise ModelError(
-            "The model card's input_size must be a whole number of pixels (32-1024)."
-        )
-    from ml.framing import (
-        Framing,
-    )  # imports OpenCV and dlib: only when a card is checked
+        raise ModelError("The model card's input_size must be a whole number of pixels (32-1024).")
+    # Imports OpenCV and dlib: only when a card is checked.
+    from ml.framing import Framing
 
     Framing.from_card(card)
     threshold = card["threshold"]
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
-        raise ModelError(
-            "The model card's threshold must lie strictly between 0 and 1."
-        )
+        raise ModelError("The model card's threshold must lie strictly between 0 and 1.")
 
 
 def card_path_for(model_path: str | Path) -> Path:

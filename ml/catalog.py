@@ -27,16 +27,12 @@ MESONET_FRAMING = {"kind": "aligned", "margin": 0.17}
 NOT_EVALUATED = "not evaluated on platform data"
 
 DFDC_TAG = "0.0.1"
-DFDC_URL = (
-    f"https://github.com/selimsef/dfdc_deepfake_challenge/releases/download/{DFDC_TAG}/"
-)
+DFDC_URL = f"https://github.com/selimsef/dfdc_deepfake_challenge/releases/download/{DFDC_TAG}/"
 DFDC_CITATION = (
     "Selim Seferbekov, “DFDC 1st place solution” (Deepfake Detection Challenge, 2020), "
     "https://github.com/selimsef/dfdc_deepfake_challenge"
 )
-DFDC_SIZE = (
-    267 * 10**6
-)  # per checkpoint, approximate: the release does not publish sizes
+DFDC_SIZE = 267 * 10**6  # per checkpoint, approximate: the release does not publish sizes
 DFDC_CHECKPOINTS = (
     ("111", "36"),
     ("555", "19"),
@@ -112,8 +108,7 @@ def _mesonet(
             },
         },
         summary=(
-            "small 2018 network (~28k weights): fast on a CPU, but it misses modern "
-            "face swaps"
+            "small 2018 network (~28k weights): fast on a CPU, but it misses modern face swaps"
         ),
     )
 
@@ -214,9 +209,7 @@ def human_size(size: int, *, exact: bool = True) -> str:
         if value < 1000 or unit == "GB":
             break
         value /= 1000
-    text = (
-        f"{value:.0f} {unit}" if value >= 10 or unit == "B" else f"{value:.1f} {unit}"
-    )
+    text = f"{value:.0f} {unit}" if value >= 10 or unit == "B" else f"{value:.1f} {unit}"
     return text if exact else f"about {text}"
 
 

@@ -66,9 +66,7 @@ def configure_accelerator() -> None:
     try:
         for gpu in gpus:
             tf.config.experimental.set_memory_growth(gpu, True)
-    except (
-        RuntimeError
-    ):  # the GPU was initialised earlier in this process; keep its settings
+    except RuntimeError:  # the GPU was initialised earlier in this process; keep its settings
         log.warning("GPU already initialised; memory growth not changed")
     keras.mixed_precision.set_global_policy("mixed_float16")
     _batch_size = GPU_BATCH_SIZE
@@ -95,9 +93,7 @@ def resize_crops(crops: np.ndarray, size: int) -> np.ndarray:
         return crops
     shrinking = crops.shape[1] > size
     interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    return np.stack(
-        [cv2.resize(c, (size, size), interpolation=interpolation) for c in crops]
-    )
+    return np.stack([cv2.resize(c, (size, size), interpolation=interpolation) for c in crops])
 
 
 def track_indices(count: int, length: int) -> list[int]:
@@ -186,19 +182,14 @@ class FrameClassifier(_InstalledModel):
             return np.zeros(0, dtype=np.float32)
         pixels = resize_crops(np.asarray(crops, dtype=np.uint8), self.input_size)
         step = batch_size or _batch_size
-        scores = [
-            self._predict_batch(pixels[i : i + step])
-            for i in range(0, len(pixels), step)
-        ]
+        scores = [self._predict_batch(pixels[i : i + step]) for i in range(0, len(pixels), step)]
         return np.concatenate(scores)
 
     def heatmap(self, crop: np.ndarray) -> np.ndarray | None:
         """Grad-CAM heat in 0..1 over one crop, at the model's input size; None where unavailable."""
         from ml import heatmap
 
-        key = id(
-            self._model
-        )  # loaded models live for the process: build once per model
+        key = id(self._model)  # loaded models live for the process: build once per model
         if key not in _gradient_models:
             _gradient_models[key] = heatmap.gradient_model(self._model)
         gradients = _gradient_models[key]
@@ -217,9 +208,7 @@ class TemporalClassifier(_InstalledModel):
     @classmethod
     def _check_card(cls, spec: ModelSpec) -> None:
         if spec.card["kind"] != "temporal":
-            raise ModelError(
-                f"{spec.name} {spec.version} scores single frames, not face tracks."
-            )
+            raise ModelError(f"{spec.name} {spec.version} scores single frames, not face tracks.")
         length = spec.card.get("sequence_length")
         if not isinstance(length, int) or isinstance(length, bool) or length < 1:
             raise ModelError(
@@ -247,13 +236,9 @@ def _load_keras(path: Path, spec: ModelSpec) -> Any:
     configure_accelerator()
     try:
         model = keras.saving.load_model(path, compile=False)
-    except (
-        Exception
-    ) as exc:  # a corrupt or foreign file: say which model, keep the cause in logs
+    except Exception as exc:  # a corrupt or foreign file: say which model, keep the cause in logs
         log.exception("cannot load model %s", path)
-        raise ModelError(
-            f"The model file of {spec.name} {spec.version} cannot be loaded."
-        ) from exc
+        raise ModelError(f"The model file of {spec.name} {spec.version} cannot be loaded.") from exc
     shape = tuple(model.input_shape)
     expected = spec.card["input_size"]
     if not _input_matches(shape, spec.card):
@@ -283,13 +268,9 @@ class Ensemble:
     mean, as the DFDC winner averaged its seven models' per-video scores.
     """
 
-    def __init__(
-        self, members: Sequence[FrameClassifier], weights: Sequence[float]
-    ) -> None:
+    def __init__(self, members: Sequence[FrameClassifier], weights: Sequence[float]) -> None:
         if not members or len(members) != len(weights):
-            raise ModelError(
-                "An ensemble needs at least one model and one weight per model."
-            )
+            raise ModelError("An ensemble needs at least one model and one weight per model.")
         if any(w <= 0 for w in weights):
             raise ModelError("Ensemble weights must be positive.")
         self.members = list(members)
@@ -344,9 +325,7 @@ class Ensemble:
         self, crops: dict[CropSpec, np.ndarray], batch_size: int | None = None
     ) -> np.ndarray:
         """The weighted mean probability (N,) of every crop."""
-        return (self.weights @ self.predict_members(crops, batch_size)).astype(
-            np.float32
-        )
+        return (self.weights @ self.predict_members(crops, batch_size)).astype(np.float32)
 
 
 def load_ensemble(specs: Sequence[ModelSpec | dict[str, Any]]) -> Ensemble | None:

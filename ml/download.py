@@ -92,19 +92,15 @@ def download(
                 continue  # cut short after some progress: ask for the rest
             host = urlparse(url).netloc
             reason = (
-                f"the transfer stopped after {after} bytes, which are kept: "
-                "try again to resume"
+                f"the transfer stopped after {after} bytes, which are kept: try again to resume"
                 if after
                 else _reason(exc)
             )
             raise DownloadError(
-                f"Could not download {Path(urlparse(url).path).name} from {host}: "
-                f"{reason}."
+                f"Could not download {Path(urlparse(url).path).name} from {host}: {reason}."
             ) from exc
     if sha256 and file_sha256(part) != sha256.lower():
         part.unlink(missing_ok=True)
-        raise DownloadError(
-            f"The file downloaded from {url} does not match the expected sha256."
-        )
+        raise DownloadError(f"The file downloaded from {url} does not match the expected sha256.")
     os.replace(part, dest)
     return dest

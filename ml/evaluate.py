@@ -54,9 +54,7 @@ def score_metrics(labels, scores, *, threshold: float) -> dict[str, Any]:
         "fake": int((labels == 1).sum()),
         "threshold": float(threshold),
         "auc": float(skm.roc_auc_score(labels, scores)) if both else None,
-        "average_precision": float(skm.average_precision_score(labels, scores))
-        if both
-        else None,
+        "average_precision": float(skm.average_precision_score(labels, scores)) if both else None,
         "eer": equal_error_rate(labels, scores) if both else None,
         "log_loss": float(skm.log_loss(labels, scores, labels=[0, 1])),
         "accuracy": float(skm.accuracy_score(labels, predicted)),
@@ -130,9 +128,7 @@ def write_plots(
     ax.hist(scores[labels == 0], bins=bins, alpha=0.6, label="real")
     ax.hist(scores[labels == 1], bins=bins, alpha=0.6, label="fake")
     if threshold is not None:
-        ax.axvline(
-            threshold, color="black", linestyle="--", linewidth=1, label="threshold"
-        )
+        ax.axvline(threshold, color="black", linestyle="--", linewidth=1, label="threshold")
     ax.set(xlabel="Fake probability", ylabel="Faces", title="Score histogram")
     ax.legend()
     fig.tight_layout()
@@ -169,9 +165,7 @@ def evaluate_model(
     for done, sample in enumerate(samples, start=1):
         crops = np.stack(
             [
-                crop_from_landmarks(
-                    framing, np.asarray(c), lm, size=classifier.input_size
-                )
+                crop_from_landmarks(framing, np.asarray(c), lm, size=classifier.input_size)
                 for c, lm in zip(sample.crops, sample.landmarks, strict=True)
             ]
         )

@@ -59,9 +59,7 @@ class Track:
 @functools.cache
 def _dlib_models() -> tuple[dlib.fhog_object_detector, dlib.shape_predictor]:
     """Load once per process: the predictor file is about 100 MB."""
-    predictor = dlib.shape_predictor(
-        face_recognition_models.pose_predictor_model_location()
-    )
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
     return dlib.get_frontal_face_detector(), predictor
 
 
@@ -101,9 +99,7 @@ class FaceAnalyzer:
             )
             if box[2] < 8 or box[3] < 8:
                 continue
-            faces.append(
-                Face(box=box, landmarks=self.landmarks(rgb, box), score=float(score))
-            )
+            faces.append(Face(box=box, landmarks=self.landmarks(rgb, box), score=float(score)))
         faces.sort(key=lambda f: f.box[2] * f.box[3], reverse=True)
         return faces
 
@@ -111,9 +107,7 @@ class FaceAnalyzer:
         """The 68 landmarks of the face inside box, (68, 2) float32 in frame pixels."""
         x, y, w, h = box
         rgb = np.ascontiguousarray(rgb)
-        shape = self._predictor(
-            rgb, dlib.rectangle(int(x), int(y), int(x + w), int(y + h))
-        )
+        shape = self._predictor(rgb, dlib.rectangle(int(x), int(y), int(x + w), int(y + h)))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
 
@@ -165,18 +159,13 @@ class FaceTracker:
         return seen
 
     def _needs_detection(self) -> bool:
-        if (
-            self._since_detection is None
-            or self._since_detection + 1 >= self.detect_every
-        ):
+        if self._since_detection is None or self._since_detection + 1 >= self.detect_every:
             return True
         return any(live.misses for live in self._live)
 
     def _update_by_detection(self, frame: Frame) -> list[tuple[int, Face]]:
         faces = self.analyzer.detect(frame.rgb)
-        pairs = _match(
-            [live.last_box for live in self._live], [f.box for f in faces], self.min_iou
-        )
+        pairs = _match([live.last_box for live in self._live], [f.box for f in faces], self.min_iou)
         seen = []
         for live_index, face_index in pairs:
             live, face = self._live[live_index], faces[face_index]
@@ -203,9 +192,7 @@ class FaceTracker:
             landmarks = self.analyzer.landmarks(frame.rgb, live.last_box)
             box = live.box_from_landmarks(landmarks, frame.rgb.shape)
             if box is None or not live.looks_the_same(frame.rgb, box):
-                live.misses += (
-                    1  # the predictor lost the face: let detection look again
-                )
+                live.misses += 1  # the predictor lost the face: let detection look again
                 continue
             face = Face(box=box, landmarks=landmarks, score=live.score)
             live.last_box = box
@@ -273,14 +260,10 @@ def align_crop(
     """
     points = np.asarray(landmarks, dtype=np.float64)
     left_eye, right_eye = points[LEFT_EYE].mean(axis=0), points[RIGHT_EYE].mean(axis=0)
-    angle = math.degrees(
-        math.atan2(right_eye[1] - left_eye[1], right_eye[0] - left_eye[0])
-    )
+    angle = math.degrees(math.atan2(right_eye[1] - left_eye[1], right_eye[0] - left_eye[0]))
     # Measure the face in the levelled frame so a tilted head does not inflate the crop.
     centre_guess = points.mean(axis=0)
-    rotation = cv2.getRotationMatrix2D(
-        (float(centre_guess[0]), float(centre_guess[1])), angle, 1.0
-    )
+    rotation = cv2.getRotationMatrix2D((float(centre_guess[0]), float(centre_guess[1])), angle, 1.0)
     levelled = points @ rotation[:, :2].T + rotation[:, 2]
     low, high = levelled.min(axis=0), levelled.max(axis=0)
     side = float(max(high - low)) * (1.0 + 2.0 * margin)
@@ -312,9 +295,7 @@ def _match(
             overlap = iou(old, new)
             near = math.dist(_centre(old), _centre(new)) < 0.5 * max(old[2], old[3])
             if overlap >= min_iou or near:
-                candidates.append(
-                    (overlap, -math.dist(_centre(old), _centre(new)), i, j)
-                )
+                candidates.append((overlap, -math.dist(_centre(old), _centre(new)), i, j))
     candidates.sort(reverse=True)
     pairs, used_old, used_new = [], set(), set()
     for _, _, i, j in candidates:
@@ -342,11 +323,7 @@ def _appearance(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     if patch.size == 0:
         return np.zeros(24 * 24, np.float32)
     grey = cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY)
-    small = (
-        cv2.resize(grey, (24, 24), interpolation=cv2.INTER_AREA)
-        .astype(np.float32)
-        .ravel()
-    )
+    small = cv2.resize(grey, (24, 24), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
     small -= small.mean()
     norm = float(np.linalg.norm(small))
     return small / norm if norm > 1e-3 else np.zeros_like(small)

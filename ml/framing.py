@@ -41,9 +41,7 @@ class Framing:
             )
         margin = framing.get("margin", cls.margin)
         if not isinstance(margin, (int, float)) or not 0.0 <= margin <= 1.0:
-            raise ModelError(
-                "The model card's framing margin must lie between 0 and 1."
-            )
+            raise ModelError("The model card's framing margin must lie between 0 and 1.")
         return cls(framing["kind"], float(margin))
 
     def crop(self, rgb: np.ndarray, face: Face, size: int) -> np.ndarray:

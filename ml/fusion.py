@@ -34,9 +34,7 @@ class Fusion(NamedTuple):
     verdict: str
     fake_probability: float | None
     reasons: list[str]
-    faces: list[
-        FaceScore
-    ] = []  # each face's combined score (frame and temporal models)
+    faces: list[FaceScore] = []  # each face's combined score (frame and temporal models)
     decisive: FaceScore | None = None  # the face that decided the verdict
 
 
@@ -74,13 +72,10 @@ def combine(
     w_frame, w_temporal = policy.FRAME_MODEL_WEIGHT, policy.TEMPORAL_MODEL_WEIGHT
     total = w_frame + w_temporal
     faces = [
-        _mixed(f, tracks[f.track_id], w_frame / total) if f.track_id in tracks else f
-        for f in frame
+        _mixed(f, tracks[f.track_id], w_frame / total) if f.track_id in tracks else f for f in frame
     ]
     threshold = (w_frame * frame_threshold + w_temporal * temporal_threshold) / total
-    return Evidence(
-        faces, threshold, "the combined score of the classifier and the temporal model"
-    )
+    return Evidence(faces, threshold, "the combined score of the classifier and the temporal model")
 
 
 def _track_as_face(track: TrackScore, threshold: float) -> FaceScore:
@@ -90,9 +85,7 @@ def _track_as_face(track: TrackScore, threshold: float) -> FaceScore:
 
 def _mixed(face: FaceScore, track: TrackScore, frame_share: float) -> FaceScore:
     score = frame_share * face.score + (1 - frame_share) * track.score
-    return FaceScore(
-        face.track_id, score, face.frames_scored, face.frames_over_threshold
-    )
+    return FaceScore(face.track_id, score, face.frames_scored, face.frames_over_threshold)
 
 
 def decision_bounds(threshold: float) -> tuple[float, float]:
@@ -101,9 +94,7 @@ def decision_bounds(threshold: float) -> tuple[float, float]:
     The band is narrowed near 0 or 1 so that both verdicts stay reachable for any threshold.
     """
     band = policy.UNCERTAINTY_BAND
-    return max(threshold - band, threshold / 2), min(
-        threshold + band, (1 + threshold) / 2
-    )
+    return max(threshold - band, threshold / 2), min(threshold + band, (1 + threshold) / 2)
 
 
 def fuse(
@@ -171,9 +162,7 @@ def fuse(
         reasons += _track_reasons(temporal, decisive, temporal_threshold)
     if verdict == "real" and abnormal:
         verdict = "inconclusive"
-        reasons.append(
-            "the classifier finds the faces real but the blink pattern is abnormal"
-        )
+        reasons.append("the classifier finds the faces real but the blink pattern is abnormal")
     return Fusion(
         verdict,
         round(decisive.score, 4),
@@ -239,9 +228,7 @@ def _decides(track_id: int, judged: Mapping[int, str]) -> str:
     )
 
 
-def _person_blink_reasons(
-    media_type: str, person_blinks: Mapping[int, BlinkResult]
-) -> list[str]:
+def _person_blink_reasons(media_type: str, person_blinks: Mapping[int, BlinkResult]) -> list[str]:
     if media_type == "image":
         return ["a still image carries no blink signal"]
     return [
@@ -253,25 +240,17 @@ def _person_blink_reasons(
 
 def _blinks_alone(abnormal: bool) -> list[str]:
     if abnormal:
-        return [
-            "an abnormal blink pattern alone is not enough evidence to call a video fake"
-        ]
+        return ["an abnormal blink pattern alone is not enough evidence to call a video fake"]
     return []
 
 
 def _blink_reasons(media_type: str, blink: BlinkResult | None) -> list[str]:
     if media_type == "image" or blink is None or blink.status == "not_applicable":
-        return (
-            ["a still image carries no blink signal"] if media_type == "image" else []
-        )
+        return ["a still image carries no blink signal"] if media_type == "image" else []
     if blink.message:
         return [blink.message]
     if blink.rate_per_minute is None:
         return ["too few usable frames to measure blinking"]
     where = "outside" if blink.status == "abnormal" else "within"
-    usual = (
-        f"{policy.HUMAN_BLINK_RATE_READING:g}-{policy.HUMAN_BLINK_RATE_TALKING:g}/min"
-    )
-    return [
-        f"{blink.rate_per_minute:.1f} blinks/min, {where} the usual human range of {usual}"
-    ]
+    usual = f"{policy.HUMAN_BLINK_RATE_READING:g}-{policy.HUMAN_BLINK_RATE_TALKING:g}/min"
+    return [f"{blink.rate_per_minute:.1f} blinks/min, {where} the usual human range of {usual}"]

@@ -32,10 +32,7 @@ def _last_spatial_layer(model: Any) -> Any | None:
             continue
         try:
             shape = layer.output.shape
-        except (
-            AttributeError,
-            ValueError,
-        ):  # a layer used more than once has no single output
+        except (AttributeError, ValueError):  # a layer used more than once has no single output
             continue
         if len(shape) == 4 and (shape[1] or 0) > 1:
             return layer
@@ -68,11 +65,7 @@ def _rechained(model: Any, feature_layer: Any) -> Any:
     alive and took the worker from 1.4 GB to 3.8 GB."""
     import keras
 
-    layers = [
-        layer
-        for layer in model.layers
-        if not isinstance(layer, keras.layers.InputLayer)
-    ]
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     split = layers.index(feature_layer) + 1
     inputs = keras.Input(model.inputs[0].shape[1:])
     x = inputs
@@ -108,9 +101,7 @@ def grad_cam(gradients: Any, x: np.ndarray) -> np.ndarray:
 
     # The fake probability: one sigmoid unit, or the last ("fake") softmax column.
     with tf.GradientTape() as tape:
-        maps, output = gradients(
-            tf.convert_to_tensor(x, dtype=tf.float32), training=False
-        )
+        maps, output = gradients(tf.convert_to_tensor(x, dtype=tf.float32), training=False)
         fake = tf.cast(output, tf.float32)[:, -1]
     grads = tf.cast(tape.gradient(fake, maps), tf.float32)
     weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel
@@ -119,17 +110,13 @@ def grad_cam(gradients: Any, x: np.ndarray) -> np.ndarray:
     peak = float(cam.max())
     if peak <= 0:
         return np.zeros(x.shape[1:3], dtype=np.float32)
-    return cv2.resize(
-        cam / peak, (x.shape[2], x.shape[1]), interpolation=cv2.INTER_LINEAR
-    )
+    return cv2.resize(cam / peak, (x.shape[2], x.shape[1]), interpolation=cv2.INTER_LINEAR)
 
 
 def overlay_jpeg(crop: np.ndarray, heat: np.ndarray) -> str:
     """The crop with the heat drawn over it, as base64 JPEG data (no data: prefix)."""
     size = (HEATMAP_SIZE, HEATMAP_SIZE)
-    face = cv2.resize(
-        cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA
-    )
+    face = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA)
     heat = cv2.resize(np.clip(heat, 0.0, 1.0), size, interpolation=cv2.INTER_LINEAR)
     colours = cv2.applyColorMap(np.uint8(255 * heat), cv2.COLORMAP_JET)
     blended = cv2.addWeighted(colours, OVERLAY_ALPHA, face, 1.0 - OVERLAY_ALPHA, 0.0)

@@ -50,7 +50,9 @@ UNSUPPORTED_MESSAGE = (
     "or an MP4, MOV, AVI, MKV or WebM video."
 )
 DAMAGED_IMAGE_MESSAGE = "The image is damaged or incomplete and cannot be decoded."
-DAMAGED_VIDEO_MESSAGE = "The video cannot be decoded: the file is damaged, incomplete or uses an unsupported codec."
+DAMAGED_VIDEO_MESSAGE = (
+    "The video cannot be decoded: the file is damaged, incomplete or uses an unsupported codec."
+)
 
 
 @dataclass
@@ -137,17 +139,13 @@ def iter_video_frames(path: str | Path, *, target_fps: float = 15.0) -> Iterator
                 if not ok:
                     break
                 last_t = _frame_time(capture, index, rate, last_t)
-                yield Frame(
-                    index=index, t_s=last_t, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                )
+                yield Frame(index=index, t_s=last_t, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1
     finally:
         capture.release()
 
 
-def _frame_time(
-    capture: cv2.VideoCapture, index: int, rate: float, previous: float
-) -> float:
+def _frame_time(capture: cv2.VideoCapture, index: int, rate: float, previous: float) -> float:
     """The decoder's timestamp of the frame just grabbed (true times for variable-frame-rate
     videos); index / rate when the container gives none or it does not move forward."""
     t = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
@@ -177,9 +175,7 @@ def iter_frames_at(path: str | Path, indices: Iterable[int]) -> Iterator[Frame]:
             if not ok:
                 return
             position += 1
-            yield Frame(
-                index=index, t_s=index / rate, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            )
+            yield Frame(index=index, t_s=index / rate, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
     finally:
         capture.release()
 
@@ -225,16 +221,9 @@ def _mime_from_magic(head: bytes) -> str | None:
         return "video/x-msvideo"
     if head[4:8] == b"ftyp":
         return "video/quicktime" if head[8:12] == b"qt  " else "video/mp4"
-    if head[4:8] in (
-        b"moov",
-        b"mdat",
-        b"wide",
-        b"free",
-    ):  # QuickTime files without ftyp
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):  # QuickTime files without ftyp
         return "video/quicktime"
-    if head.startswith(
-        b"\x1a\x45\xdf\xa3"
-    ):  # EBML: Matroska or WebM, named in the DocType
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # EBML: Matroska or WebM, named in the DocType
         return "video/webm" if b"webm" in head else "video/x-matroska"
     return None
 
@@ -282,12 +271,7 @@ def _sniff_image(path: Path, mime: str) -> MediaInfo:
         reader = _BudgetedReader(raw, SNIFF_HEADER_CPU_S)
         with _open_pil(reader, mime) as image:
             width, height = image.size
-            if _exif_orientation(image) in (
-                5,
-                6,
-                7,
-                8,
-            ):  # rotated by 90 degrees when shown
+            if _exif_orientation(image) in (5, 6, 7, 8):  # rotated by 90 degrees when shown
                 width, height = height, width
             reader.restart(SNIFF_DECODE_CPU_S)
             _trial_decode(image, mime, reader)
@@ -375,9 +359,7 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
 def _sniff_video(path: Path, mime: str) -> MediaInfo:
     capture = _open_video(path, timeout_ms=SNIFF_VIDEO_TIMEOUT_MS)
     try:
-        declared = capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(
-            cv2.CAP_PROP_FRAME_HEIGHT
-        )
+        declared = capture.get(cv2.CAP_PROP_FRAME_WIDTH) * capture.get(cv2.CAP_PROP_FRAME_HEIGHT)
         if declared > MAX_VIDEO_PIXELS:
             raise MediaError(_video_too_large_message())
         ok, bgr = capture.read()
@@ -404,9 +386,7 @@ def _sniff_video(path: Path, mime: str) -> MediaInfo:
 
 
 def _video_too_large_message() -> str:
-    return (
-        "The video's frames are too large to analyse (the limit is 7680 x 4320 pixels)."
-    )
+    return "The video's frames are too large to analyse (the limit is 7680 x 4320 pixels)."
 
 
 def _open_video(path: str | Path, *, timeout_ms: int | None = None) -> cv2.VideoCapture:

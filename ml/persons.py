@@ -31,9 +31,7 @@ CHIP_SIZE = 150  # the aligned chip dlib's descriptor network expects
 @functools.cache
 def _descriptor_model() -> dlib.face_recognition_model_v1:
     """Load once per process (about 22 MB)."""
-    return dlib.face_recognition_model_v1(
-        face_recognition_models.face_recognition_model_location()
-    )
+    return dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
 
 
 def face_chip(rgb: np.ndarray, face: Face) -> np.ndarray:
@@ -106,9 +104,7 @@ def group_fragments(fragments: Sequence[Fragment]) -> list[list[int]]:
         for person in people:
             if any(fragment.overlaps(fragments[i]) for i in person):
                 continue
-            person_descriptors = np.concatenate(
-                [fragments[i].descriptors for i in person]
-            )
+            person_descriptors = np.concatenate([fragments[i].descriptors for i in person])
             d = distance(fragment.descriptors, person_descriptors)
             if d < best_distance:
                 best, best_distance = person, d

@@ -71,9 +71,7 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _specs(items: list[Any] | None) -> list[ModelSpec]:
-    return [
-        s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s) for s in items or []
-    ]
+    return [s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s) for s in items or []]
 
 
 class _Run:
@@ -104,9 +102,7 @@ class _Run:
         try:
             yield
         finally:
-            self.timings[name] = round(
-                self.timings.get(name, 0.0) + time.perf_counter() - start, 3
-            )
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
 # --- what one pass over the media collects --------------------------------------------------
@@ -197,9 +193,7 @@ def _new_trace(
     )
 
 
-def _crops(
-    rgb: np.ndarray, face: Any, specs: list[CropSpec]
-) -> dict[CropSpec, np.ndarray]:
+def _crops(rgb: np.ndarray, face: Any, specs: list[CropSpec]) -> dict[CropSpec, np.ndarray]:
     return {spec: spec.framing.crop(rgb, face, spec.size) for spec in specs}
 
 
@@ -225,18 +219,14 @@ def _scan_video(
     traces: dict[int, _FaceTrace] = {}
     times: list[float] = []
     last_index = -1
-    for position, frame in enumerate(
-        media.iter_video_frames(path, target_fps=opts["scan_fps"])
-    ):
+    for position, frame in enumerate(media.iter_video_frames(path, target_fps=opts["scan_fps"])):
         times.append(frame.t_s)
         last_index = frame.index
         for track_id, face in tracker.update(frame):
             # Fragments are numbered 1, 2... in order of appearance.
             if track_id not in traces:
                 number = len(traces) + 1
-                traces[track_id] = _new_trace(
-                    number, face, opts["frames"], position, frame.index
-                )
+                traces[track_id] = _new_trace(number, face, opts["frames"], position, frame.index)
             _observe(traces[track_id], frame, face, position, specs)
         if info.frame_count:
             run.progress(
@@ -245,9 +235,7 @@ def _scan_video(
             )
     if last_index < 0:
         raise MediaError(media.DAMAGED_VIDEO_MESSAGE)
-    return _Scan(
-        faces=list(traces.values()), times=times, frames_decoded=last_index + 1
-    )
+    return _Scan(faces=list(traces.values()), times=times, frames_decoded=last_index + 1)
 
 
 def _observe(
@@ -312,11 +300,7 @@ class _Person:
 
 
 def _people(scan: _Scan, media_type: str, frames: int) -> list[_Person]:
-    groups = (
-        _group(scan.faces)
-        if media_type == "video"
-        else [[i] for i in range(len(scan.faces))]
-    )
+    groups = _group(scan.faces) if media_type == "video" else [[i] for i in range(len(scan.faces))]
     period = _scan_period(scan.times)
     result = []
     for number, group in enumerate(groups, start=1):
@@ -331,16 +315,11 @@ def _people(scan: _Scan, media_type: str, frames: int) -> list[_Person]:
 def _group(fragments: list[_FaceTrace]) -> list[list[int]]:
     """Fragments of the same person, by face descriptor; descriptors are computed only for
     fragments that some other fragment does not overlap (the others cannot merge)."""
-    views = [
-        persons.Fragment(f.first, f.last, np.zeros((0, 128), np.float32))
-        for f in fragments
-    ]
+    views = [persons.Fragment(f.first, f.last, np.zeros((0, 128), np.float32)) for f in fragments]
     for view, trace in zip(views, fragments, strict=True):
         could_merge = any(not view.overlaps(o) for o in views if o is not view)
         if could_merge and trace.chips:
-            view.descriptors = np.stack(
-                [persons.descriptor(chip) for _, _, chip in trace.chips]
-            )
+            view.descriptors = np.stack([persons.descriptor(chip) for _, _, chip in trace.chips])
     return persons.group_fragments(views)
 
 
@@ -366,9 +345,7 @@ def _scan_period(times: list[float]) -> float:
     return float(np.median(np.diff(times))) if len(times) > 1 else 0.0
 
 
-def _quality(
-    fragments: list[_FaceTrace], times: list[float], period: float
-) -> persons.Quality:
+def _quality(fragments: list[_FaceTrace], times: list[float], period: float) -> persons.Quality:
     measured = np.array([q for f in fragments for q in f.quality], dtype=np.float64)
     px, sharp, frontal, score = np.median(measured, axis=0)
     # Timestamps, not frame counts: frames of variable-frame-rate videos last unequally long.
@@ -386,9 +363,7 @@ def _quality(
 # --- scoring, blinks, report -----------------------------------------------------------------
 
 
-def _load_classifier(
-    specs: list[ModelSpec], warnings: list[str]
-) -> tuple[Ensemble | None, str]:
+def _load_classifier(specs: list[ModelSpec], warnings: list[str]) -> tuple[Ensemble | None, str]:
     """The frame ensemble, or None with the reason in words."""
     frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
     for spec in specs:
@@ -419,9 +394,7 @@ def _load_temporal(
         return None
     first, *others = specs
     for spec in others:
-        warnings.append(
-            f"only one temporal model is used; {spec.name} {spec.version} was not"
-        )
+        warnings.append(f"only one temporal model is used; {spec.name} {spec.version} was not")
     try:
         return TemporalClassifier.load(first)
     except ModelError as exc:
@@ -430,9 +403,7 @@ def _load_temporal(
         return None
 
 
-def _crop_specs(
-    classifier: Ensemble | None, temporal: TemporalClassifier | None
-) -> list[CropSpec]:
+def _crop_specs(classifier: Ensemble | None, temporal: TemporalClassifier | None) -> list[CropSpec]:
     """Each crop the models in use need, cut once per sampled moment; without a model, only
     a small crop for thumbnails."""
     specs = [*(classifier.crop_specs if classifier else [])]
@@ -445,9 +416,7 @@ def _crops_of(person: _Person, spec: CropSpec) -> list[np.ndarray]:
     return [crops[spec] for _, _, crops in person.samples]
 
 
-def _score_tracks(
-    temporal: TemporalClassifier, people: list[_Person]
-) -> list[TrackScore]:
+def _score_tracks(temporal: TemporalClassifier, people: list[_Person]) -> list[TrackScore]:
     """The temporal model's score for each person, over the crops kept for the classifier."""
     tracks = []
     for person in people:
@@ -483,9 +452,7 @@ def _thumbnail(person: _Person) -> str | None:
     if not thumbs:
         return None
     crop = max(thumbs, key=lambda t: t[0])[1]
-    crop = cv2.resize(
-        crop, (THUMBNAIL_SIZE, THUMBNAIL_SIZE), interpolation=cv2.INTER_AREA
-    )
+    crop = cv2.resize(crop, (THUMBNAIL_SIZE, THUMBNAIL_SIZE), interpolation=cv2.INTER_AREA)
     ok, jpeg = cv2.imencode(
         ".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
     )
@@ -502,9 +469,7 @@ def _ear_series(person: _Person, times: list[float]) -> tuple[list[float], list[
     return [times[p] for p in span], [ears.get(p, math.nan) for p in span]
 
 
-def _blinks(
-    media_type: str, people: list[_Person], times: list[float]
-) -> dict[int, BlinkResult]:
+def _blinks(media_type: str, people: list[_Person], times: list[float]) -> dict[int, BlinkResult]:
     """Each person's blinks over all of their fragments."""
     if media_type == "image":
         return {p.track_id: blinks.not_applicable() for p in people}
@@ -522,9 +487,7 @@ def _main_blink(
     if media_type == "image":
         return blinks.not_applicable()
     if not people:
-        return BlinkResult(
-            status="insufficient_evidence", message="no face to measure blinking on"
-        )
+        return BlinkResult(status="insufficient_evidence", message="no face to measure blinking on")
     if decisive is not None:
         return person_blinks[decisive]
     main = max(people, key=lambda p: (not p.not_judged, p.frames_seen))
@@ -538,9 +501,7 @@ def _heatmaps(
     scores: dict[int, np.ndarray],
 ) -> dict[int, str]:
     """Grad-CAM over each person's most suspicious crop, for the most suspicious only."""
-    ranked = sorted(summaries.values(), key=lambda f: f.score, reverse=True)[
-        :MAX_HEATMAP_FACES
-    ]
+    ranked = sorted(summaries.values(), key=lambda f: f.score, reverse=True)[:MAX_HEATMAP_FACES]
     by_id = {p.track_id: p for p in people}
     lead = classifier.lead
     result = {}
@@ -571,9 +532,7 @@ def _face_results(
                 frames=person.frames_seen,
                 score=round(summary.score, 4) if summary else None,
                 thumbnail=_thumbnail(person),
-                frame_scores=[
-                    round(float(s), 4) for s in scores.get(person.track_id, [])
-                ],
+                frame_scores=[round(float(s), 4) for s in scores.get(person.track_id, [])],
                 box=person.fragments[0].box,
                 heatmap=heatmaps.get(person.track_id),
                 fragments=[_fragment_span(f, times) for f in person.fragments],
@@ -597,16 +556,11 @@ def _fragment_span(fragment: _FaceTrace, times: list[float]) -> FragmentSpan:
     )
 
 
-def _score_series(
-    person: _Person | None, scores: dict[int, np.ndarray]
-) -> list[list[float]]:
+def _score_series(person: _Person | None, scores: dict[int, np.ndarray]) -> list[list[float]]:
     if person is None or person.track_id not in scores:
         return []
     times = [t for _, t, _ in person.samples]
-    return [
-        [round(t, 3), round(float(p), 4)]
-        for t, p in zip(times, scores[person.track_id])
-    ]
+    return [[round(t, 3), round(float(p), 4)] for t, p in zip(times, scores[person.track_id])]
 
 
 def _judged_note(person: _Person, media_type: str) -> str:
@@ -677,9 +631,7 @@ def analyze(
     scores = {tid: classifier.weights @ m for tid, m in member_scores.items()}
     temporal_threshold = temporal.threshold if temporal else None
     with run.stage("heatmaps", 85, "Drawing heatmaps"):
-        heatmaps = (
-            _heatmaps(classifier, judged, summaries, scores) if classifier else {}
-        )
+        heatmaps = _heatmaps(classifier, judged, summaries, scores) if classifier else {}
     with run.stage("blinks", 90, "Measuring blinks"):
         person_blinks = _blinks(info.media_type, people, scan.times)
     min_frames = 1 if info.media_type == "image" else policy.MIN_SCORED_FRAMES_PER_FACE
@@ -722,9 +674,7 @@ def analyze(
             heatmaps,
             person_blinks,
         ),
-        frame_scores=_score_series(
-            by_id.get(decisive.track_id) if decisive else None, scores
-        ),
+        frame_scores=_score_series(by_id.get(decisive.track_id) if decisive else None, scores),
         decisive_face=decisive.track_id if decisive else None,
         blink=_main_blink(
             info.media_type,

@@ -45,9 +45,7 @@ BLINK_SERIES_MAX_POINTS = 300
 # score below 0.2 it is the mean of those; else the mean of all frames.
 CONFIDENT_FAKE_SCORE = 0.8
 CONFIDENT_FAKE_DIVISOR = 2.5  # more than n / 2.5 frames must be confident...
-CONFIDENT_FAKE_MIN_FRAMES = (
-    11  # ...and more than this many (tuned for 32 sampled frames)
-)
+CONFIDENT_FAKE_MIN_FRAMES = 11  # ...and more than this many (tuned for 32 sampled frames)
 CONFIDENT_REAL_SCORE = 0.2
 CONFIDENT_REAL_FRACTION = 0.9
 # A face seen in fewer scored frames than this (in a video) is a likely stray detection: it

@@ -22,13 +22,9 @@ class BlinkResult:
     rate_per_minute: float | None = None
     mean_duration_ms: float | None = None
     timestamps_s: list[float] = field(default_factory=list)
-    ear_series: list[list[float]] = field(
-        default_factory=list
-    )  # [[t_s, ear], ...] down-sampled
+    ear_series: list[list[float]] = field(default_factory=list)  # [[t_s, ear], ...] down-sampled
     usable_frames: int = 0
-    threshold: float | None = (
-        None  # the EAR threshold used (relative to the open-eye baseline)
-    )
+    threshold: float | None = None  # the EAR threshold used (relative to the open-eye baseline)
     baseline_ear: float | None = None
     message: str = ""
 
@@ -55,16 +51,12 @@ class FaceResult:
     thumbnail: str | None = None  # base64 JPEG data (no data: prefix), small crop
     frame_scores: list[float] = field(default_factory=list)
     box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
-    heatmap: str | None = (
-        None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
-    )
+    heatmap: str | None = None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
     fragments: list[FragmentSpan] = field(default_factory=list)
     # face_px, sharpness, frontalness, detection_score, frames, seen_s (medians of sightings)
     quality: dict[str, float] | None = None
     judged: bool = True  # False: seen too poorly to decide the verdict (never scored)
-    not_judged_reason: str = (
-        ""  # e.g. "too blurred (sharpness 7.0; at least 15 is needed)"
-    )
+    not_judged_reason: str = ""  # e.g. "too blurred (sharpness 7.0; at least 15 is needed)"
     blink: BlinkResult | None = None  # this person's blinks over all their fragments
 
     @classmethod
@@ -98,15 +90,11 @@ class Report:
     frames_sampled: int = 0
     frames_decoded: int = 0
     faces: list[FaceResult] = field(default_factory=list)
-    frame_scores: list[list[float]] = field(
-        default_factory=list
-    )  # [[t_s, p_fake], ...]
+    frame_scores: list[list[float]] = field(default_factory=list)  # [[t_s, p_fake], ...]
     decisive_face: int | None = None  # track_id of the face that decided the verdict
     blink: BlinkResult | None = None
     classifier: ClassifierInfo | None = None
-    classifiers: list[ClassifierInfo] = field(
-        default_factory=list
-    )  # all ensemble members
+    classifiers: list[ClassifierInfo] = field(default_factory=list)  # all ensemble members
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -125,7 +113,5 @@ class Report:
             values["blink"] = BlinkResult(**data["blink"])
         if data.get("classifier") is not None:
             values["classifier"] = ClassifierInfo(**data["classifier"])
-        values["classifiers"] = [
-            ClassifierInfo(**c) for c in data.get("classifiers") or []
-        ]
+        values["classifiers"] = [ClassifierInfo(**c) for c in data.get("classifiers") or []]
         return cls(**values)

@@ -38,9 +38,7 @@ def _elastic(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
     dx *= alpha / (np.abs(dx).max() + 1e-6)
     dy *= alpha / (np.abs(dy).max() + 1e-6)
-    grid_x, grid_y = np.meshgrid(
-        np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
-    )
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
     return cv2.remap(mask, grid_x + dx, grid_y + dy, cv2.INTER_LINEAR, borderValue=0)
 
 
@@ -56,9 +54,7 @@ def blend_mask(hull: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         return hull
     scale = WORK_FACE_PX / max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    work_hull = (cv2.resize(hull, size, interpolation=cv2.INTER_NEAREST) > 0.5).astype(
-        np.float32
-    )
+    work_hull = (cv2.resize(hull, size, interpolation=cv2.INTER_NEAREST) > 0.5).astype(np.float32)
     mask = _elastic(work_hull, rng) * work_hull
     k1, k2 = _odd_kernel(rng), _odd_kernel(rng)
     # First blur then keep only the fully covered core: shrinks the mask by about k1/2.
@@ -75,16 +71,10 @@ def blend_mask(hull: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _colour_jitter(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     img = rgb.astype(np.float32) + rng.uniform(-20, 20, 3)  # RGB shift
-    hsv = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(
-        np.float32
-    )
-    hsv[..., 0] = (
-        hsv[..., 0] + rng.uniform(-0.3, 0.3) * 18
-    ) % 180  # hue, OpenCV range 0-179
+    hsv = cv2.cvtColor(np.clip(img, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(-0.3, 0.3) * 18) % 180  # hue, OpenCV range 0-179
     hsv[..., 1:] *= 1 + rng.uniform(-0.3, 0.3, 2)
-    img = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB).astype(
-        np.float32
-    )
+    img = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB).astype(np.float32)
     contrast, brightness = 1 + rng.uniform(-0.1, 0.1), rng.uniform(-0.1, 0.1) * 255
     img = (img - img.mean()) * contrast + img.mean() + brightness
     return np.clip(img, 0, 255).astype(np.uint8)
@@ -95,9 +85,7 @@ def _frequency_jitter(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     h, w = rgb.shape[:2]
     if rng.random() < 0.5:
         factor = rng.uniform(0.25, 0.8)
-        small = cv2.resize(
-            rgb, (max(1, int(w * factor)), max(1, int(h * factor))), cv2.INTER_AREA
-        )
+        small = cv2.resize(rgb, (max(1, int(w * factor)), max(1, int(h * factor))), cv2.INTER_AREA)
         return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     amount = rng.uniform(0.5, 1.5)
     blurred = cv2.GaussianBlur(rgb, (0, 0), 2.0)
@@ -118,9 +106,7 @@ def self_blend(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (pseudo-fake HxWx3 uint8, blend mask HxW float32 in 0..1)."""
     source, target = rgb.copy(), rgb.copy()
-    if (
-        rng.random() < 0.5
-    ):  # the altered copy is the one pasted in, or the one pasted into
+    if rng.random() < 0.5:  # the altered copy is the one pasted in, or the one pasted into
         source = _frequency_jitter(_colour_jitter(source, rng), rng)
     else:
         target = _frequency_jitter(_colour_jitter(target, rng), rng)

@@ -93,9 +93,7 @@ def image_bytes(tmp_path, fmt: str = "JPEG", side: int = 256) -> bytes:
     from tests.mediagen import write_image
 
     suffix = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}[fmt]
-    return write_image(
-        tmp_path / f"face{suffix}", fmt=fmt, size=(side, side)
-    ).read_bytes()
+    return write_image(tmp_path / f"face{suffix}", fmt=fmt, size=(side, side)).read_bytes()
 
 
 @pytest.fixture
@@ -113,7 +111,5 @@ def video_bytes(tmp_path) -> bytes:
     """Two seconds of the astronaut swaying and blinking once, MJPG in .avi."""
     from tests.mediagen import write_face_video
 
-    path = write_face_video(
-        tmp_path / "clip.avi", seconds=2.0, fps=10, blinks_at_s=(1.0,)
-    )
+    path = write_face_video(tmp_path / "clip.avi", seconds=2.0, fps=10, blinks_at_s=(1.0,))
     return path.read_bytes()

@@ -44,9 +44,7 @@ def _handler(folder: Path, mirror: Mirror):
                     self.end_headers()
                     return
                 self.send_response(206)
-                self.send_header(
-                    "Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}"
-                )
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             else:
                 self.send_response(200)
             self.send_header("Content-Length", str(len(data) - start))

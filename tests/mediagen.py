@@ -50,9 +50,7 @@ def astronaut_landmarks() -> np.ndarray:
     """dlib's 68 landmarks of the astronaut's face, (68, 2) float32 (computed once)."""
     image = _astronaut()
     detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(
-        face_recognition_models.pose_predictor_model_location()
-    )
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
     rect = detector(image, 0)[0]
     shape = predictor(image, rect)
     points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
@@ -123,9 +121,7 @@ def two_face_rgb() -> np.ndarray:
     return np.ascontiguousarray(np.hstack([_astronaut(), _astronaut()[:, ::-1]]))
 
 
-def write_huge_png(
-    path: str | Path, *, width: int = 20000, height: int = 20000
-) -> Path:
+def write_huge_png(path: str | Path, *, width: int = 20000, height: int = 20000) -> Path:
     """A small real PNG whose header claims width x height pixels (a decompression bomb's
     signature): the IHDR chunk is patched and its CRC recomputed, the data stays tiny."""
     path = Path(path)
@@ -221,9 +217,7 @@ def write_sharp_and_blurred_video(
     return Path(path)
 
 
-def write_crossing_video(
-    path: str | Path, *, seconds: float = 4.0, fps: float = 15
-) -> Path:
+def write_crossing_video(path: str | Path, *, seconds: float = 4.0, fps: float = 15) -> Path:
     """720 x 400: the astronaut moves left to right along the top while her mirror image moves
     right to left lower down; their paths cross half way (faces about 53 px, never covered)."""
     side, width, height = 280, 720, 400
@@ -261,9 +255,7 @@ def write_vfr_video(
             face = close_eyes(closure) if closure > 0 else _astronaut()
             frame_path = Path(tmp) / f"{index:05d}.png"
             Image.fromarray(_sway(face, index, (320, 320))).save(frame_path)
-            following = (
-                frame_times_s[index + 1] if index + 1 < len(frame_times_s) else t + 0.04
-            )
+            following = frame_times_s[index + 1] if index + 1 < len(frame_times_s) else t + 0.04
             lines += [f"file '{frame_path}'", f"duration {following - t:.6f}"]
         lines.append(f"file '{Path(tmp) / f'{len(frame_times_s) - 1:05d}.png'}'")
         listing = Path(tmp) / "frames.txt"
@@ -307,9 +299,7 @@ def write_corrupt_video(path: str | Path) -> Path:
     path = Path(path)
     write_noface_video(path, seconds=1.0)
     head = path.read_bytes()[:512]
-    garbage = (
-        np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
-    )
+    garbage = np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
     path.write_bytes(head + garbage)
     return path
 
@@ -355,9 +345,7 @@ def _squash_eye(image: np.ndarray, eye: np.ndarray, closure: float) -> None:
     map_y = (mid + np.sign(offset) * source).astype(np.float32)
     cols = np.arange(left, right + 1, dtype=np.float32)
     grid_x, grid_y = np.meshgrid(cols, map_y)
-    patch = cv2.remap(
-        image, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
-    )
+    patch = cv2.remap(image, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     if closure > 0.5:
         # The lash line where the lids meet.
         line = np.abs(offset) <= max(1.0, kept)
@@ -372,12 +360,8 @@ def _squash_eye(image: np.ndarray, eye: np.ndarray, closure: float) -> None:
 
 def _feather(height: int, width: int) -> np.ndarray:
     """1 in the middle, falling to 0 at the edges of the patch."""
-    ramp_y = np.minimum(np.arange(height), np.arange(height)[::-1]) / max(
-        1.0, height * 0.2
-    )
-    ramp_x = np.minimum(np.arange(width), np.arange(width)[::-1]) / max(
-        1.0, width * 0.15
-    )
+    ramp_y = np.minimum(np.arange(height), np.arange(height)[::-1]) / max(1.0, height * 0.2)
+    ramp_x = np.minimum(np.arange(width), np.arange(width)[::-1]) / max(1.0, width * 0.15)
     return np.clip(np.minimum.outer(ramp_y, ramp_x), 0.0, 1.0).astype(np.float32)
 
 

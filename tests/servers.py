@@ -110,9 +110,7 @@ class PostgresCluster:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        )
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(
             "pg_ctl",
             "-D",
@@ -129,9 +127,7 @@ class PostgresCluster:
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
 
     def createdb(self, name: str) -> None:
-        self._run(
-            "createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name
-        )
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
 
     def destroy(self) -> None:
         self._run(
@@ -153,9 +149,7 @@ class PostgresCluster:
         subprocess.run(command, check=check, capture_output=True, timeout=60)
 
 
-def django_process(
-    args: list[str], *, env: dict[str, str], log: Path
-) -> subprocess.Popen:
+def django_process(args: list[str], *, env: dict[str, str], log: Path) -> subprocess.Popen:
     """Run `manage.py ARGS` in its own session, output to `log`."""
     full_env = {
         **os.environ,

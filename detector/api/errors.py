@@ -23,9 +23,7 @@ NON_FIELD = "non_field_errors"
 class ErrorSerializer(serializers.Serializer):
     """Every API error: what went wrong and a stable code; on a 400, the messages per field."""
 
-    detail = serializers.CharField(
-        help_text="What went wrong, in words you can show a user."
-    )
+    detail = serializers.CharField(help_text="What went wrong, in words you can show a user.")
     code = serializers.CharField(
         help_text="A stable code: invalid, not_authenticated, authentication_failed, "
         "permission_denied, not_found, method_not_allowed, unsupported_media_type, "

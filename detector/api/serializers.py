@@ -119,9 +119,7 @@ class UploadField(serializers.FileField):
 
 class AnalysisCreateSerializer(serializers.Serializer):
     # Empty files pass here so that the upload check gives its own, specific message.
-    file = UploadField(
-        allow_empty_file=True, help_text="The image or video to analyse."
-    )
+    file = UploadField(allow_empty_file=True, help_text="The image or video to analyse.")
     callback_url = serializers.URLField(
         required=False,
         allow_blank=True,

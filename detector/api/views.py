@@ -50,14 +50,10 @@ LIST_FILTERS = [
     OpenApiParameter("status", OpenApiTypes.STR, enum=Analysis.Status.values),
     OpenApiParameter("verdict", OpenApiTypes.STR, enum=Analysis.Verdict.values),
     OpenApiParameter("media_type", OpenApiTypes.STR, enum=Analysis.MediaType.values),
-    OpenApiParameter(
-        "date_from", OpenApiTypes.DATE, description="Created on or after."
-    ),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Created on or after."),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Created on or before."),
     OpenApiParameter("q", OpenApiTypes.STR, description="Search in file names."),
-    OpenApiParameter(
-        "sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: newest."
-    ),
+    OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: newest."),
 ]
 
 
@@ -136,9 +132,7 @@ class AnalysisViewSet(
         form = AnalysisFilterForm(self.request.query_params)
         if not form.is_valid():
             raise ValidationError(form.errors)
-        analyses = selectors.analysis_list_for(
-            user=self.request.user, filters=form.filters()
-        )
+        analyses = selectors.analysis_list_for(user=self.request.user, filters=form.filters())
         return analyses.prefetch_related("detector_models")
 
     def get_object(self) -> Analysis:
@@ -156,9 +150,7 @@ class AnalysisViewSet(
             raise ValidationError({"file": [rejected.message]})
         form.is_valid(raise_exception=True)
         options = (
-            {"frames": form.validated_data["frames"]}
-            if "frames" in form.validated_data
-            else {}
+            {"frames": form.validated_data["frames"]} if "frames" in form.validated_data else {}
         )
         try:
             analysis = services.analysis_create(
@@ -211,9 +203,7 @@ class AnalysisViewSet(
         return Response(self._detail(analysis))
 
     def _detail(self, analysis: Analysis) -> dict:
-        return AnalysisDetailSerializer(
-            analysis, context=self.get_serializer_context()
-        ).data
+        return AnalysisDetailSerializer(analysis, context=self.get_serializer_context()).data
 
     def _accepted(self, analysis: Analysis) -> Response:
         """202: the analysis is queued; poll its URL (or wait for the callback)."""

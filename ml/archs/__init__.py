@@ -23,12 +23,8 @@ class ArchSpec:
     kind: str  # "frame" | "temporal"
     description: str = ""
 
-    def build(
-        self, *, input_size: int | None = None, init: str = "none", **kwargs: Any
-    ):
-        return self.builder(
-            input_size=input_size or self.input_size, init=init, **kwargs
-        )
+    def build(self, *, input_size: int | None = None, init: str = "none", **kwargs: Any):
+        return self.builder(input_size=input_size or self.input_size, init=init, **kwargs)
 
 
 def _registry() -> dict[str, ArchSpec]:
@@ -91,9 +87,7 @@ ARCH_NAMES = (
 def get_arch(name: str) -> ArchSpec:
     archs = _registry()
     if name not in archs:
-        raise ModelError(
-            f"Unknown architecture {name!r}; choose one of {', '.join(ARCH_NAMES)}."
-        )
+        raise ModelError(f"Unknown architecture {name!r}; choose one of {', '.join(ARCH_NAMES)}.")
     return archs[name]
 
 

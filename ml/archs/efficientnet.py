@@ -45,18 +45,14 @@ def make_backbone(factory, *, input_size: int, init: str):
         socket.setdefaulttimeout(previous)
 
 
-def build_classifier(
-    factory, *, input_size: int, init: str = "none", name: str
-) -> keras.Model:
+def build_classifier(factory, *, input_size: int, init: str = "none", name: str) -> keras.Model:
     backbone = make_backbone(factory, input_size=input_size, init=init)
     inputs = keras.Input((input_size, input_size, 3), name="face")
     features = backbone(inputs)
     pooled = keras.layers.GlobalAveragePooling2D(name="pool")(features)
     pooled = keras.layers.Dropout(DROPOUT, name="dropout")(pooled)
     # float32 output keeps the probability exact under mixed precision.
-    output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake")(
-        pooled
-    )
+    output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake")(pooled)
     model = keras.Model(inputs, output, name=name)
     if is_weights_file(init):
         load_local_weights(model, backbone, init)
@@ -72,9 +68,7 @@ def load_local_weights(model: keras.Model, backbone: keras.Model, path: str) -> 
             return
         except Exception as exc:  # noqa: BLE001  (Keras raises ValueError, KeyError or OSError by format)
             errors.append(str(exc))
-    raise ModelError(
-        f"The weights in {path} do not fit this architecture: {errors[-1]}"
-    )
+    raise ModelError(f"The weights in {path} do not fit this architecture: {errors[-1]}")
 
 
 def build_b7(*, input_size: int = 380, init: str = "none") -> keras.Model:

@@ -43,9 +43,7 @@ def dense_head(x, *, leaky: bool):
 
 def load_init(model: keras.Model, init: str | None) -> keras.Model:
     if init == "imagenet":
-        raise ModelError(
-            f"{model.name} has no ImageNet weights; use --init none or --init PATH."
-        )
+        raise ModelError(f"{model.name} has no ImageNet weights; use --init none or --init PATH.")
     if init not in ("none", "", None):
         if not Path(init).is_file():
             raise ModelError(f"The initial weights file {init} does not exist.")

@@ -36,9 +36,7 @@ def inception_block(x, widths: tuple[int, int, int, int], *, index: int):
     x4 = conv(conv(x, d, 1, "d_1x1"), d, 3, "d_3x3_d3", dilation=3)
     y = keras.layers.Concatenate(axis=-1, name=f"inception{index}")([x1, x2, x3, x4])
     y = keras.layers.BatchNormalization(name=f"inception{index}_bn")(y)
-    return keras.layers.MaxPooling2D(2, padding="same", name=f"inception{index}_pool")(
-        y
-    )
+    return keras.layers.MaxPooling2D(2, padding="same", name=f"inception{index}_pool")(y)
 
 
 def build(*, input_size: int = 256, init: str = "none") -> keras.Model:

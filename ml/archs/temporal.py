@@ -14,12 +14,8 @@ FRAMES = 16
 LSTM_UNITS = 128
 
 
-def build(
-    *, input_size: int = 224, init: str = "none", frames: int = FRAMES
-) -> keras.Model:
-    backbone = make_backbone(
-        keras.applications.EfficientNetB0, input_size=input_size, init=init
-    )
+def build(*, input_size: int = 224, init: str = "none", frames: int = FRAMES) -> keras.Model:
+    backbone = make_backbone(keras.applications.EfficientNetB0, input_size=input_size, init=init)
     frame_encoder = keras.Sequential(
         [backbone, keras.layers.GlobalAveragePooling2D()], name="frame_encoder"
     )
@@ -27,9 +23,7 @@ def build(
     features = keras.layers.TimeDistributed(frame_encoder, name="per_frame")(inputs)
     x = keras.layers.LSTM(LSTM_UNITS, name="lstm")(features)
     x = keras.layers.Dropout(0.3, name="dropout")(x)
-    output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake")(
-        x
-    )
+    output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake")(x)
     model = keras.Model(inputs, output, name="efficientnet_lstm")
     if is_weights_file(init):
         load_local_weights(model, backbone, init)

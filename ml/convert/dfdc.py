@@ -78,9 +78,7 @@ TOP_KEY = re.compile(r"^encoder\.(\w+)\.(\w+)$")
 FC_KEY = re.compile(r"^fc\.(weight|bias)$")
 
 
-def convert_checkpoint(
-    src: Path, dest: Path, *, input_size: int = 380
-) -> dict[str, Any]:
+def convert_checkpoint(src: Path, dest: Path, *, input_size: int = 380) -> dict[str, Any]:
     """Convert the DFDC checkpoint `src` to the Keras model `dest` (.keras); return card fields."""
     src, dest = Path(src), Path(dest)
     if dest.suffix != ".keras":
@@ -210,11 +208,7 @@ def assign_weights(model: keras.Model, state: dict[str, np.ndarray]) -> None:
 
 
 def _variable(layer, param: str):
-    names = (
-        BN_PARAMS
-        if isinstance(layer, keras.layers.BatchNormalization)
-        else KERNEL_PARAMS
-    )
+    names = BN_PARAMS if isinstance(layer, keras.layers.BatchNormalization) else KERNEL_PARAMS
     return getattr(layer, names[param], None) if param in names else None
 
 
@@ -240,11 +234,7 @@ def _assign(variable, value: np.ndarray, key: str) -> None:
 def _set_input_normalization(backbone) -> list:
     """Keras EfficientNet divides by 255, then normalises by mean and sqrt(variance). The
     layer keeps derived tensors, so its weights only act after finalize_state()."""
-    (norm,) = [
-        layer
-        for layer in backbone.layers
-        if isinstance(layer, keras.layers.Normalization)
-    ]
+    (norm,) = [layer for layer in backbone.layers if isinstance(layer, keras.layers.Normalization)]
     norm.adapt_mean.assign(np.asarray(IMAGENET_MEAN, dtype="float32"))
     norm.adapt_variance.assign(np.square(np.asarray(IMAGENET_STD, dtype="float32")))
     norm.count.assign(0)  # adapt()'s sample counter, unused for inference

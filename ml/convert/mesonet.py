@@ -33,9 +33,7 @@ def convert_mesonet(src: Path, dest: Path, *, arch: str) -> dict[str, Any]:
     model = spec.build(init="none")
     try:
         model.load_weights(str(src))
-    except (
-        Exception
-    ) as exc:  # h5py / Keras raise ValueError, OSError or KeyError by fault
+    except Exception as exc:  # h5py / Keras raise ValueError, OSError or KeyError by fault
         raise ModelError(
             f"{Path(src).name} does not hold {arch} weights in Keras HDF5 format: {exc}"
         ) from exc

@@ -65,14 +65,8 @@ def rebuild_tensor(storage, offset, size, stride, *_ignored) -> np.ndarray:
         raise ModelError("The checkpoint is corrupt: a tensor is described wrongly.")
     size, stride = tuple(size), tuple(stride)
     extent = offset + sum((n - 1) * s for n, s in zip(size, stride) if n > 0)
-    if (
-        offset < 0
-        or any(s < 0 for s in stride)
-        or (0 not in size and extent >= storage.size)
-    ):
-        raise ModelError(
-            "The checkpoint is corrupt: a tensor reaches past its storage."
-        )
+    if offset < 0 or any(s < 0 for s in stride) or (0 not in size and extent >= storage.size):
+        raise ModelError("The checkpoint is corrupt: a tensor reaches past its storage.")
     item = storage.itemsize
     return np.lib.stride_tricks.as_strided(
         storage[offset:],
@@ -90,18 +84,14 @@ def rebuild_parameter(data, *_ignored) -> np.ndarray:
 def numpy_scalar(dtype: np.dtype, data: bytes | None = None) -> Any:
     """numpy's pickled scalars (a plain number saved as e.g. `np.float64`)."""
     if dtype.hasobject or data is None:
-        raise ModelError(
-            "The checkpoint holds a numpy object scalar, which is refused."
-        )
+        raise ModelError("The checkpoint holds a numpy object scalar, which is refused.")
     return np.frombuffer(data, dtype=dtype, count=1)[0]
 
 
 def latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
     """`_codecs.encode`, which protocol-2 pickles use to spell bytes objects."""
     if encoding != "latin1":
-        raise ModelError(
-            f"The checkpoint asks for the {encoding!r} codec, which is refused."
-        )
+        raise ModelError(f"The checkpoint asks for the {encoding!r} codec, which is refused.")
     return text.encode("latin1")
 
 
@@ -176,22 +166,14 @@ def load(path: str | Path) -> Any:
         IndexError,
     ) as exc:
         raise ModelError(
-            NOT_A_CHECKPOINT.format(
-                name=path.name, reason=f"unreadable or truncated: {exc}"
-            )
+            NOT_A_CHECKPOINT.format(name=path.name, reason=f"unreadable or truncated: {exc}")
         ) from exc
-    raise ModelError(
-        NOT_A_CHECKPOINT.format(name=path.name, reason="unknown file format")
-    )
+    raise ModelError(NOT_A_CHECKPOINT.format(name=path.name, reason="unknown file format"))
 
 
 def _load_zip(file: BinaryIO, name: str) -> Any:
     with zipfile.ZipFile(file) as archive:
-        pickles = [
-            n
-            for n in archive.namelist()
-            if n.endswith("/data.pkl") and n.count("/") == 1
-        ]
+        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") and n.count("/") == 1]
         if len(pickles) != 1:
             raise ModelError(
                 NOT_A_CHECKPOINT.format(name=name, reason="no data.pkl in the archive")
@@ -207,12 +189,8 @@ def _load_zip(file: BinaryIO, name: str) -> Any:
                 raw = archive.read(f"{prefix}data/{key}")
                 dtype = kind.dtype.newbyteorder(order)
                 if len(raw) < numel * dtype.itemsize:
-                    raise ModelError(
-                        f"The checkpoint is corrupt: storage {key} is too short."
-                    )
-                storages[key] = _native(
-                    np.frombuffer(raw, dtype=dtype, count=numel), kind
-                )
+                    raise ModelError(f"The checkpoint is corrupt: storage {key} is too short.")
+                storages[key] = _native(np.frombuffer(raw, dtype=dtype, count=numel), kind)
             return storages[key]
 
         try:
@@ -228,15 +206,11 @@ def _load_legacy(file: BinaryIO, name: str) -> Any:
     """magic, protocol, sys_info, the object, its storage keys, then each storage as numel + bytes."""
     header = RestrictedUnpickler(file, None)
     if header.load() != LEGACY_MAGIC:
-        raise ModelError(
-            NOT_A_CHECKPOINT.format(name=name, reason="a pickle of something else")
-        )
+        raise ModelError(NOT_A_CHECKPOINT.format(name=name, reason="a pickle of something else"))
     header.load()  # protocol version
     sys_info = header.load()
     if not sys_info.get("little_endian", True):
-        raise ModelError(
-            f"{name} was saved on a big-endian machine, which is not supported."
-        )
+        raise ModelError(f"{name} was saved on a big-endian machine, which is not supported.")
     # Storages come after the object, so tensors are views of buffers filled in afterwards.
     storages: dict[str, np.ndarray] = {}
     file_size = os.fstat(file.fileno()).st_size
@@ -267,6 +241,4 @@ def _native(array: np.ndarray, kind: StorageType) -> np.ndarray:
     """Native byte order, and bfloat16 widened to float32 (its bits are a float32's high half)."""
     if kind.name == "BFloat16Storage":
         return (array.astype("<u4") << 16).view("<f4")
-    return (
-        array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
-    )
+    return array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))

@@ -52,9 +52,7 @@ class Dataset:
 def media_files(folder: Path) -> list[Path]:
     """Every image or video below `folder`, in a stable order."""
     exts = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts
-    )
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts)
 
 
 def split_items(
@@ -69,9 +67,7 @@ def split_items(
     for item in usable:
         groups.setdefault(item.split_key, []).append(item)
     if len(groups) < 2:
-        raise MediaError(
-            "The dataset needs at least two videos, photos or people to hold one out."
-        )
+        raise MediaError("The dataset needs at least two videos, photos or people to hold one out.")
     keys = sorted(groups)
     np.random.default_rng(seed).shuffle(keys)
     # Fill validation per class so that it holds both real and fake examples.

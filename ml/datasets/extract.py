@@ -24,9 +24,7 @@ from ml.datasets.base import Item
 from ml.errors import MediaError
 
 CACHE_VERSION = 1
-LOOSE_FACTOR = (
-    2.0  # loose crop side / landmark box side: room for alignment, shifts and SBI
-)
+LOOSE_FACTOR = 2.0  # loose crop side / landmark box side: room for alignment, shifts and SBI
 
 
 def loose_size_for(input_size: int) -> int:
@@ -54,9 +52,7 @@ def _frames(item: Item, count: int) -> Iterator[np.ndarray]:
         yield frame.rgb
 
 
-def loose_crop(
-    rgb: np.ndarray, landmarks: np.ndarray, size: int
-) -> tuple[np.ndarray, np.ndarray]:
+def loose_crop(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """A size×size crop centred on the landmarks, LOOSE_FACTOR times their extent; black outside."""
     lo, hi = landmarks.min(axis=0), landmarks.max(axis=0)
     centre, side = (lo + hi) / 2, float((hi - lo).max()) * LOOSE_FACTOR
@@ -68,9 +64,7 @@ def loose_crop(
         ],
         dtype=np.float32,
     )
-    crop = cv2.warpAffine(
-        rgb, matrix, (size, size), flags=cv2.INTER_AREA, borderValue=0
-    )
+    crop = cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_AREA, borderValue=0)
     return crop, (landmarks * scale + matrix[:, 2]).astype(np.float32)
 
 
@@ -87,19 +81,13 @@ def _extract(
         crops.append(crop)
         marks.append(lm)
     if not crops:
-        return np.zeros((0, loose_size, loose_size, 3), np.uint8), np.zeros(
-            (0, 68, 2), np.float32
-        )
+        return np.zeros((0, loose_size, loose_size, 3), np.uint8), np.zeros((0, 68, 2), np.float32)
     return np.stack(crops), np.stack(marks)
 
 
 def _cache_path(cache_dir: Path, digest: str, frames: int, loose_size: int) -> Path:
     """The crops file of one item; its landmarks sit next to it. Written last, so it marks done."""
-    return (
-        cache_dir
-        / digest[:2]
-        / f"{digest}-v{CACHE_VERSION}-f{frames}-s{loose_size}.crops.npy"
-    )
+    return cache_dir / digest[:2] / f"{digest}-v{CACHE_VERSION}-f{frames}-s{loose_size}.crops.npy"
 
 
 def _landmarks_path(crops_path: Path) -> Path:
@@ -130,9 +118,7 @@ def extract_faces(
 
                 analyzer = FaceAnalyzer()
             try:
-                crops, marks = _extract(
-                    item, analyzer, frames=frames, loose_size=loose_size
-                )
+                crops, marks = _extract(item, analyzer, frames=frames, loose_size=loose_size)
             except MediaError:
                 crops = np.zeros((0, loose_size, loose_size, 3), np.uint8)
                 marks = np.zeros((0, 68, 2), np.float32)

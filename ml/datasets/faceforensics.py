@@ -19,9 +19,7 @@ COMPRESSIONS = ("raw", "c23", "c40")
 
 
 def matches(root: Path) -> bool:
-    return (root / "original_sequences").is_dir() and (
-        root / "manipulated_sequences"
-    ).is_dir()
+    return (root / "original_sequences").is_dir() and (root / "manipulated_sequences").is_dir()
 
 
 def _videos(folder: Path) -> list[Path]:
@@ -42,9 +40,7 @@ def load(
     methods = tuple(methods or METHODS)
     fakes: list[tuple[Path, str, str]] = []
     for method in methods:
-        for path in _videos(
-            root / "manipulated_sequences" / method / compression / "videos"
-        ):
+        for path in _videos(root / "manipulated_sequences" / method / compression / "videos"):
             target, _, source = path.stem.partition("_")
             fakes.append((path, target, source))
     partner = {t: s for _, t, s in fakes} | {s: t for _, t, s in fakes}
@@ -54,9 +50,7 @@ def load(
 
     items = [
         Item(path=p, label=REAL, source_id=p.stem, identity=p.stem, group=pair(p.stem))
-        for p in _videos(
-            root / "original_sequences" / "youtube" / compression / "videos"
-        )
+        for p in _videos(root / "original_sequences" / "youtube" / compression / "videos")
     ]
     items += [
         Item(path=p, label=FAKE, source_id=target, identity=target, group=pair(target))

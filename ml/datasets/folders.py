@@ -25,7 +25,5 @@ def load(root: Path, **_options) -> list[Item]:
             rel = path.relative_to(folder)
             source = rel.parts[0] if len(rel.parts) > 1 else rel.stem
             source_id = f"{folder.name}/{source}"
-            items.append(
-                Item(path=path, label=label, source_id=source_id, group=source_id)
-            )
+            items.append(Item(path=path, label=label, source_id=source_id, group=source_id))
     return items

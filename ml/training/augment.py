@@ -13,9 +13,7 @@ def augment(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         img = img[:, ::-1]
     if rng.random() < 0.3:
         contrast, brightness = rng.uniform(0.8, 1.2), rng.uniform(-25, 25)
-        img = np.clip(img.astype(np.float32) * contrast + brightness, 0, 255).astype(
-            np.uint8
-        )
+        img = np.clip(img.astype(np.float32) * contrast + brightness, 0, 255).astype(np.uint8)
     if rng.random() < 0.2:
         img = cv2.GaussianBlur(np.ascontiguousarray(img), (0, 0), rng.uniform(0.5, 1.5))
     if rng.random() < 0.2:

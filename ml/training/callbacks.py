@@ -13,9 +13,7 @@ from ml.training.validation import predict_scores
 BN_RECALIBRATION_BATCHES = 20
 
 
-def recalibrate_batchnorm(
-    model, batches, *, count: int = BN_RECALIBRATION_BATCHES
-) -> None:
+def recalibrate_batchnorm(model, batches, *, count: int = BN_RECALIBRATION_BATCHES) -> None:
     """Re-estimate batch-norm statistics as the exact mean over `count` training batches.
 
     The running averages (momentum 0.99) lag behind weights that are still moving fast, and a
@@ -25,9 +23,7 @@ def recalibrate_batchnorm(
     import keras
 
     layers = [
-        layer
-        for layer in _all_layers(model)
-        if isinstance(layer, keras.layers.BatchNormalization)
+        layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)
     ]
     if not layers:
         return
@@ -35,9 +31,7 @@ def recalibrate_batchnorm(
     try:
         for k in range(min(count, len(batches))):
             for layer in layers:
-                layer.momentum = k / (
-                    k + 1
-                )  # running mean of the batch statistics so far
+                layer.momentum = k / (k + 1)  # running mean of the batch statistics so far
             model(batches[k][0], training=True)
     finally:
         for layer, momentum in zip(layers, saved, strict=True):
@@ -82,9 +76,7 @@ def training_callbacks(
             auc = float(roc_auc_score(labels, scores))
             logs = logs if logs is not None else {}
             logs["val_auc"] = auc
-            state["history"].append(
-                {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
-            )
+            state["history"].append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
             improved = auc > state["best_auc"]
             if improved:
                 state.update(best_auc=auc, best_epoch=epoch + 1, wait=0)

@@ -23,10 +23,7 @@ def hardware() -> dict[str, Any]:
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
-    names = [
-        tf.config.experimental.get_device_details(g).get("device_name", g.name)
-        for g in gpus
-    ]
+    names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
     return {
         "gpus": names,
         "cpu": platform.processor() or platform.machine(),

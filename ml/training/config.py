@@ -33,39 +33,27 @@ class TrainConfig:
         metadata=cli("dataset layout: auto, folders, faceforensics, dfdc, celebdf"),
     )
     epochs: int = field(default=20, metadata=cli("most epochs to train"))
-    batch_size: int = field(
-        default=16, metadata=cli("faces per training step", flag="--batch")
-    )
+    batch_size: int = field(default=16, metadata=cli("faces per training step", flag="--batch"))
     input_size: int | None = field(
         default=None,
         metadata=cli("network input side in pixels (default: the architecture's)"),
     )
     pseudo_fakes: str | None = field(
         default=None,
-        metadata=cli(
-            "sbi: train from real faces and self-blended pseudo-fakes", choices=["sbi"]
-        ),
+        metadata=cli("sbi: train from real faces and self-blended pseudo-fakes", choices=["sbi"]),
     )
-    resume: bool = field(
-        default=False, metadata=cli("continue from the last checkpoint")
-    )
+    resume: bool = field(default=False, metadata=cli("continue from the last checkpoint"))
     init: str = field(
         default="auto",
         metadata=cli(
             "imagenet, none or a weights file (auto: ImageNet for EfficientNets, none for Meso-4)"
         ),
     )
-    mixed_precision: bool = field(
-        default=False, metadata=cli("compute in float16 (on a GPU)")
-    )
-    name: str | None = field(
-        default=None, metadata=cli("model name (default: the architecture)")
-    )
+    mixed_precision: bool = field(default=False, metadata=cli("compute in float16 (on a GPU)"))
+    name: str | None = field(default=None, metadata=cli("model name (default: the architecture)"))
     version: str | None = field(
         default=None,
-        metadata=cli(
-            "model version (default: the UTC date and time)", flag="--model-version"
-        ),
+        metadata=cli("model version (default: the UTC date and time)", flag="--model-version"),
     )
     out: Path = field(default=Path("var/training"), metadata=cli("output folder"))
     cache_dir: Path | None = field(
@@ -76,9 +64,7 @@ class TrainConfig:
     val_fraction: float = field(
         default=0.2, metadata=cli("share of the items held out for validation")
     )
-    seed: int = field(
-        default=0, metadata=cli("seed of the split, the order and the augmentation")
-    )
+    seed: int = field(default=0, metadata=cli("seed of the split, the order and the augmentation"))
     learning_rate: float | None = field(
         default=None,
         metadata=cli("Adam learning rate (default: 1e-3 for Meso-4, else 2e-4)"),
@@ -87,14 +73,10 @@ class TrainConfig:
         default=3,
         metadata=cli("epochs without a better validation AUC before stopping"),
     )
-    augment: bool = field(
-        default=True, metadata=cli("degrade training faces at random")
-    )
+    augment: bool = field(default=True, metadata=cli("degrade training faces at random"))
     deterministic: bool = field(
         default=False,
-        metadata=cli(
-            "deterministic TensorFlow ops: the same seed gives the same model (slower)"
-        ),
+        metadata=cli("deterministic TensorFlow ops: the same seed gives the same model (slower)"),
     )
     sequence_length: int = field(
         default=16,
@@ -102,9 +84,7 @@ class TrainConfig:
     )
     dataset_options: dict[str, Any] = field(
         default_factory=dict,
-        metadata=cli(
-            "layout-specific options (FaceForensics++ methods, compression)", skip=True
-        ),
+        metadata=cli("layout-specific options (FaceForensics++ methods, compression)", skip=True),
     )
 
 

@@ -46,9 +46,7 @@ def balanced(examples: list[Example], rng: np.random.Generator) -> list[Example]
     }
     small, large = sorted(by_label.values(), key=len)
     if not small:
-        raise MediaError(
-            "Training needs both real and fake faces (or --pseudo-fakes sbi)."
-        )
+        raise MediaError("Training needs both real and fake faces (or --pseudo-fakes sbi).")
     extra = [small[i] for i in rng.integers(0, len(small), len(large) - len(small))]
     out = examples + extra
     rng.shuffle(out)
@@ -63,9 +61,7 @@ def paired(examples: list[Example], rng: np.random.Generator) -> list[Example]:
     return [e for pair in pairs for e in pair]
 
 
-def render_face(
-    samples, example: Example, size: int, rng: np.random.Generator, *, augmented: bool
-):
+def render_face(samples, example: Example, size: int, rng: np.random.Generator, *, augmented: bool):
     s, c, _label, blend = example
     crop, landmarks = np.asarray(samples[s].crops[c]), samples[s].landmarks[c]
     if blend:
@@ -124,26 +120,20 @@ def batches_class():
             self.samples, self.examples = samples, examples
             self.size, self.preprocessing = size, preprocessing
             self.batch_size, self.seed, self.augmented = batch_size, seed, augmented
-            self.sbi, self.epoch = (
-                sbi,
-                epoch,
-            )  # a resumed run continues the same sequence
+            # A resumed run continues the same sequence.
+            self.sbi, self.epoch = sbi, epoch
             self._order = self._draw()
 
         def _draw(self):
             rng = np.random.default_rng([self.seed, self.epoch])
-            return (
-                paired(self.examples, rng) if self.sbi else balanced(self.examples, rng)
-            )
+            return paired(self.examples, rng) if self.sbi else balanced(self.examples, rng)
 
         def __len__(self):
             return max(1, len(self._order) // self.batch_size)
 
         def __getitem__(self, index):
             rng = np.random.default_rng([self.seed, self.epoch, index])
-            chosen = self._order[
-                index * self.batch_size : (index + 1) * self.batch_size
-            ]
+            chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
             faces = [self._render(e, rng) for e in chosen]
             labels = np.array([e[2] for e in chosen], dtype="float32")
             return preprocess(np.stack(faces), self.preprocessing), labels
@@ -158,9 +148,7 @@ def batches_class():
                     rng,
                     augmented=self.augmented,
                 )
-            return render_face(
-                self.samples, example, self.size, rng, augmented=self.augmented
-            )
+            return render_face(self.samples, example, self.size, rng, augmented=self.augmented)
 
         def on_epoch_end(self):
             self.epoch += 1

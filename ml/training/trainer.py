@@ -40,11 +40,7 @@ def prepare_samples(config: TrainConfig, size: int, progress: ProgressFn | None)
 
     def report(stage):
         return (
-            (
-                lambda done, total: progress(
-                    {"stage": stage, "done": done, "total": total}
-                )
-            )
+            (lambda done, total: progress({"stage": stage, "done": done, "total": total}))
             if progress
             else None
         )
@@ -64,9 +60,7 @@ def prepare_samples(config: TrainConfig, size: int, progress: ProgressFn | None)
         progress=report("faces (validation)"),
     )
     if not train or not val:
-        raise MediaError(
-            "No faces were found in the training or validation part of the dataset."
-        )
+        raise MediaError("No faces were found in the training or validation part of the dataset.")
     return dataset, train, val
 
 
@@ -74,9 +68,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
     import keras
 
     if config.pseudo_fakes not in (None, "", "sbi"):
-        raise ModelError(
-            f"Unknown pseudo-fake method {config.pseudo_fakes!r}; only sbi is known."
-        )
+        raise ModelError(f"Unknown pseudo-fake method {config.pseudo_fakes!r}; only sbi is known.")
     spec = get_arch(config.arch)
     temporal = spec.kind == "temporal"
     size = config.input_size or spec.input_size
@@ -102,9 +94,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
         else validation_set(val_samples, size=size, sbi=sbi, seed=config.seed)
     )
     if len(set(val[1].tolist())) < 2:
-        raise MediaError(
-            "The validation part holds only one class; add more videos or people."
-        )
+        raise MediaError("The validation part holds only one class; add more videos or people.")
 
     keras.mixed_precision.set_global_policy(
         "mixed_float16" if config.mixed_precision else "float32"
@@ -124,14 +114,10 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainResul
                 **({"frames": length} if temporal else {}),
             )
             lr = config.learning_rate or (1e-3 if config.arch == "meso4" else 2e-4)
-            model.compile(
-                optimizer=keras.optimizers.Adam(lr), loss="binary_crossentropy"
-            )
+            model.compile(optimizer=keras.optimizers.Adam(lr), loss="binary_crossentropy")
         batches = batches_class()(
             train_samples,
-            track_examples(train_samples)
-            if temporal
-            else frame_examples(train_samples, sbi=sbi),
+            track_examples(train_samples) if temporal else frame_examples(train_samples, sbi=sbi),
             size=size,
             preprocessing=spec.preprocessing,
             batch_size=config.batch_size,

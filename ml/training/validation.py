@@ -22,9 +22,7 @@ def validation_set(samples, *, size: int, sbi: bool, seed: int):
     if sbi and not has_fakes:
         examples += [(s, c, 1, True) for s, c, label, _ in list(examples) if label == 0]
     rng = np.random.default_rng([seed, 999])
-    faces = np.stack(
-        [render_face(samples, e, size, rng, augmented=False) for e in examples]
-    )
+    faces = np.stack([render_face(samples, e, size, rng, augmented=False) for e in examples])
     labels = np.array([e[2] for e in examples])
     groups = [
         f"{samples[e[0]].item.source_id}|{'sbi' if e[3] else samples[e[0]].item.label}"

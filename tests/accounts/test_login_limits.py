@@ -31,16 +31,12 @@ def small_limits(settings):
 
 def web_login(username: str, password: str, ip: str) -> tuple[Client, object]:
     client = Client(REMOTE_ADDR=ip)
-    response = client.post(
-        reverse("login"), {"username": username, "password": password}
-    )
+    response = client.post(reverse("login"), {"username": username, "password": password})
     return client, response
 
 
 def api_token(username: str, password: str, ip: str):
-    return APIClient(REMOTE_ADDR=ip).post(
-        TOKEN_URL, {"username": username, "password": password}
-    )
+    return APIClient(REMOTE_ADDR=ip).post(TOKEN_URL, {"username": username, "password": password})
 
 
 def is_logged_in(client: Client) -> bool:

@@ -71,9 +71,7 @@ def test_sign_up_refuses_a_used_email(client, user, password):
 
 
 def test_login_and_post_logout(client, user, password):
-    response = client.post(
-        reverse("login"), {"username": "alice", "password": password}
-    )
+    response = client.post(reverse("login"), {"username": "alice", "password": password})
     assert response.status_code == 302
     assert response["Location"] == reverse("detector:analysis-list")
     assert logged_in_user(client) == user
@@ -85,9 +83,7 @@ def test_login_and_post_logout(client, user, password):
 
 
 def test_login_with_a_wrong_password_fails(client, user):
-    response = client.post(
-        reverse("login"), {"username": "alice", "password": "wrong-one-99"}
-    )
+    response = client.post(reverse("login"), {"username": "alice", "password": "wrong-one-99"})
     assert response.status_code == 200
     assert not logged_in_user(client).is_authenticated
 
@@ -112,9 +108,7 @@ def test_password_reset_by_email(client, user, mailoutbox):
     link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.body).group(1)
     form_page = client.get(link, follow=True)
     new = "fresh-Passphrase-31"
-    client.post(
-        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}
-    )
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
     user.refresh_from_db()
     assert user.check_password(new)
 

@@ -9,15 +9,11 @@ from detector import services
 from ml.report import ClassifierInfo, Report
 
 
-def as_upload(
-    name: str, content: bytes, content_type: str = "application/octet-stream"
-):
+def as_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def report_dict(
-    verdict: str = "real", probability: float | None = 0.1, **extra
-) -> dict:
+def report_dict(verdict: str = "real", probability: float | None = 0.1, **extra) -> dict:
     return Report(
         media_type="image",
         verdict=verdict,
@@ -42,9 +38,7 @@ def make_analysis(jpeg_bytes):
 
 @pytest.fixture
 def classifier_info() -> ClassifierInfo:
-    return ClassifierInfo(
-        name="effnet", version="1", sha256="ab" * 32, arch="efficientnet_b7"
-    )
+    return ClassifierInfo(name="effnet", version="1", sha256="ab" * 32, arch="efficientnet_b7")
 
 
 @pytest.fixture

@@ -47,9 +47,7 @@ def bob(other_user):
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}"
-    )
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
 
 
@@ -68,9 +66,7 @@ def finished(analysis: Analysis, *, verdict: str) -> Analysis:
 
 
 def test_token_for_good_credentials_authenticates_later_requests(alice):
-    response = APIClient().post(
-        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}
-    )
+    response = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 200
     token = response.json()["token"]
     assert token == Token.objects.get(user=alice).key
@@ -80,9 +76,7 @@ def test_token_for_good_credentials_authenticates_later_requests(alice):
 
 
 def test_token_refused_for_wrong_password(alice):
-    response = APIClient().post(
-        "/api/v1/auth/token/", {"username": "alice", "password": "nope"}
-    )
+    response = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": "nope"})
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Unable to log in with provided credentials.",
@@ -183,9 +177,7 @@ def test_too_large_file_is_400_and_says_so(api, settings, jpeg_bytes):
     big = SimpleUploadedFile("big.jpg", padded, content_type="image/jpeg")
     response = api.post(LIST_URL, {"file": big}, format="multipart")
     assert response.status_code == 400
-    assert response.json()["fields"]["file"] == [
-        "The file is larger than the 1 MB upload limit."
-    ]
+    assert response.json()["fields"]["file"] == ["The file is larger than the 1 MB upload limit."]
     assert not Analysis.objects.exists()
 
 
@@ -211,9 +203,7 @@ def test_bad_callback_url_is_400(api, callback_url, jpeg_upload):
 
 @pytest.mark.parametrize("frames", ["0", "3", "129", "many", "-5"])
 def test_bad_frames_is_400(api, frames, jpeg_upload):
-    response = api.post(
-        LIST_URL, {"file": jpeg_upload(), "frames": frames}, format="multipart"
-    )
+    response = api.post(LIST_URL, {"file": jpeg_upload(), "frames": frames}, format="multipart")
     assert response.status_code == 400
     assert response.json()["fields"]["frames"]
     assert not Analysis.objects.exists()
@@ -222,10 +212,7 @@ def test_bad_frames_is_400(api, frames, jpeg_upload):
 def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
     settings.UPLOAD_RATE = "2/hour"
     for _ in range(2):
-        assert (
-            api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart").status_code
-            == 202
-        )
+        assert api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart").status_code == 202
     refused = api.post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
     assert refused.status_code == 429
     assert refused.json()["code"] == "throttled"
@@ -234,9 +221,7 @@ def test_uploads_are_throttled_per_user(api, bob, settings, jpeg_upload):
     assert Analysis.objects.count() == 2
     # Another user has a budget of their own; reading is never throttled.
     assert (
-        client_for(bob)
-        .post(LIST_URL, {"file": jpeg_upload()}, format="multipart")
-        .status_code
+        client_for(bob).post(LIST_URL, {"file": jpeg_upload()}, format="multipart").status_code
         == 202
     )
     assert api.get(LIST_URL).status_code == 200
@@ -264,9 +249,7 @@ def test_list_shows_only_own_analyses_with_filters(api, alice, bob, make_analysi
     assert [row["id"] for row in searched["results"]] == [str(mine_real.pk)]
     assert api.get(LIST_URL, {"status": "queued"}).json()["count"] == 0
     today = mine_real.created.date().isoformat()
-    assert (
-        api.get(LIST_URL, {"date_from": today, "date_to": today}).json()["count"] == 2
-    )
+    assert api.get(LIST_URL, {"date_from": today, "date_to": today}).json()["count"] == 2
     assert api.get(LIST_URL, {"date_to": "2000-01-01"}).json()["count"] == 0
 
 
@@ -344,9 +327,7 @@ def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice, make_anal
 
 def test_owner_reports_a_result_as_wrong(api, alice, make_analysis):
     analysis = finished(make_analysis(alice), verdict="real")
-    response = api.post(
-        detail_url(analysis) + "report/", {"note": "This is a face swap."}
-    )
+    response = api.post(detail_url(analysis) + "report/", {"note": "This is a face swap."})
     assert response.status_code == 200
     assert response.json()["flagged"] is True
     analysis.refresh_from_db()
@@ -398,19 +379,14 @@ def test_models_lists_installed_models_with_their_cards(api):
         ("1", False),
     ]
     assert rows[0]["card"] == card
-    assert (
-        "file_path" not in rows[0]
-    )  # where files live on the server is not the client's business
+    assert "file_path" not in rows[0]  # where files live on the server is not the client's business
 
 
 def test_webhook_secret_is_per_user(api, alice, bob):
     body = api.get("/api/v1/webhook-secret/").json()
     assert body["secret"] == webhook_secret_for(user=alice)
     assert body["signature_header"] == "X-Signature"
-    assert (
-        client_for(bob).get("/api/v1/webhook-secret/").json()["secret"]
-        != body["secret"]
-    )
+    assert client_for(bob).get("/api/v1/webhook-secret/").json()["secret"] != body["secret"]
 
 
 def test_upload_runs_on_a_real_worker_and_the_result_is_served(
@@ -482,8 +458,6 @@ def test_report_refuses_an_analysis_without_a_result(api, alice, make_analysis):
 def test_token_endpoint_ignores_a_stale_authorization_header(alice):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token no-longer-valid")
-    response = client.post(
-        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}
-    )
+    response = client.post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 200
     assert response.json() == {"token": Token.objects.get(user=alice).key}

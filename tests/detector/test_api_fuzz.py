@@ -58,12 +58,8 @@ def analyses(user, make_analysis):
 @pytest.fixture
 def api(live_server, settings, user, analyses):
     """The live server's schema, and the headers of a user who owns some analyses."""
-    settings.UPLOAD_RATE = (
-        "10000/hour"  # the fuzzer uploads far more than a person does
-    )
-    schema = schemathesis.openapi.from_url(
-        f"{live_server.url}/api/v1/schema/?format=json"
-    )
+    settings.UPLOAD_RATE = "10000/hour"  # the fuzzer uploads far more than a person does
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/?format=json")
     token = Token.objects.create(user=user)
     return schema, {"Authorization": f"Token {token.key}"}
 
@@ -120,8 +116,6 @@ def test_stateful_sequences_get_documented_answers(api):
             case.validate_response(response, checks=CHECKS)
 
     Workflow.run(
-        settings=settings(
-            BOUNDED, max_examples=8, stateful_step_count=4, phases=[Phase.generate]
-        )
+        settings=settings(BOUNDED, max_examples=8, stateful_step_count=4, phases=[Phase.generate])
     )
     assert any("{id}" in call for call in calls), calls

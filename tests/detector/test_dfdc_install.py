@@ -30,9 +30,7 @@ def checkpoint(tmp_path):
     return path
 
 
-def test_a_converted_checkpoint_scores_the_box_framed_face(
-    checkpoint, tmp_path, settings
-):
+def test_a_converted_checkpoint_scores_the_box_framed_face(checkpoint, tmp_path, settings):
     settings.MODELS_ROOT = tmp_path / "models"
     call_command(
         "install_model",

@@ -71,9 +71,7 @@ def done(make_analysis, user):
         ("print/", "inline", ".report.html"),
     ],
 )
-def test_owner_downloads_carry_the_exact_name(
-    user_client, done, path, disposition, suffix
-):
+def test_owner_downloads_carry_the_exact_name(user_client, done, path, disposition, suffix):
     response = user_client.get(f"/analyses/{done.pk}/{path}")
     assert response.status_code == 200
     header = response["Content-Disposition"]

@@ -70,9 +70,7 @@ def test_a_deleted_file_fails_with_a_reason_and_the_worker_runs_the_next_job(
     assert good.status == Analysis.Status.DONE, good.error_message
 
 
-def test_a_file_overwritten_with_garbage_fails_with_the_media_message(
-    user, video_bytes, rq_worker
-):
+def test_a_file_overwritten_with_garbage_fails_with_the_media_message(user, video_bytes, rq_worker):
     analysis = upload(user, "clip.avi", video_bytes)
     write_corrupt_video(media(analysis))  # overwritten after the upload was accepted
     rq_worker()
@@ -119,9 +117,7 @@ def test_a_job_that_dies_in_rq_is_marked_failed(user, jpeg_bytes, rq_worker):
     assert "stopped unexpectedly" in analysis.error_message
 
 
-def test_a_stale_duplicate_job_neither_runs_nor_fails_the_analysis(
-    user, jpeg_bytes, rq_worker
-):
+def test_a_stale_duplicate_job_neither_runs_nor_fails_the_analysis(user, jpeg_bytes, rq_worker):
     analysis = upload(user, "face.jpg", jpeg_bytes)
     own_job = Analysis.objects.get(pk=analysis.pk).rq_job_id
     django_rq.get_queue("default").empty()

@@ -28,9 +28,7 @@ def photos(tmp_path) -> Path:
     for i in range(8):
         matrix = cv2.getRotationMatrix2D((256, 200), 2.0 * i - 8, 1.0 - 0.02 * i)
         img = cv2.resize(cv2.warpAffine(source, matrix, (512, 512)), (256, 256))
-        cv2.imwrite(
-            str(root / "real" / f"p{i}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-        )
+        cv2.imwrite(str(root / "real" / f"p{i}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
     return root
 
 

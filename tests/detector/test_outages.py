@@ -96,9 +96,7 @@ def platform(cluster, own_redis, tmp_path):
         env=env,
         log=tmp_path / "web.log",
     )
-    worker = django_process(
-        ["rqworker", "default", "gpu"], env=env, log=tmp_path / "worker.log"
-    )
+    worker = django_process(["rqworker", "default", "gpu"], env=env, log=tmp_path / "worker.log")
     api = requests.Session()
     api.headers["Authorization"] = f"Token {token.stdout.strip().splitlines()[-1]}"
     base = f"http://127.0.0.1:{port}/api/v1/analyses/"

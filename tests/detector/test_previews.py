@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def wide_video(make_analysis, user, tmp_path) -> Analysis:
     # MJPEG in AVI, 1600 x 900: browsers cannot play it, and it is above 720p.
-    path = write_face_video(
-        tmp_path / "wide.avi", seconds=1.0, fps=10, size=(1600, 900)
-    )
+    path = write_face_video(tmp_path / "wide.avi", seconds=1.0, fps=10, size=(1600, 900))
     return make_analysis(user, name="wide.avi", content=path.read_bytes())
 
 
@@ -34,9 +32,7 @@ def test_video_preview_is_h264_mp4_within_720p(wide_video):
     assert previews.analysis_preview_path(wide_video) == preview
 
 
-def test_a_frame_strip_stands_in_when_ffmpeg_cannot_decode(
-    wide_video, monkeypatch, tmp_path
-):
+def test_a_frame_strip_stands_in_when_ffmpeg_cannot_decode(wide_video, monkeypatch, tmp_path):
     # An ffmpeg that fails, as a broken install would: the strip is made with OpenCV instead.
     broken = tmp_path / "ffmpeg"
     broken.write_text("#!/bin/sh\nexit 1\n")

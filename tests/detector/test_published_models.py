@@ -95,10 +95,7 @@ def reference_network(h5_path: Path) -> keras.Model:
             for n in names
             if len(f[n].attrs["weight_names"])
         }
-    queues = {
-        p: iter(_by_creation(names, p))
-        for p in ("conv2d", "batch_normalization", "dense")
-    }
+    queues = {p: iter(_by_creation(names, p)) for p in ("conv2d", "batch_normalization", "dense")}
     assigned: list[tuple[keras.layers.Layer, str]] = []
 
     def make(kind, layer):
@@ -106,9 +103,7 @@ def reference_network(h5_path: Path) -> keras.Model:
         return layer
 
     def conv(x, filters, kernel, dilation=1):
-        layer = L.Conv2D(
-            filters, kernel, padding="same", activation="relu", dilation_rate=dilation
-        )
+        layer = L.Conv2D(filters, kernel, padding="same", activation="relu", dilation_rate=dilation)
         return make("conv2d", layer)(x)
 
     def bn_pool(x, pool):
@@ -160,9 +155,7 @@ def sample_inputs(mesonet: Path) -> np.ndarray:
 
 
 @pytest.mark.parametrize("name", MESONET_NAMES)
-def test_mesonet_installs_from_a_mirror_and_matches_the_published_weights(
-    name, mesonet, capsys
-):
+def test_mesonet_installs_from_a_mirror_and_matches_the_published_weights(name, mesonet, capsys):
     call_command("install_model", name, "--mirror", str(mesonet), "--activate")
     assert f"Installed {name} 2144d56" in capsys.readouterr().out
     model = DetectorModel.objects.get(name=name)
@@ -177,9 +170,7 @@ def test_mesonet_installs_from_a_mirror_and_matches_the_published_weights(
     assert card["source"]["sha256"] == entry.files[0].sha256
     assert card["source"]["file_sha256"] == entry.files[0].sha256
     assert card["platform_evaluation"] == "not evaluated on platform data"
-    assert "negated" in card["conversion"] and card["label_convention"].endswith(
-        "P(fake)"
-    )
+    assert "negated" in card["conversion"] and card["label_convention"].endswith("P(fake)")
 
     installed = keras.saving.load_model(model.file_path, compile=False)
     assert installed.name == entry.arch
@@ -256,9 +247,7 @@ def tampered_copy(mesonet: Path, folder: Path) -> Path:
     return folder
 
 
-def test_wrong_sha256_in_a_mirror_folder_installs_nothing(
-    mesonet, tmp_path, models_root
-):
+def test_wrong_sha256_in_a_mirror_folder_installs_nothing(mesonet, tmp_path, models_root):
     folder = tampered_copy(mesonet, tmp_path / "bad")
     with pytest.raises(CommandError, match="does not match the sha256 published"):
         call_command("install_model", "meso4-df", "--mirror", str(folder))
@@ -293,16 +282,12 @@ def test_a_download_cut_short_resumes_where_it_stopped(mesonet, models_root, cap
     assert not (models_root / ".downloads").exists()
 
 
-def test_a_download_that_stops_keeps_its_bytes_and_the_next_run_resumes(
-    mesonet, models_root
-):
+def test_a_download_that_stops_keeps_its_bytes_and_the_next_run_resumes(mesonet, models_root):
     part = models_root / ".downloads" / "Meso4_DF.h5.part"
     with serve(mesonet) as mirror:
         # Two chunks arrive, then the server drops the connection before any byte.
         mirror.cuts["/Meso4_DF.h5"] = [2 * CHUNK, 0]
-        with pytest.raises(
-            CommandError, match=f"stopped after {2 * CHUNK} bytes.*resume"
-        ):
+        with pytest.raises(CommandError, match=f"stopped after {2 * CHUNK} bytes.*resume"):
             call_command("install_model", "meso4-df", "--mirror", mirror.url)
         assert DetectorModel.objects.count() == 0
         assert not (models_root / "meso4-df").exists()
@@ -379,9 +364,7 @@ def test_gpu_recommended_models_send_analyses_to_the_gpu_queue(
     gpu, default = django_rq.get_queue("gpu"), django_rq.get_queue("default")
 
     def queued_in():
-        services.analysis_create(
-            owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes)
-        )
+        services.analysis_create(owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes))
         counts = (default.count, gpu.count)
         default.empty()
         gpu.empty()
@@ -466,8 +449,7 @@ def test_uploads_through_web_and_api_are_scored_by_meso4_df(
 def test_the_shared_mesonet_folder_is_what_the_catalog_expects(mesonet):
     """The mirror holds the published files under their names, with the published hashes."""
     sums = dict(
-        reversed(line.split())
-        for line in (mesonet / "SHA256SUMS").read_text().splitlines()
+        reversed(line.split()) for line in (mesonet / "SHA256SUMS").read_text().splitlines()
     )
     for name in MESONET_NAMES:
         (file,) = CATALOG[name].files

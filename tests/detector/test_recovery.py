@@ -108,8 +108,7 @@ def test_an_abandoned_job_is_queued_once_more_then_failed_with_the_cause(
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.FAILED
     assert analysis.error_message == (
-        "The worker stopped while analysing this file (tried 2 times). "
-        "Please try again later."
+        "The worker stopped while analysing this file (tried 2 times). Please try again later."
     )
 
 
@@ -127,15 +126,11 @@ def test_recovery_leaves_a_settled_or_reassigned_analysis_alone(own_redis, creat
     assert analysis.error_message == "stopped by hand" and analysis.retries == 0
 
 
-def test_a_horse_death_the_worker_could_not_record_is_settled_by_the_sweep(
-    own_redis, create
-):
+def test_a_horse_death_the_worker_could_not_record_is_settled_by_the_sweep(own_redis, create):
     # The worker's own hook failed (say the database was down at that moment): RQ still
     # moved the job to its failed registry with its usual record of the signal.
     analysis = create()
-    Analysis.objects.filter(pk=analysis.pk).update(
-        status=Analysis.Status.RUNNING, retries=1
-    )
+    Analysis.objects.filter(pk=analysis.pk).update(status=Analysis.Status.RUNNING, retries=1)
     queue = django_rq.get_queue("default")
     job = queue.fetch_job(analysis.rq_job_id)
     worker = SimpleWorker([queue], connection=queue.connection)

@@ -97,16 +97,12 @@ def test_install_from_path_copies_file_card_and_plots(model_file, models_root):
     assert stored["installed"]["source"] == str(model_file)
     assert (model.arch, model.kind, model.active) == ("meso4", "frame", True)
     specs = model_options()["models"]
-    assert [s["name"] for s in specs] == ["tiny"] and specs[0][
-        "path"
-    ] == model.file_path
+    assert [s["name"] for s in specs] == ["tiny"] and specs[0]["path"] == model.file_path
 
 
 def test_install_under_another_name(model_file, models_root):
     model = model_install(source=str(model_file), name="renamed")
-    assert (
-        model.name == "renamed" and model.card["name"] == "renamed" and not model.active
-    )
+    assert model.name == "renamed" and model.card["name"] == "renamed" and not model.active
     assert (models_root / "renamed" / "1.0" / "renamed.keras").is_file()
 
 
@@ -174,9 +170,7 @@ def test_several_models_install_together_or_not_at_all(model_file, models_root):
     (models_root / "second" / "1.0").mkdir(parents=True)  # the second cannot be placed
     with incoming_dir() as tmp, pytest.raises(ModelError, match="already exists"):
         model_install_checked(
-            candidates=[
-                candidate_check(Candidate(model_file, card, "test")) for card in cards
-            ],
+            candidates=[candidate_check(Candidate(model_file, card, "test")) for card in cards],
             workdir=Path(tmp),
             activate=True,
         )
@@ -186,9 +180,7 @@ def test_several_models_install_together_or_not_at_all(model_file, models_root):
 
     with incoming_dir() as tmp:
         models = model_install_checked(
-            candidates=[
-                candidate_check(Candidate(model_file, card, "test")) for card in cards
-            ],
+            candidates=[candidate_check(Candidate(model_file, card, "test")) for card in cards],
             workdir=Path(tmp),
             activate=True,
         )
@@ -213,9 +205,7 @@ def test_install_from_url(model_file, server, models_root):
         "/tiny.keras",
         "/tiny.card.json",
     ]
-    assert not list(models_root.glob(".incoming-*")), (
-        "the download folder is cleaned up"
-    )
+    assert not list(models_root.glob(".incoming-*")), "the download folder is cleaned up"
 
 
 def test_url_with_wrong_checksum_is_refused(model_file, server, models_root):

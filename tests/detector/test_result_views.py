@@ -93,15 +93,10 @@ def test_detail_page_renders_charts_faces_blinks_and_provenance(user_client, don
         "</script>"
     )[0]
     assert json.loads(embedded) == done.result
-    assert (
-        "/static/vendor/chartjs/chart.umd.min.js" in html
-        and "/static/js/result.js" in html
-    )
+    assert "/static/vendor/chartjs/chart.umd.min.js" in html and "/static/js/result.js" in html
 
 
-def test_without_a_classifier_the_page_says_so(
-    user_client, make_analysis, user, video_bytes
-):
+def test_without_a_classifier_the_page_says_so(user_client, make_analysis, user, video_bytes):
     analysis = make_analysis(user, name="clip.avi", content=video_bytes)
     services.analysis_finish(analysis=analysis, report=video_report(classifier=None))
     html = user_client.get(url(analysis, "")).content.decode()
@@ -206,17 +201,12 @@ def test_printable_report_has_charts_and_faces(user_client, done):
 
 
 def test_owner_reports_a_wrong_result(user_client, done):
-    response = user_client.post(
-        url(done, "report-wrong/"), {"note": "My own video, not a fake."}
-    )
+    response = user_client.post(url(done, "report-wrong/"), {"note": "My own video, not a fake."})
     assert response.status_code == 302 and response["Location"] == url(done, "")
     done.refresh_from_db()
     assert done.flagged and done.reported_by_owner
     assert done.report_note == "My own video, not a fake."
-    assert (
-        "You reported this result as wrong"
-        in user_client.get(url(done, "")).content.decode()
-    )
+    assert "You reported this result as wrong" in user_client.get(url(done, "")).content.decode()
     assert user_client.get(url(done, "report-wrong/")).status_code == 405
 
 
@@ -229,9 +219,7 @@ def test_others_and_strangers_get_nothing(other_client, client, done, tail):
 
 def test_others_cannot_flag(other_client, done):
     Analysis.objects.filter(pk=done.pk).update(flagged=False)
-    assert (
-        other_client.post(url(done, "report-wrong/"), {"note": "x"}).status_code == 404
-    )
+    assert other_client.post(url(done, "report-wrong/"), {"note": "x"}).status_code == 404
     done.refresh_from_db()
     assert not done.flagged and not done.reported_by_owner
 

@@ -18,12 +18,8 @@ pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/detector/analysis/"
 
 
-def finished(
-    analysis: Analysis, verdict: str, probability: float | None = None
-) -> Analysis:
-    services.analysis_finish(
-        analysis=analysis, report=report_dict(verdict, probability)
-    )
+def finished(analysis: Analysis, verdict: str, probability: float | None = None) -> Analysis:
+    services.analysis_finish(analysis=analysis, report=report_dict(verdict, probability))
     analysis.refresh_from_db()
     return analysis
 
@@ -55,9 +51,7 @@ def test_review_record_keeps_history_and_sets_the_label(flagged, reviewer):
         label="needs_more_review",
         notes=" check the ears ",
     )
-    second = review_record(
-        analysis=flagged, reviewer=reviewer, label="confirmed_fake", notes=""
-    )
+    second = review_record(analysis=flagged, reviewer=reviewer, label="confirmed_fake", notes="")
     assert (first.label_before, first.label_after, first.notes) == (
         "",
         "needs_more_review",
@@ -77,9 +71,7 @@ def test_review_record_keeps_history_and_sets_the_label(flagged, reviewer):
 
 def test_review_record_refuses_an_unknown_label(flagged, reviewer):
     with pytest.raises(ValueError):
-        review_record(
-            analysis=flagged, reviewer=reviewer, label="probably_fine", notes=""
-        )
+        review_record(analysis=flagged, reviewer=reviewer, label="probably_fine", notes="")
     assert not Review.objects.exists()
     flagged.refresh_from_db()
     assert flagged.review_label == ""
@@ -105,9 +97,7 @@ def test_owner_report_needs_a_result(make_analysis, user):
 # --- the admin review queue --------------------------------------------------------------
 
 
-def test_queue_lists_flagged_first_with_filters(
-    reviewer_client, make_analysis, user, flagged
-):
+def test_queue_lists_flagged_first_with_filters(reviewer_client, make_analysis, user, flagged):
     finished(make_analysis(user, name="calm.jpg"), "real", 0.02)
     page = reviewer_client.get(CHANGELIST)
     assert page.status_code == 200
@@ -117,8 +107,7 @@ def test_queue_lists_flagged_first_with_filters(
     assert list(only_flagged.context["cl"].result_list) == [flagged]
     for parameter in ("review_label", "status", "verdict", "media_type", "flagged"):
         assert (
-            f"?{parameter}" in page.content.decode()
-            or f"&amp;{parameter}" in page.content.decode()
+            f"?{parameter}" in page.content.decode() or f"&amp;{parameter}" in page.content.decode()
         )
 
 
@@ -153,18 +142,14 @@ def test_awaiting_review_filter_leaves_out_decided_items(
     unsure = finished(make_analysis(user, name="unsure.jpg"), "inconclusive", 0.52)
     finished(make_analysis(user, name="calm.jpg"), "real", 0.02)
     review_record(analysis=decided, reviewer=reviewer, label="confirmed_fake", notes="")
-    review_record(
-        analysis=unsure, reviewer=reviewer, label="needs_more_review", notes=""
-    )
+    review_record(analysis=unsure, reviewer=reviewer, label="needs_more_review", notes="")
     page = reviewer_client.get(CHANGELIST, {"awaiting": "yes"})
     assert set(page.context["cl"].result_list) == {flagged, unsure}
     page = reviewer_client.get(CHANGELIST, {"awaiting": "no"})
     assert list(page.context["cl"].result_list) == [decided]
 
 
-def test_change_page_previews_the_result_and_records_a_decision(
-    reviewer_client, reviewer, flagged
-):
+def test_change_page_previews_the_result_and_records_a_decision(reviewer_client, reviewer, flagged):
     url = f"{CHANGELIST}{flagged.pk}/change/"
     page = reviewer_client.get(url)
     html = page.content.decode()
@@ -194,9 +179,7 @@ def test_change_page_previews_the_result_and_records_a_decision(
     flagged.refresh_from_db()
     assert flagged.review_label == "confirmed_fake"
     assert flagged.verdict == "fake"  # nothing else on the row changed
-    assert (
-        "Seams at the jaw." in reviewer_client.get(url).content.decode()
-    )  # history inline
+    assert "Seams at the jaw." in reviewer_client.get(url).content.decode()  # history inline
 
 
 def test_reviewer_can_open_the_media(reviewer_client, flagged, jpeg_bytes):
@@ -228,9 +211,7 @@ def test_bulk_action_asks_for_notes_then_records_each(
         (first.pk, "confirmed_real", "Checked the source."),
         (second.pk, "confirmed_real", "Checked the source."),
     }
-    assert set(Analysis.objects.values_list("review_label", flat=True)) == {
-        "confirmed_real"
-    }
+    assert set(Analysis.objects.values_list("review_label", flat=True)) == {"confirmed_real"}
 
 
 def test_staff_without_review_permission_cannot_review(client, staff_user, flagged):
@@ -274,14 +255,10 @@ def test_non_staff_never_reach_the_queue(user_client, flagged):
 
 
 def test_admin_index_links_to_the_job_queue_dashboard(client, django_user_model):
-    admin = django_user_model.objects.create_superuser(
-        "root", "root@example.org", "pw-123456"
-    )
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw-123456")
     client.force_login(admin)
     html = client.get("/admin/").content.decode()
-    assert (
-        'href="/admin/django_rq/dashboard/"' in html
-    )  # django-rq's entry in the index
+    assert 'href="/admin/django_rq/dashboard/"' in html  # django-rq's entry in the index
     dashboard = client.get("/admin/django_rq/dashboard/")
     assert dashboard.status_code == 200
     assert "default" in dashboard.content.decode()  # the analysis queue is listed

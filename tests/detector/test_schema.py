@@ -51,9 +51,7 @@ def test_upload_is_multipart_with_its_fields(schema):
 
 
 def test_list_documents_the_history_filters(schema):
-    names = {
-        p["name"] for p in schema["paths"]["/api/v1/analyses/"]["get"]["parameters"]
-    }
+    names = {p["name"] for p in schema["paths"]["/api/v1/analyses/"]["get"]["parameters"]}
     assert {
         "status",
         "verdict",

@@ -27,9 +27,7 @@ def history(user, other_user, make_analysis, png_bytes, video_bytes):
     services.analysis_finish(analysis=beach, report=report_dict("real", 0.2))
     now = timezone.now()
     for analysis, days_ago in ((cat, 10), (beach, 5), (clip, 0), (foreign, 1)):
-        Analysis.objects.filter(pk=analysis.pk).update(
-            created=now - dt.timedelta(days=days_ago)
-        )
+        Analysis.objects.filter(pk=analysis.pk).update(created=now - dt.timedelta(days=days_ago))
     return {"cat": cat, "beach": beach, "clip": clip, "foreign": foreign}
 
 
@@ -46,9 +44,7 @@ def test_newest_first_and_only_the_users_own(user, history):
 
 
 def test_search_by_filename_ignores_case(user, history):
-    assert names(analysis_list_for(user=user, filters={"q": "BEACH"})) == [
-        "Beach party.png"
-    ]
+    assert names(analysis_list_for(user=user, filters={"q": "BEACH"})) == ["Beach party.png"]
     assert names(analysis_list_for(user=user, filters={"q": "cat"})) == ["cat.jpg"]
 
 
@@ -103,7 +99,5 @@ def test_staff_see_only_their_own_here(staff_user, history):
 
 
 def test_pick_for_drops_other_peoples_ids(user, history):
-    picked = analysis_pick_for(
-        user=user, pks=[history["cat"].pk, history["foreign"].pk]
-    )
+    picked = analysis_pick_for(user=user, pks=[history["cat"].pk, history["foreign"].pk])
     assert list(picked) == [history["cat"]]

@@ -43,12 +43,8 @@ def test_create_stores_a_private_copy_under_a_random_name(user, jpeg_bytes):
 
 
 def test_two_uploads_of_one_name_never_share_a_file(user, jpeg_bytes):
-    first = services.analysis_create(
-        owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes)
-    )
-    second = services.analysis_create(
-        owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes)
-    )
+    first = services.analysis_create(owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes))
+    second = services.analysis_create(owner=user, uploaded_file=as_upload("a.jpg", jpeg_bytes))
     assert first.media_file != second.media_file
 
 
@@ -84,9 +80,7 @@ def test_create_uses_the_configured_queue(
 
 def test_a_rejected_upload_stores_nothing(user):
     with pytest.raises(UploadRejected):
-        services.analysis_create(
-            owner=user, uploaded_file=as_upload("x.jpg", b"not an image")
-        )
+        services.analysis_create(owner=user, uploaded_file=as_upload("x.jpg", b"not an image"))
     assert not Analysis.objects.exists()
     assert not any(Path(settings.MEDIA_ROOT).rglob("*.*"))
 
@@ -105,16 +99,12 @@ def test_progress_never_goes_backwards(user, make_analysis, monkeypatch):
     assert (analysis.progress, analysis.stage) == (50, "Scoring faces")
 
 
-def test_progress_writes_are_throttled(
-    user, make_analysis, django_assert_max_num_queries
-):
+def test_progress_writes_are_throttled(user, make_analysis, django_assert_max_num_queries):
     analysis = running(make_analysis(user))
     analysis._progress_written_at = 0.0  # as if the last write was long ago
     with django_assert_max_num_queries(1):
         for percent in range(1, 60):
-            services.analysis_set_progress(
-                analysis=analysis, percent=percent, stage="Decoding"
-            )
+            services.analysis_set_progress(analysis=analysis, percent=percent, stage="Decoding")
     analysis.refresh_from_db()
     assert analysis.progress == 1
 
@@ -155,20 +145,12 @@ def test_finish_records_the_result_and_the_models(user, make_analysis, classifie
         ("real", 0.1, False),
         ("fake", 0.9, True),
         ("inconclusive", 0.52, True),  # borderline score
-        (
-            "inconclusive",
-            None,
-            False,
-        ),  # no classifier ran: nothing for a reviewer to settle
+        ("inconclusive", None, False),  # no classifier ran: nothing for a reviewer to settle
     ],
 )
-def test_finish_flags_what_needs_a_human_look(
-    user, make_analysis, verdict, probability, flagged
-):
+def test_finish_flags_what_needs_a_human_look(user, make_analysis, verdict, probability, flagged):
     analysis = running(make_analysis(user))
-    services.analysis_finish(
-        analysis=analysis, report=report_dict(verdict, probability)
-    )
+    services.analysis_finish(analysis=analysis, report=report_dict(verdict, probability))
     analysis.refresh_from_db()
     assert analysis.flagged is flagged
 
@@ -199,9 +181,7 @@ def test_finish_and_fail_queue_the_callback_when_asked(
         services.analysis_finish(analysis=with_url, report=report_dict("real"))
         services.analysis_fail(analysis=without, reason="x")
     jobs = django_rq.get_queue("default").get_jobs()
-    deliveries = [
-        job for job in jobs if job.func_name == "detector.webhooks.callback_deliver"
-    ]
+    deliveries = [job for job in jobs if job.func_name == "detector.webhooks.callback_deliver"]
     assert [list(job.args) for job in deliveries] == [[str(with_url.pk)]]
 
 
@@ -274,9 +254,7 @@ def test_thumbnail_skips_a_black_fade_in(user, make_analysis, tmp_path):
 
     from tests.mediagen import write_face_video
 
-    video = write_face_video(
-        tmp_path / "fade.avi", seconds=2.0, fps=10, black_until_s=0.5
-    )
+    video = write_face_video(tmp_path / "fade.avi", seconds=2.0, fps=10, black_until_s=0.5)
     analysis = make_analysis(user, name="fade.avi", content=video.read_bytes())
     with Image.open(services.analysis_thumbnail(analysis=analysis)) as thumb:
         grey = np.asarray(thumb.convert("L"), dtype=np.float32)
@@ -311,9 +289,7 @@ def test_thumbnail_of_a_finished_analysis_is_the_deciding_face(
     path = services.analysis_thumbnail(analysis=analysis)
     assert path != first_frame
     with Image.open(path) as thumb:
-        red, green, _ = np.asarray(thumb.convert("RGB"), dtype=np.float32).mean(
-            axis=(0, 1)
-        )
+        red, green, _ = np.asarray(thumb.convert("RGB"), dtype=np.float32).mean(axis=(0, 1))
     assert red > 150 and green < 60
 
 

@@ -23,9 +23,7 @@ def three_an_hour(settings):
 
 def api_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}"
-    )
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
 
 
@@ -43,9 +41,7 @@ def web_reanalyse(client, analysis: Analysis):
     return client.post(reverse("detector:analysis-reanalyse", args=[analysis.pk]))
 
 
-def test_web_and_api_spend_one_budget(
-    user_client, user, other_user, jpeg_bytes, png_bytes
-):
+def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes, png_bytes):
     api = api_for(user)
     assert api_upload(api, jpeg_bytes).status_code == 202
     assert web_upload(user_client, png_bytes).status_code == 302

@@ -42,9 +42,7 @@ def test_the_content_decides_the_type_not_the_extension(jpeg_bytes):
 def test_text_named_like_an_image_is_rejected():
     with pytest.raises(UploadRejected) as rejected:
         validate_upload(
-            as_upload(
-                "photo.jpg", b"just some text, not a picture\n" * 10, "image/jpeg"
-            )
+            as_upload("photo.jpg", b"just some text, not a picture\n" * 10, "image/jpeg")
         )
     assert rejected.value.message == UNSUPPORTED_MESSAGE
 
@@ -92,7 +90,4 @@ def test_display_filename_shortens_long_names_but_keeps_the_extension():
 def test_upload_sha256_matches_hashlib(jpeg_bytes):
     import hashlib
 
-    assert (
-        upload_sha256(as_upload("a.jpg", jpeg_bytes))
-        == hashlib.sha256(jpeg_bytes).hexdigest()
-    )
+    assert upload_sha256(as_upload("a.jpg", jpeg_bytes)) == hashlib.sha256(jpeg_bytes).hexdigest()

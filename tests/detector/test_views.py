@@ -123,9 +123,7 @@ def test_a_path_traversal_name_stays_a_label(user_client, user, jpeg_bytes):
     assert only.read_bytes() == jpeg_bytes
 
 
-def test_the_same_content_again_offers_the_existing_result(
-    user_client, user, jpeg_bytes
-):
+def test_the_same_content_again_offers_the_existing_result(user_client, user, jpeg_bytes):
     post_file(user_client, "first.jpg", jpeg_bytes)
     existing = Analysis.objects.get(owner=user)
     services.analysis_finish(analysis=existing, report=report_dict("real"))
@@ -139,9 +137,7 @@ def test_the_same_content_again_offers_the_existing_result(
     assert len(stored_files()) == 1
 
 
-def test_someone_elses_copy_is_not_offered(
-    user_client, other_user, make_analysis, jpeg_bytes
-):
+def test_someone_elses_copy_is_not_offered(user_client, other_user, make_analysis, jpeg_bytes):
     make_analysis(other_user)
     response = post_file(user_client, "face.jpg", jpeg_bytes)
     assert response.status_code == 302
@@ -178,9 +174,7 @@ def test_detail_shows_the_result_when_done(user_client, user, make_analysis):
     assert "live-status" not in page
 
 
-def test_media_streams_the_original_to_its_owner(
-    user_client, user, make_analysis, jpeg_bytes
-):
+def test_media_streams_the_original_to_its_owner(user_client, user, make_analysis, jpeg_bytes):
     analysis = make_analysis(user)
     response = user_client.get(url("analysis-media", analysis))
     assert response.status_code == 200
@@ -211,10 +205,7 @@ def test_reanalyse_keeps_both(user_client, user, make_analysis):
 
 
 def test_reanalyse_needs_post(user_client, user, make_analysis):
-    assert (
-        user_client.get(url("analysis-reanalyse", make_analysis(user))).status_code
-        == 405
-    )
+    assert user_client.get(url("analysis-reanalyse", make_analysis(user))).status_code == 405
 
 
 # Isolation --------------------------------------------------------------------------------
@@ -240,16 +231,12 @@ def test_other_users_cannot_reanalyse(other_client, user, make_analysis):
     assert Analysis.objects.count() == 1
 
 
-def test_staff_cannot_open_others_analyses_on_these_pages(
-    client, staff_user, user, make_analysis
-):
+def test_staff_cannot_open_others_analyses_on_these_pages(client, staff_user, user, make_analysis):
     client.force_login(staff_user)
     assert client.get(url("analysis-detail", make_analysis(user))).status_code == 404
 
 
-def test_history_lists_only_my_analyses(
-    user_client, user, other_user, make_analysis, png_bytes
-):
+def test_history_lists_only_my_analyses(user_client, user, other_user, make_analysis, png_bytes):
     make_analysis(user, name="mine.jpg")
     make_analysis(other_user, name="theirs.png", content=png_bytes)
     page = user_client.get(LIST).content.decode()
@@ -267,9 +254,7 @@ def test_history_filters_and_pages(user_client, user, make_analysis, png_bytes):
     page_two = user_client.get(LIST, {"sort": "name", "page": 2})
     names = [a.original_filename for a in page_two.context["page"].object_list]
     assert names == ["photo-24.jpg", "photo-25.jpg"]
-    assert (
-        "sort=name&amp;page=1" in page_two.content.decode()
-    )  # paging keeps the filters
+    assert "sort=name&amp;page=1" in page_two.content.decode()  # paging keeps the filters
 
 
 # Bulk delete ------------------------------------------------------------------------------
@@ -307,9 +292,7 @@ def test_bulk_delete_asks_first_then_removes_rows_and_files(
     assert hashlib.sha256(files[1].read_bytes()).hexdigest() == doomed[1].sha256
 
 
-def test_bulk_delete_with_nothing_chosen_deletes_nothing(
-    user_client, user, make_analysis
-):
+def test_bulk_delete_with_nothing_chosen_deletes_nothing(user_client, user, make_analysis):
     make_analysis(user)
     response = user_client.post(
         reverse("detector:analysis-bulk-delete"),

@@ -46,9 +46,7 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append((dict(self.headers), body))
                 status = (
-                    receiver.statuses.pop(0)
-                    if len(receiver.statuses) > 1
-                    else receiver.statuses[0]
+                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
                 )
                 self.send_response(status)
                 if location:
@@ -80,11 +78,7 @@ class Receiver:
 
 @pytest.fixture
 def queue(settings):
-    settings.WEBHOOK_RETRY_INTERVALS = [
-        0,
-        0,
-        0,
-    ]  # retry at once: the test waits for nothing
+    settings.WEBHOOK_RETRY_INTERVALS = [0, 0, 0]  # retry at once: the test waits for nothing
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the local Receiver, on purpose
     queue = django_rq.get_queue("default")
     queue.connection.flushdb()  # this suite's own Redis database (REDIS_URL)
@@ -138,13 +132,9 @@ def test_callback_is_signed_with_the_owners_secret(
     assert payload["status"] == "done" and payload["verdict"] == "fake"
     assert payload["result"] == analysis.result
     signature = headers["X-Signature"]
-    expected = hmac.new(
-        webhook_secret_for(user=owner).encode(), body, hashlib.sha256
-    ).hexdigest()
+    expected = hmac.new(webhook_secret_for(user=owner).encode(), body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(signature, f"sha256={expected}")
-    forged = hmac.new(
-        webhook_secret_for(user=other).encode(), body, hashlib.sha256
-    ).hexdigest()
+    forged = hmac.new(webhook_secret_for(user=other).encode(), body, hashlib.sha256).hexdigest()
     assert signature != f"sha256={forged}"
 
 
@@ -275,9 +265,7 @@ def test_a_host_that_does_not_resolve_is_refused():
 def test_credentials_in_the_url_are_refused(url):
     with pytest.raises(ValidationError) as refused:
         validate_callback_url(url)
-    assert refused.value.messages == [
-        "The callback URL must not contain a user name or password."
-    ]
+    assert refused.value.messages == ["The callback URL must not contain a user name or password."]
 
 
 @pytest.mark.parametrize(
@@ -320,9 +308,7 @@ def test_the_api_refuses_an_internal_callback_with_its_reason(user, jpeg_bytes):
 def test_a_stored_internal_url_is_never_called(django_user_model):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
     with Receiver([200]) as receiver:
-        analysis = done_analysis(
-            owner, receiver.url
-        )  # stored before the checks existed
+        analysis = done_analysis(owner, receiver.url)  # stored before the checks existed
         with pytest.raises(ValidationError):
             callback_deliver(str(analysis.pk))
     assert receiver.requests == []

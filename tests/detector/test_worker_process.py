@@ -31,8 +31,7 @@ SETTLE_S = 60
 @pytest.fixture
 def start_worker(own_redis, media_root, settings, tmp_path):
     env = {
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/"
-        + connection.settings_dict["NAME"],
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/" + connection.settings_dict["NAME"],
         "REDIS_URL": own_redis.url,
         "CACHE_URL": "locmem://",
         "MEDIA_ROOT": str(media_root),
@@ -77,8 +76,7 @@ def running_horse(worker, analysis: Analysis, *, retries: int):
     """Wait until the analysis runs (after `retries` retries) and return its work-horse."""
     wait_for(
         lambda: (
-            row(analysis).status == Analysis.Status.RUNNING
-            and row(analysis).retries == retries
+            row(analysis).status == Analysis.Status.RUNNING and row(analysis).retries == retries
         ),
         timeout=START_S,
         what=f"the analysis to run (retries={retries})",
@@ -98,9 +96,7 @@ def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on
     assert row(analysis).rq_job_id != first_job  # queued again under a new job
     horse.send_signal(signal.SIGKILL)
 
-    wait_for(
-        lambda: row(analysis).is_finished, timeout=SETTLE_S, what="the analysis to fail"
-    )
+    wait_for(lambda: row(analysis).is_finished, timeout=SETTLE_S, what="the analysis to fail")
     failed = row(analysis)
     assert failed.status == Analysis.Status.FAILED
     assert failed.error_message.startswith("The worker ran out of memory on this file")
@@ -113,19 +109,13 @@ def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on
     assert row(image).status == Analysis.Status.DONE, row(image).error_message
 
 
-def test_a_horse_stopped_otherwise_says_the_worker_stopped(
-    user, long_video, start_worker
-):
+def test_a_horse_stopped_otherwise_says_the_worker_stopped(user, long_video, start_worker):
     worker = start_worker()
     analysis = upload(user, "long.avi", long_video)
     running_horse(worker, analysis, retries=0).send_signal(signal.SIGTERM)
     running_horse(worker, analysis, retries=1).send_signal(signal.SIGABRT)
-    wait_for(
-        lambda: row(analysis).is_finished, timeout=SETTLE_S, what="the analysis to fail"
-    )
-    assert row(analysis).error_message.startswith(
-        "The worker stopped while analysing this file"
-    )
+    wait_for(lambda: row(analysis).is_finished, timeout=SETTLE_S, what="the analysis to fail")
+    assert row(analysis).error_message.startswith("The worker stopped while analysing this file")
 
 
 def test_a_restarted_worker_recovers_the_analysis_its_dead_predecessor_held(
@@ -141,9 +131,7 @@ def test_a_restarted_worker_recovers_the_analysis_its_dead_predecessor_held(
     assert row(analysis).status == Analysis.Status.RUNNING  # nobody left to settle it
 
     start_worker()  # its sweep at start finds the dead worker's job and queues it again
-    wait_for(
-        lambda: row(analysis).is_finished, timeout=START_S, what="the analysis to end"
-    )
+    wait_for(lambda: row(analysis).is_finished, timeout=START_S, what="the analysis to end")
     done = row(analysis)
     assert done.status == Analysis.Status.DONE, done.error_message
     assert done.retries == 1

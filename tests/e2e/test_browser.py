@@ -52,12 +52,8 @@ def assert_timeline_click_seeks_the_video(page, frame_scores) -> None:
 
 def assert_preview_plays(page, seconds: float) -> None:
     """The browser decodes the H.264 preview made from the upload (browsers play no AVI)."""
-    page.wait_for_function(
-        "() => document.querySelector('video[data-preview]').readyState >= 2"
-    )
-    duration = page.evaluate(
-        "() => document.querySelector('video[data-preview]').duration"
-    )
+    page.wait_for_function("() => document.querySelector('video[data-preview]').readyState >= 2")
+    duration = page.evaluate("() => document.querySelector('video[data-preview]').duration")
     assert abs(duration - seconds) < 0.5
 
 
@@ -113,9 +109,7 @@ def test_upload_follow_progress_and_review(
     owner_page.wait_for_selector("text=You reported this result as wrong")
 
     # A reviewer opens the queue in the admin and confirms the flagged item.
-    reviewer = get_user_model().objects.create_user(
-        "reviewer", password=PASSWORD, is_staff=True
-    )
+    reviewer = get_user_model().objects.create_user("reviewer", password=PASSWORD, is_staff=True)
     reviewer.user_permissions.add(Permission.objects.get(codename="review_analysis"))
     review_page = new_page()
     review_page.goto(f"{live_server.url}/admin/login/?next=/admin/detector/analysis/")
@@ -128,9 +122,7 @@ def test_upload_follow_progress_and_review(
     assert "I recorded this interview myself." in review_page.inner_text("body")
     assert_chart_drawn(review_page, "timeline-chart")
     review_page.select_option("select[name=decision]", "confirmed_real")
-    review_page.fill(
-        "textarea[name=review_notes]", "Source verified with the journalist."
-    )
+    review_page.fill("textarea[name=review_notes]", "Source verified with the journalist.")
     screenshot(review_page, "e2e-3-review")
     review_page.click("input[name=_save]")
     review_page.wait_for_selector(".messagelist")

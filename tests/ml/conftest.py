@@ -45,9 +45,7 @@ def blink_video(media_dir) -> Path:
 @pytest.fixture(scope="session")
 def still_eyes_video(media_dir) -> Path:
     """The same 6-second clip as blink_video, without any blink."""
-    return mediagen.write_face_video(
-        media_dir / "no-blinks.avi", seconds=6.0, fps=BLINK_VIDEO_FPS
-    )
+    return mediagen.write_face_video(media_dir / "no-blinks.avi", seconds=6.0, fps=BLINK_VIDEO_FPS)
 
 
 @pytest.fixture(scope="session")
@@ -57,9 +55,7 @@ def face_mp4(media_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def two_face_video(media_dir) -> Path:
-    return mediagen.write_face_video(
-        media_dir / "two-faces.mp4", seconds=2.0, two_faces=True
-    )
+    return mediagen.write_face_video(media_dir / "two-faces.mp4", seconds=2.0, two_faces=True)
 
 
 @pytest.fixture(scope="session")

@@ -70,9 +70,7 @@ def test_an_ensemble_summarises_each_model_before_averaging():
     # Model A is confidently fake on 14 of 32 frames, model B sure they are real.
     a = [0.95] * 14 + [0.3] * 18
     b = [0.05] * 32
-    face = ensemble_face_score(
-        track_id=1, member_scores=[a, b], weights=[0.5, 0.5], threshold=0.45
-    )
+    face = ensemble_face_score(track_id=1, member_scores=[a, b], weights=[0.5, 0.5], threshold=0.45)
     # Per model first: A's confident frames (0.95) and B's reals (0.05) → 0.5.
     assert face.score == pytest.approx((0.95 + 0.05) / 2)
     # Averaging frames first would dilute A's confident frames below the 0.8 rule instead.
@@ -83,7 +81,5 @@ def test_an_ensemble_summarises_each_model_before_averaging():
 
 def test_a_one_model_ensemble_is_the_single_model_score():
     scores = [0.2, 0.9, 0.85, 0.3]
-    one = ensemble_face_score(
-        track_id=3, member_scores=[scores], weights=[1.0], threshold=0.5
-    )
+    one = ensemble_face_score(track_id=3, member_scores=[scores], weights=[1.0], threshold=0.5)
     assert one == face_score(track_id=3, scores=scores, threshold=0.5)

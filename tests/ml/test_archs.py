@@ -32,9 +32,7 @@ def test_frame_model_scores_and_round_trips(tmp_path, name, size):
     model = spec.build(input_size=size, init="none")
     assert model.name == name
     assert tuple(model.input_shape) == (None, size, size, 3)
-    crops = np.random.default_rng(0).integers(
-        0, 256, (3, size, size, 3), dtype=np.uint8
-    )
+    crops = np.random.default_rng(0).integers(0, 256, (3, size, size, 3), dtype=np.uint8)
     x = preprocess(crops, spec.preprocessing)
     scores = np.asarray(model.predict(x, verbose=0)).reshape(-1)
     assert scores.shape == (3,) and ((scores > 0) & (scores < 1)).all()
@@ -52,9 +50,7 @@ def test_mesonet_layers_are_those_of_the_published_files():
     meso4 = get_arch("meso4").build(init="none")
     inception = get_arch("mesoinception4").build(init="none")
     assert not [l for l in meso4.layers if isinstance(l, keras.layers.LeakyReLU)]
-    assert [
-        l.name for l in inception.layers if isinstance(l, keras.layers.LeakyReLU)
-    ] == ["leaky"]
+    assert [l.name for l in inception.layers if isinstance(l, keras.layers.LeakyReLU)] == ["leaky"]
     weighted = [type(l).__name__ for l in meso4.layers if l.weights]
     assert weighted == ["Conv2D", "BatchNormalization"] * 4 + ["Dense", "Dense"]
     assert meso4.count_params() == 27_977 + 2 * (8 + 8 + 16 + 16)  # + BN moving stats
@@ -71,9 +67,7 @@ def test_preprocessing_scales():
 def test_temporal_model_scores_one_track():
     model = get_arch("efficientnet_lstm").build(input_size=32, init="none", frames=4)
     assert tuple(model.input_shape) == (None, 4, 32, 32, 3)
-    tracks = (
-        np.random.default_rng(0).uniform(0, 255, (2, 4, 32, 32, 3)).astype("float32")
-    )
+    tracks = np.random.default_rng(0).uniform(0, 255, (2, 4, 32, 32, 3)).astype("float32")
     assert np.asarray(model.predict(tracks, verbose=0)).shape == (2, 1)
 
 
@@ -89,17 +83,13 @@ def test_imagenet_init_fails_clearly_when_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(socket.socket, "connect", unreachable)
     monkeypatch.setattr(socket, "getaddrinfo", unreachable)
     monkeypatch.setattr(keras_config, "_KERAS_DIR", str(tmp_path))  # no cached weights
-    with pytest.raises(
-        ModelError, match="Could not download the ImageNet weights.*--init none"
-    ):
+    with pytest.raises(ModelError, match="Could not download the ImageNet weights.*--init none"):
         get_arch("efficientnet_b0").build(input_size=64, init="imagenet")
 
 
 def test_missing_local_weights_file_is_refused(tmp_path):
     with pytest.raises(ModelError, match="does not exist"):
-        get_arch("efficientnet_b0").build(
-            input_size=64, init=str(tmp_path / "nope.weights.h5")
-        )
+        get_arch("efficientnet_b0").build(input_size=64, init=str(tmp_path / "nope.weights.h5"))
 
 
 def test_local_weights_file_is_loaded(tmp_path):

@@ -17,9 +17,7 @@ from tests.ml.conftest import BLINK_TIMES_S, BLINK_VIDEO_FPS
 def eye(opening: float) -> np.ndarray:
     """Six eye landmarks p1..p6, 3 wide, lids `opening` apart."""
     half = opening / 2
-    return np.array(
-        [(0, 0), (1, -half), (2, -half), (3, 0), (2, half), (1, half)], float
-    )
+    return np.array([(0, 0), (1, -half), (2, -half), (3, 0), (2, half), (1, half)], float)
 
 
 def ear_series(
@@ -78,14 +76,10 @@ def test_known_blinks_counted_with_times_and_durations():
 def test_threshold_is_relative_to_the_person():
     # Narrow eyes: open 0.20, blinks to 0.12; a fixed 0.2 threshold would see nothing but noise.
     narrow = detect_blinks(
-        *ear_series(
-            20, 30, [(5, 0.2), (12, 0.2)], open_ear=0.2, closed_ear=0.12, noise=0.005
-        )
+        *ear_series(20, 30, [(5, 0.2), (12, 0.2)], open_ear=0.2, closed_ear=0.12, noise=0.005)
     )
     # Wide eyes: blinks that stop at 0.26, never under a fixed 0.2.
-    wide = detect_blinks(
-        *ear_series(20, 30, [(5, 0.2), (12, 0.2)], open_ear=0.4, closed_ear=0.26)
-    )
+    wide = detect_blinks(*ear_series(20, 30, [(5, 0.2), (12, 0.2)], open_ear=0.4, closed_ear=0.26))
     assert (narrow.count, wide.count) == (2, 2)
     assert narrow.threshold < 0.2 < wide.threshold
 
@@ -169,9 +163,7 @@ def test_a_long_gap_ends_a_closure():
 def test_two_people_are_analysed_separately():
     first = detect_blinks(*ear_series(30, 25, [(5, 0.2), (15, 0.2)], seed=1))
     second = detect_blinks(
-        *ear_series(
-            30, 25, [(t, 0.2) for t in (3, 7, 11, 19, 26)], seed=2, open_ear=0.34
-        )
+        *ear_series(30, 25, [(t, 0.2) for t in (3, 7, 11, 19, 26)], seed=2, open_ear=0.34)
     )
     assert (first.count, second.count) == (2, 5)
     assert first.baseline_ear != second.baseline_ear
@@ -233,6 +225,4 @@ def test_no_blinks_in_the_same_video_without_blinks(still_eyes_video, face_analy
     result = detect_blinks(*video_ears(still_eyes_video, face_analyzer))
     assert result.count == 0
     assert result.usable_frames == 150
-    assert (
-        result.status == "insufficient_evidence"
-    )  # 6 s without a blink proves nothing
+    assert result.status == "insufficient_evidence"  # 6 s without a blink proves nothing

@@ -86,21 +86,15 @@ def test_preprocessing_follows_the_card(tmp_path, crops):
     np.testing.assert_allclose(
         unit, np.asarray(model(crops.astype("float32") / 255.0))[:, 0], rtol=1e-5
     )
-    raw_spec = ModelSpec(
-        **{**spec.__dict__, "card": {**spec.card, "preprocessing": "raw255"}}
-    )
+    raw_spec = ModelSpec(**{**spec.__dict__, "card": {**spec.card, "preprocessing": "raw255"}})
     raw = FrameClassifier.load(raw_spec).predict(crops)
-    np.testing.assert_allclose(
-        raw, np.asarray(model(crops.astype("float32")))[:, 0], rtol=1e-5
-    )
+    np.testing.assert_allclose(raw, np.asarray(model(crops.astype("float32")))[:, 0], rtol=1e-5)
 
 
 def test_crops_of_another_size_are_resized(tmp_path, crops):
     classifier = FrameClassifier.load(save_spec(tmp_path, "m"))
     big = np.repeat(np.repeat(crops, 2, axis=1), 2, axis=2)  # 64 px, same content
-    np.testing.assert_allclose(
-        classifier.predict(big), classifier.predict(crops), atol=1e-5
-    )
+    np.testing.assert_allclose(classifier.predict(big), classifier.predict(crops), atol=1e-5)
     assert classifier.predict(np.zeros((0, SIZE, SIZE, 3), np.uint8)).shape == (0,)
 
 
@@ -108,9 +102,7 @@ def test_two_unit_softmax_gives_the_fake_column(tmp_path, crops):
     spec = save_spec(tmp_path, "soft", softmax=True)
     model = keras.saving.load_model(spec.path, compile=False)
     expected = np.asarray(model(crops.astype("float32") / 255.0))[:, 1]
-    np.testing.assert_allclose(
-        FrameClassifier.load(spec).predict(crops), expected, rtol=1e-5
-    )
+    np.testing.assert_allclose(FrameClassifier.load(spec).predict(crops), expected, rtol=1e-5)
 
 
 def test_info_records_what_scored(tmp_path):
@@ -171,16 +163,12 @@ def test_card_missing_fields_is_refused(tmp_path):
 def test_ensemble_is_the_weighted_mean(tmp_path, crops):
     a = save_spec(tmp_path, "a", seed=1, weight=3.0, threshold=0.6)
     b = save_spec(tmp_path, "b", seed=2, weight=1.0, threshold=0.2)
-    ensemble = load_ensemble(
-        [a, b.__dict__]
-    )  # dicts, as they travel in job options, work too
+    ensemble = load_ensemble([a, b.__dict__])  # dicts, as they travel in job options, work too
     pa = FrameClassifier.load(a).predict(crops)
     pb = FrameClassifier.load(b).predict(crops)
     assert not np.allclose(pa, pb)
     spec = ensemble.crop_specs[0]
-    np.testing.assert_allclose(
-        ensemble.predict({spec: crops}), (3 * pa + pb) / 4, rtol=1e-5
-    )
+    np.testing.assert_allclose(ensemble.predict({spec: crops}), (3 * pa + pb) / 4, rtol=1e-5)
     assert ensemble.threshold == pytest.approx((3 * 0.6 + 0.2) / 4)
     assert [i.name for i in ensemble.infos] == ["a", "b"]
     assert ensemble.info.name == "a+b" and len(ensemble.info.sha256) == 64
@@ -201,9 +189,7 @@ def test_ensemble_refuses_non_positive_weights(tmp_path):
 
 def test_each_member_scores_the_crops_of_its_own_framing(tmp_path, crops):
     aligned = save_spec(tmp_path, "aligned", seed=1)
-    boxed = save_spec(
-        tmp_path, "boxed", seed=1, framing={"kind": "box", "margin": 1 / 3}
-    )
+    boxed = save_spec(tmp_path, "boxed", seed=1, framing={"kind": "box", "margin": 1 / 3})
     ensemble = load_ensemble([aligned, boxed])
     assert [s.framing.kind for s in ensemble.crop_specs] == ["aligned", "box"]
     # The same network given different pictures per framing: its rows differ accordingly.

@@ -57,17 +57,12 @@ def test_active_models_are_used_and_model_picks_one(tmp_path, image):
     }
     DetectorModel.objects.create(name="tiny", active=True, **fields)
     data = json.loads(run(image, "--json", "--frames", "4"))
-    assert (
-        data["classifier"]["sha256"] == spec.sha256
-        and data["fake_probability"] is not None
-    )
+    assert data["classifier"]["sha256"] == spec.sha256 and data["fake_probability"] is not None
     assert data["options"]["frames"] == 4
     DetectorModel.objects.update(active=False)
     assert json.loads(run(image, "--json"))["classifier"] is None
     assert "Classifier: tiny 1" in run(image, "--model", "tiny")
-    with pytest.raises(
-        CommandError, match="No installed detector model is named 'other'"
-    ):
+    with pytest.raises(CommandError, match="No installed detector model is named 'other'"):
         run(image, "--model", "other")
 
 

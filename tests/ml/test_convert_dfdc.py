@@ -49,9 +49,7 @@ def b0_checkpoint(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    "name", ["small_checkpoint.pth", "small_checkpoint_legacy.pth"]
-)
+@pytest.mark.parametrize("name", ["small_checkpoint.pth", "small_checkpoint_legacy.pth"])
 def test_reader_gives_the_values_torch_reads(name):
     expected = json.loads((FIXTURES / "small_checkpoint.json").read_text())[name]
     checkpoint = torch_checkpoint.load(FIXTURES / name)
@@ -69,9 +67,7 @@ def test_reader_gives_the_values_torch_reads(name):
             state[key].reshape(-1), np.asarray(tensor["values"], dtype=dtype)
         )
     # The transposed view shares its storage with the original, as in PyTorch.
-    np.testing.assert_array_equal(
-        state["module.fc.weight_t"], state["module.fc.weight"].T
-    )
+    np.testing.assert_array_equal(state["module.fc.weight_t"], state["module.fc.weight"].T)
     assert not state["module.fc.weight"].flags.writeable
 
 
@@ -110,9 +106,7 @@ def test_reader_refuses_files_that_are_no_checkpoint(tmp_path):
         torch_checkpoint.load(tmp_path / "missing.pth")
 
 
-@pytest.mark.parametrize(
-    "name", ["small_checkpoint.pth", "small_checkpoint_legacy.pth"]
-)
+@pytest.mark.parametrize("name", ["small_checkpoint.pth", "small_checkpoint_legacy.pth"])
 @pytest.mark.parametrize("keep", [0.5, 0.97])
 def test_reader_reports_a_truncated_file(tmp_path, name, keep):
     data = (FIXTURES / name).read_bytes()
@@ -172,9 +166,7 @@ def test_b0_conversion_scores_like_timm(b0_checkpoint, tmp_path):
     model = keras.saving.load_model(dest, compile=False)
     assert model.name == "efficientnet_b0"
     reference = np.load(FIXTURES / "b0_reference.npz")
-    crops = synthetic.dfdc_crops().astype(
-        "float32"
-    )  # raw 0..255, as the platform feeds it
+    crops = synthetic.dfdc_crops().astype("float32")  # raw 0..255, as the platform feeds it
     features = keras.Model(model.input, model.get_layer("pool").output)(crops)
     kernel, bias = model.get_layer("fake").get_weights()
     logits = (np.asarray(features) @ kernel + bias).reshape(-1)
@@ -182,14 +174,9 @@ def test_b0_conversion_scores_like_timm(b0_checkpoint, tmp_path):
 
     np.testing.assert_allclose(features, reference["features"], rtol=0, atol=TOLERANCE)
     np.testing.assert_allclose(logits, reference["logits"], rtol=0, atol=TOLERANCE)
-    np.testing.assert_allclose(
-        probabilities, reference["probabilities"], rtol=0, atol=TOLERANCE
-    )
+    np.testing.assert_allclose(probabilities, reference["probabilities"], rtol=0, atol=TOLERANCE)
     # The crops give different features, so an output that ignores its input could not pass.
-    assert (
-        np.abs(reference["features"][0] - reference["features"][1]).max()
-        > 100 * TOLERANCE
-    )
+    assert np.abs(reference["features"][0] - reference["features"][1]).max() > 100 * TOLERANCE
 
 
 @pytest.mark.slow

@@ -54,11 +54,7 @@ def test_folders_layout(tmp_path):
     assert set(items) == {"a.jpg", "f1.png", "f2.png", "b.mp4"}
     assert items["a.jpg"].label == REAL and items["b.mp4"].label == FAKE
     # Frames of one clip share a group: they can never straddle the split.
-    assert (
-        items["f1.png"].split_key
-        == items["f2.png"].split_key
-        != items["a.jpg"].split_key
-    )
+    assert items["f1.png"].split_key == items["f2.png"].split_key != items["a.jpg"].split_key
     assert dataset.counts() == {"real": 3, "fake": 1, "test_reserved": 0, "videos": 1}
 
 
@@ -67,13 +63,7 @@ def test_faceforensics_layout_groups_swapped_pairs(tmp_path):
         touch(tmp_path / "original_sequences/youtube/c23/videos" / f"{vid}.mp4")
     for method in ("Deepfakes", "FaceSwap"):
         for pair in ("000_003", "003_000", "010_020", "020_010"):
-            touch(
-                tmp_path
-                / "manipulated_sequences"
-                / method
-                / "c23/videos"
-                / f"{pair}.mp4"
-            )
+            touch(tmp_path / "manipulated_sequences" / method / "c23/videos" / f"{pair}.mp4")
     touch(tmp_path / "manipulated_sequences/Deepfakes/c40/videos/000_003.mp4")
     assert detect_layout(tmp_path) == "faceforensics"
     everything = load_dataset(tmp_path)
@@ -121,15 +111,9 @@ def test_celebdf_layout_honours_the_official_test_list(tmp_path):
     assert detect_layout(tmp_path) == "celebdf"
     dataset = load_dataset(tmp_path)
     items = by_name(dataset.items)
-    assert (
-        items["id0_0001.mp4"].subset == "test"
-        and items["id0_id1_0001.mp4"].subset == "test"
-    )
+    assert items["id0_0001.mp4"].subset == "test" and items["id0_id1_0001.mp4"].subset == "test"
     assert items["id0_0000.mp4"].subset == "train"
-    assert (
-        items["id0_id1_0000.mp4"].identity == "id0"
-        and items["id0_id1_0000.mp4"].label == FAKE
-    )
+    assert items["id0_id1_0000.mp4"].identity == "id0" and items["id0_id1_0000.mp4"].label == FAKE
     assert dataset.counts()["test_reserved"] == 2
     train, val = split_items(dataset.items, val_fraction=0.5, seed=1)
     used = {i.path.name for i in train + val}
@@ -166,19 +150,14 @@ def test_split_is_by_group_and_keeps_both_classes(seed):
         REAL,
         FAKE,
     }
-    assert split_items(items, val_fraction=0.2, seed=seed) == (
-        train,
-        val,
-    )  # reproducible
+    assert split_items(items, val_fraction=0.2, seed=seed) == (train, val)  # reproducible
 
 
 def test_extraction_is_cached_and_resumable(tmp_path):
     root = tmp_path / "data"
     image = write_face_image(root / "real" / "photo.png")
     video = write_face_video(root / "real" / "clip.avi", frames=12)
-    write_face_image(
-        root / "real" / "copy.png"
-    )  # same content as photo.png: one cache entry
+    write_face_image(root / "real" / "copy.png")  # same content as photo.png: one cache entry
     items = load_dataset(root).items
     cache = tmp_path / "cache"
 
@@ -211,7 +190,5 @@ def test_items_without_a_face_are_left_out(tmp_path):
     root = tmp_path / "data"
     (root / "real").mkdir(parents=True)
     cv2.imwrite(str(root / "real" / "blank.png"), np.full((128, 128, 3), 127, np.uint8))
-    samples = extract_faces(
-        load_dataset(root).items, tmp_path / "cache", frames=2, loose_size=64
-    )
+    samples = extract_faces(load_dataset(root).items, tmp_path / "cache", frames=2, loose_size=64)
     assert samples == []

@@ -15,9 +15,7 @@ from ml.evaluate import (
 def test_perfect_separation():
     labels, scores = [0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]
     metrics = score_metrics(labels, scores, threshold=0.5)
-    assert (
-        metrics["auc"] == 1.0 and metrics["accuracy"] == 1.0 and metrics["eer"] == 0.0
-    )
+    assert metrics["auc"] == 1.0 and metrics["accuracy"] == 1.0 and metrics["eer"] == 0.0
     assert metrics["confusion_matrix"] == {"tn": 2, "fp": 0, "fn": 0, "tp": 2}
     # Youden's J is 1 from the lowest fake score (0.8) down to just above the highest real
     # one; roc_curve's thresholds are the scores, so the highest such threshold is chosen.

@@ -58,12 +58,7 @@ def test_detection_on_a_downscaled_copy_reports_full_frame_pixels(face_analyzer)
     [reference] = face_analyzer.detect(rgb)
     scaled = tuple(2 * v for v in reference.box)
     assert iou(face.box, scaled) > 0.7
-    assert (
-        np.linalg.norm(
-            face.landmarks[LEFT_EYE].mean(axis=0) - 2 * np.array(EYE_CENTRES[0])
-        )
-        < 10
-    )
+    assert np.linalg.norm(face.landmarks[LEFT_EYE].mean(axis=0) - 2 * np.array(EYE_CENTRES[0])) < 10
 
 
 def test_no_face_and_two_faces(face_analyzer):
@@ -132,9 +127,7 @@ def test_align_crop_levels_the_eyes(face_analyzer):
     rotation = cv2.getRotationMatrix2D(FACE_CENTRE, 20, 1.0)
     tilted = cv2.warpAffine(rgb, rotation, (512, 512), borderMode=cv2.BORDER_REFLECT)
     [face] = face_analyzer.detect(tilted)
-    tilt = np.subtract(
-        face.landmarks[RIGHT_EYE].mean(0), face.landmarks[LEFT_EYE].mean(0)
-    )
+    tilt = np.subtract(face.landmarks[RIGHT_EYE].mean(0), face.landmarks[LEFT_EYE].mean(0))
     assert abs(np.degrees(np.arctan2(tilt[1], tilt[0]))) > 12  # really tilted
 
     crop = align_crop(tilted, face.landmarks, size=256)

@@ -38,9 +38,7 @@ def test_box_framing_is_clipped_at_the_frame_edge_not_padded_there():
 
 def test_a_box_of_300_px_gets_exactly_100_px_each_side():
     rgb = np.zeros((1000, 1000, 3), np.uint8)
-    rgb[100:800, 100:800] = (
-        200  # the box (200..500) plus 100 px each side, and more beyond
-    )
+    rgb[100:800, 100:800] = 200  # the box (200..500) plus 100 px each side, and more beyond
     rgb[99, :] = rgb[:, 99] = 50
     crop = box_crop(rgb, (200, 200, 300, 300), size=500, margin=1 / 3)
     assert (crop == 200).all()  # 500 px patch, no padding, never reaching the 50 line
@@ -60,16 +58,12 @@ def test_aligned_framing_is_the_landmark_crop(face_analyzer, face_jpeg):
 
 def test_framing_from_a_card():
     assert Framing.from_card({}) == Framing("aligned", 0.3)
-    assert Framing.from_card({"framing": {"kind": "box", "margin": 0.25}}) == Framing(
-        "box", 0.25
-    )
+    assert Framing.from_card({"framing": {"kind": "box", "margin": 0.25}}) == Framing("box", 0.25)
     with pytest.raises(ModelError, match="kind"):
         Framing.from_card({"framing": "tight"})
 
 
 def test_a_face_without_landmarks_is_not_needed_for_box_framing():
-    face = Face(
-        box=(300, 200, 90, 60), landmarks=np.zeros((68, 2), np.float32), score=1.0
-    )
+    face = Face(box=(300, 200, 90, 60), landmarks=np.zeros((68, 2), np.float32), score=1.0)
     crop = Framing("box", 1 / 3).crop(marked_frame(), face, 150)
     assert (crop[45:105, 30:120] == 255).all()

@@ -34,16 +34,11 @@ def test_confident_fake_face_makes_a_fake_and_says_where():
     result = video([FaceScore(1, 0.91, 32, 28), FaceScore(2, 0.1, 32, 0)])
     assert result.verdict == "fake"
     assert result.fake_probability == pytest.approx(0.91)
-    assert (
-        "classifier: 0.91 fake on 28 of 32 frames of face 1 (threshold 0.50)"
-        in result.reasons
-    )
+    assert "classifier: 0.91 fake on 28 of 32 frames of face 1 (threshold 0.50)" in result.reasons
     # The deciding face is listed before the others.
     assert result.reasons.index(
         "classifier: 0.91 fake on 28 of 32 frames of face 1 (threshold 0.50)"
-    ) < result.reasons.index(
-        "classifier: 0.10 fake on 0 of 32 frames of face 2 (threshold 0.50)"
-    )
+    ) < result.reasons.index("classifier: 0.10 fake on 0 of 32 frames of face 2 (threshold 0.50)")
 
 
 def test_fake_stands_even_with_normal_blinks():
@@ -54,9 +49,7 @@ def test_clearly_real_with_normal_blinks_is_real():
     result = video([FaceScore(1, 0.12, 32, 0)])
     assert result.verdict == "real"
     assert any("well below its 0.50 threshold" in r for r in result.reasons)
-    assert (
-        "15.0 blinks/min, within the usual human range of 4.5-26/min" in result.reasons
-    )
+    assert "15.0 blinks/min, within the usual human range of 4.5-26/min" in result.reasons
 
 
 @pytest.mark.parametrize("score", [0.41, 0.5, 0.59])
@@ -69,13 +62,8 @@ def test_scores_near_the_threshold_are_inconclusive(score):
 
 def test_band_edges_follow_the_models_threshold():
     band = policy.UNCERTAINTY_BAND
-    assert (
-        video([FaceScore(1, 0.3 + band + 0.01, 32, 20)], threshold=0.3).verdict
-        == "fake"
-    )
-    assert (
-        video([FaceScore(1, 0.3 - band - 0.01, 32, 0)], threshold=0.3).verdict == "real"
-    )
+    assert video([FaceScore(1, 0.3 + band + 0.01, 32, 20)], threshold=0.3).verdict == "fake"
+    assert video([FaceScore(1, 0.3 - band - 0.01, 32, 0)], threshold=0.3).verdict == "real"
     # Near the ends the band narrows so that both verdicts stay possible.
     real_below, fake_from = decision_bounds(0.95)
     assert real_below == pytest.approx(0.85) and fake_from == pytest.approx(0.975)
@@ -84,16 +72,12 @@ def test_band_edges_follow_the_models_threshold():
 def test_abnormal_blinks_hold_back_a_real():
     result = video([FaceScore(1, 0.1, 32, 0)], blink=ABNORMAL)
     assert result.verdict == "inconclusive"
-    assert (
-        "2.1 blinks/min, outside the usual human range of 4.5-26/min" in result.reasons
-    )
+    assert "2.1 blinks/min, outside the usual human range of 4.5-26/min" in result.reasons
     assert any("blink pattern is abnormal" in r for r in result.reasons)
 
 
 def test_without_a_classifier_abnormal_blinks_alone_are_not_a_fake():
-    result = video(
-        [], faces_found=1, threshold=None, skipped_reason=NO_MODEL, blink=ABNORMAL
-    )
+    result = video([], faces_found=1, threshold=None, skipped_reason=NO_MODEL, blink=ABNORMAL)
     assert result.verdict == "inconclusive" and result.fake_probability is None
     assert result.reasons[0] == NO_MODEL
     assert any("alone is not enough" in r for r in result.reasons)
@@ -106,10 +90,7 @@ def test_without_a_classifier_normal_blinks_are_not_proof_of_real():
 
 def test_blink_message_from_the_blink_stage_is_used_as_is():
     blink = BlinkResult(status="insufficient_evidence", message="only 3 s of open eyes")
-    assert (
-        "only 3 s of open eyes"
-        in video([FaceScore(1, 0.9, 32, 30)], blink=blink).reasons
-    )
+    assert "only 3 s of open eyes" in video([FaceScore(1, 0.9, 32, 30)], blink=blink).reasons
 
 
 def test_image_reasons_speak_of_the_face_not_frames():
@@ -171,8 +152,5 @@ def test_faces_not_judged_are_listed_with_their_reason():
         not_judged={2: "too blurred (sharpness 7.0; at least 15 is needed)"},
     )
     assert result.verdict == "real"
-    assert (
-        "Face 2 not judged: too blurred (sharpness 7.0; at least 15 is needed)"
-        in result.reasons
-    )
+    assert "Face 2 not judged: too blurred (sharpness 7.0; at least 15 is needed)" in result.reasons
     assert [f.track_id for f in result.faces] == [1]

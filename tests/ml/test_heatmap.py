@@ -47,17 +47,13 @@ def red_detector(tmp_path, *, sign: float, nested: bool = False) -> FrameClassif
         "threshold": 0.5,
     }
     (tmp_path / "red.card.json").write_text(json.dumps(card))
-    spec = ModelSpec(
-        name="red", version="1", sha256=file_sha256(path), path=str(path), card=card
-    )
+    spec = ModelSpec(name="red", version="1", sha256=file_sha256(path), path=str(path), card=card)
     return FrameClassifier.load(spec)
 
 
 @pytest.fixture
 def red_corner():
-    crop = np.zeros(
-        (SIZE * 2, SIZE * 2, 3), np.uint8
-    )  # twice the input size: resized inside
+    crop = np.zeros((SIZE * 2, SIZE * 2, 3), np.uint8)  # twice the input size: resized inside
     crop[:16, :16, 0] = 255
     return crop
 
@@ -72,9 +68,7 @@ def test_heat_sits_on_the_evidence_for_fake(tmp_path, red_corner):
 
 def test_a_nested_backbone_gives_the_same_heat(tmp_path, red_corner):
     flat = red_detector(tmp_path / "flat", sign=1.0).heatmap(red_corner)
-    nested = red_detector(tmp_path / "nested", sign=1.0, nested=True).heatmap(
-        red_corner
-    )
+    nested = red_detector(tmp_path / "nested", sign=1.0, nested=True).heatmap(red_corner)
     np.testing.assert_allclose(nested, flat, atol=1e-5)
     assert nested[:6, :6].mean() > 0.9
 
@@ -91,6 +85,4 @@ def test_overlay_is_a_small_jpeg(tmp_path, red_corner):
     assert image.format == "JPEG" and image.size == (HEATMAP_SIZE, HEATMAP_SIZE)
     pixels = np.asarray(image.convert("RGB")).astype(int)
     # Hot corner drawn in the colour map's red, cold area in its blue over the black crop.
-    assert (
-        pixels[5, 5, 0] > 150 and pixels[100, 100, 2] > 50 and pixels[100, 100, 0] < 50
-    )
+    assert pixels[5, 5, 0] > 150 and pixels[100, 100, 2] > 50 and pixels[100, 100, 0] < 50

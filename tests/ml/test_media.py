@@ -11,8 +11,7 @@ from tests import mediagen
 
 def close_to(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
     return (
-        a.shape == b.shape
-        and float(np.abs(a.astype(float) - b.astype(float)).mean()) < tolerance
+        a.shape == b.shape and float(np.abs(a.astype(float) - b.astype(float)).mean()) < tolerance
     )
 
 
@@ -71,9 +70,7 @@ def test_other_containers(tmp_path, name, mime):
 def test_probe_counts_frames_that_decode_not_what_the_container_claims(tmp_path):
     path = mediagen.write_face_video(tmp_path / "cut.avi", seconds=2.0, fps=25)
     data = path.read_bytes()
-    path.write_bytes(
-        data[: len(data) // 2]
-    )  # an interrupted upload: header says 50 frames
+    path.write_bytes(data[: len(data) // 2])  # an interrupted upload: header says 50 frames
     claimed = media.sniff(path).frame_count
     decoded = media.probe(path).frame_count
     assert claimed == 50
@@ -111,9 +108,7 @@ def test_unsupported_types(tmp_path, content):
 
 def test_corrupt_image(tmp_path, face_jpeg):
     path = tmp_path / "broken.jpg"
-    path.write_bytes(
-        face_jpeg.read_bytes()[:700]
-    )  # headers intact, image data cut short
+    path.write_bytes(face_jpeg.read_bytes()[:700])  # headers intact, image data cut short
     with pytest.raises(MediaError, match="damaged"):
         media.sniff(path)
     with pytest.raises(MediaError, match="damaged"):
@@ -150,9 +145,7 @@ def sparse_file(path, head: bytes, size: int = JUNK_SIZE):
         ("junk.avi", b"RIFF\xf0\xff\xff\x0bAVI LIST", media.DAMAGED_VIDEO_MESSAGE),
     ],
 )
-def test_200_mb_of_junk_behind_a_header_is_rejected_as_damaged(
-    tmp_path, name, head, message
-):
+def test_200_mb_of_junk_behind_a_header_is_rejected_as_damaged(tmp_path, name, head, message):
     # Skipping the junk after a JPEG marker used to take half a minute of CPU; the budgets
     # stop it (benchmarks/sniff.py measures how fast).
     path = sparse_file(tmp_path / name, head)
@@ -162,9 +155,7 @@ def test_200_mb_of_junk_behind_a_header_is_rejected_as_damaged(
     assert str(refused.value) == message
 
 
-def test_an_image_whose_trial_decode_outruns_the_budget_is_accepted(
-    tmp_path, monkeypatch
-):
+def test_an_image_whose_trial_decode_outruns_the_budget_is_accepted(tmp_path, monkeypatch):
     # The header is sound and no damage was met before the budget ran out: the analysis
     # itself decodes the rest.
     path = mediagen.write_image(tmp_path / "big.png", fmt="PNG", size=(1200, 800))
@@ -198,14 +189,10 @@ def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path, width, h
 def test_load_image_is_rgb_uint8(face_png):
     rgb = media.load_image(face_png)
     expected = np.asarray(
-        Image.fromarray(mediagen.astronaut_rgb()).resize(
-            (256, 256), Image.Resampling.LANCZOS
-        )
+        Image.fromarray(mediagen.astronaut_rgb()).resize((256, 256), Image.Resampling.LANCZOS)
     )
     assert rgb.dtype == np.uint8
-    assert np.array_equal(
-        rgb, expected
-    )  # PNG is lossless: same pixels, same channel order
+    assert np.array_equal(rgb, expected)  # PNG is lossless: same pixels, same channel order
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
@@ -234,17 +221,13 @@ def test_alpha_channel(tmp_path):
     rgb = media.load_image(path)
     grey = np.asarray(Image.fromarray(mediagen.astronaut_rgb()).convert("L"))
     assert rgb.shape == (512, 512, 3)
-    assert np.array_equal(rgb[..., 0], grey) and np.array_equal(
-        rgb[..., 0], rgb[..., 2]
-    )
+    assert np.array_equal(rgb[..., 0], grey) and np.array_equal(rgb[..., 0], rgb[..., 2])
 
 
 def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     path = mediagen.write_image(tmp_path / "deep.png", fmt="PNG", mode="I;16")
     rgb = media.load_image(path)
-    grey = np.asarray(Image.fromarray(mediagen.astronaut_rgb()).convert("L")).astype(
-        int
-    )
+    grey = np.asarray(Image.fromarray(mediagen.astronaut_rgb()).convert("L")).astype(int)
     assert rgb.dtype == np.uint8
     assert np.abs(rgb[..., 1].astype(int) - grey).max() <= 1
 
@@ -265,9 +248,7 @@ def test_load_image_refuses_a_video(noface_video):
 
 def test_iter_video_frames_keeps_every_kth_frame_in_rgb(noface_video):
     every = list(media.iter_video_frames(noface_video, target_fps=15))
-    assert [f.index for f in every] == list(
-        range(50)
-    )  # 25 fps: halving would fall below 15
+    assert [f.index for f in every] == list(range(50))  # 25 fps: halving would fall below 15
     halved = list(media.iter_video_frames(noface_video, target_fps=10))
     assert [f.index for f in halved] == list(range(0, 50, 2))
     assert [f.t_s for f in halved[:3]] == pytest.approx([0.0, 0.08, 0.16])

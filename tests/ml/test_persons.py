@@ -48,9 +48,7 @@ def test_quality_reasons_name_the_failing_measure():
     small = persons.Quality(30, 50, 0.95, 1.0, 45, 3.0)
     assert persons.not_judged_reason(small, media_type="video").startswith("too small")
     blurred = persons.Quality(64, 7, 0.95, 1.0, 45, 3.0)
-    assert persons.not_judged_reason(blurred, media_type="video").startswith(
-        "too blurred"
-    )
+    assert persons.not_judged_reason(blurred, media_type="video").startswith("too blurred")
     brief = persons.Quality(64, 50, 0.95, 1.0, 8, 0.5)
     assert persons.not_judged_reason(brief, media_type="video").startswith("too brief")
     assert persons.not_judged_reason(brief, media_type="image") == ""
@@ -59,9 +57,7 @@ def test_quality_reasons_name_the_failing_measure():
 def test_frontalness_drops_as_the_head_turns():
     points = mediagen.astronaut_landmarks().copy()
     assert persons.frontalness(points) > 0.9
-    points[30, 0] = points[0, 0] + 0.15 * (
-        points[16, 0] - points[0, 0]
-    )  # nose near one ear
+    points[30, 0] = points[0, 0] + 0.15 * (points[16, 0] - points[0, 0])  # nose near one ear
     assert persons.frontalness(points) < policy.MIN_JUDGED_FRONTALNESS
 
 
@@ -113,9 +109,7 @@ def test_blinks_in_every_fragment_are_counted(cutaway_report):
     assert blink.count == 4
     assert blink.timestamps_s == pytest.approx([1.0, 2.2, 4.6, 6.0], abs=0.15)
     # The second without a face is unmeasured, not open eyes: about 6 s measured of 7.
-    assert blink.status == "ok" and blink.rate_per_minute == pytest.approx(
-        4 / 6 * 60, rel=0.05
-    )
+    assert blink.status == "ok" and blink.rate_per_minute == pytest.approx(4 / 6 * 60, rel=0.05)
     times = [t for t, _ in blink.ear_series]
     assert not any(3.05 < t < 4.0 for t in times)
     assert times[0] < 0.1 and times[-1] > 6.8  # the chart spans the whole clip
@@ -216,9 +210,7 @@ def test_only_a_sharp_face_may_decide(tmp_path):
     first = next(iter_video_frames(path))
     faces = FaceAnalyzer().detect(first.rgb)
     crops = np.stack([Framing().crop(first.rgb, f, 32) for f in faces])
-    sharp_score, blurred_score = FrameClassifier.load(
-        ModelSpec.from_dict(spec)
-    ).predict(crops)
+    sharp_score, blurred_score = FrameClassifier.load(ModelSpec.from_dict(spec)).predict(crops)
     assert blurred_score > 0.9 and sharp_score < 0.1
     # ...but that face is too blurred to judge, so the sharp face decides: real.
     report = analyze(path, {"frames": 8, "models": [spec]})

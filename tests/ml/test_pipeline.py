@@ -21,9 +21,7 @@ def scan_rate_blink_video(tmp_path_factory):
     """A shorter clip than conftest's blink_video, filmed at the scan's own 15 fps."""
     # 15 fps is what the scan keeps anyway; 5.6 s clears the 5 s blink-evidence minimum.
     path = tmp_path_factory.mktemp("media") / "blinks.avi"
-    return mediagen.write_face_video(
-        path, seconds=5.6, fps=15, blinks_at_s=(1.2, 2.8, 4.4)
-    )
+    return mediagen.write_face_video(path, seconds=5.6, fps=15, blinks_at_s=(1.2, 2.8, 4.4))
 
 
 @pytest.fixture
@@ -33,9 +31,7 @@ def model_spec(tmp_path):
 
 def test_image_without_classifier_finds_the_face_and_says_why_unscored(tmp_path):
     events = []
-    report = analyze(
-        mediagen.write_image(tmp_path / "a.jpg"), progress=lambda *e: events.append(e)
-    )
+    report = analyze(mediagen.write_image(tmp_path / "a.jpg"), progress=lambda *e: events.append(e))
     assert report.media_type == "image" and (report.width, report.height) == (512, 512)
     assert len(report.faces) == 1
     face = report.faces[0]
@@ -46,9 +42,7 @@ def test_image_without_classifier_finds_the_face_and_says_why_unscored(tmp_path)
     assert thumbnail.format == "JPEG" and thumbnail.size == (96, 96)
     assert report.verdict == "inconclusive" and report.fake_probability is None
     assert report.reasons[0] == NO_MODEL_REASON
-    assert (
-        report.classifier is None and report.frame_scores == [] and face.heatmap is None
-    )
+    assert report.classifier is None and report.frame_scores == [] and face.heatmap is None
     assert report.blink.status == "not_applicable"
     assert report.version.startswith("0.") and set(report.timings_s) >= {
         "probe",
@@ -64,25 +58,17 @@ def test_two_faces_are_both_reported(tmp_path):
 
 
 def test_image_with_a_classifier_is_scored_and_attributed(tmp_path, model_spec):
-    report = analyze(
-        mediagen.write_image(tmp_path / "a.png", fmt="PNG"), {"models": [model_spec]}
-    )
+    report = analyze(mediagen.write_image(tmp_path / "a.png", fmt="PNG"), {"models": [model_spec]})
     face = report.faces[0]
-    assert len(face.frame_scores) == 1 and face.score == pytest.approx(
-        face.frame_scores[0]
-    )
+    assert len(face.frame_scores) == 1 and face.score == pytest.approx(face.frame_scores[0])
     assert report.fake_probability == pytest.approx(face.score)
-    assert (
-        report.classifier.name == "tiny"
-        and report.classifier.sha256 == model_spec["sha256"]
-    )
+    assert report.classifier.name == "tiny" and report.classifier.sha256 == model_spec["sha256"]
     assert [c.name for c in report.classifiers] == ["tiny"]
     heatmap = Image.open(io.BytesIO(base64.b64decode(face.heatmap)))
     assert heatmap.format == "JPEG" and heatmap.size == (128, 128)
     assert report.options["models"][0]["sha256"] == model_spec["sha256"]
     assert any(
-        r.startswith(f"classifier: {face.score:.2f} fake for face 1")
-        for r in report.reasons
+        r.startswith(f"classifier: {face.score:.2f} fake for face 1") for r in report.reasons
     )
 
 
@@ -103,9 +89,7 @@ def test_video_blinks_are_counted(scan_rate_blink_video):
     assert face.quality["face_px"] >= 40 and face.quality["sharpness"] >= 15
 
 
-def test_video_with_a_classifier_scores_evenly_spaced_frames(
-    scan_rate_blink_video, model_spec
-):
+def test_video_with_a_classifier_scores_evenly_spaced_frames(scan_rate_blink_video, model_spec):
     events = []
     report = analyze(
         scan_rate_blink_video,
@@ -117,9 +101,7 @@ def test_video_with_a_classifier_scores_evenly_spaced_frames(
     assert face.score == pytest.approx(confident_mean(face.frame_scores), abs=1e-4)
     times = [t for t, _ in report.frame_scores]
     assert [p for _, p in report.frame_scores] == face.frame_scores
-    assert (
-        times == sorted(times) and times[0] < 1.0 and times[-1] > 4.5
-    )  # spread over the clip
+    assert times == sorted(times) and times[0] < 1.0 and times[-1] > 4.5  # spread over the clip
     gaps = np.diff(times)
     assert gaps.max() < 2 * gaps.min() + 0.2
     assert report.fake_probability == pytest.approx(face.score)
@@ -153,15 +135,11 @@ def test_unloadable_model_is_skipped_with_a_warning(tmp_path, model_spec):
     assert any("sha256" in w for w in report.warnings)
 
 
-def test_a_temporal_model_among_frame_models_is_not_used_on_frames(
-    tmp_path, model_spec
-):
+def test_a_temporal_model_among_frame_models_is_not_used_on_frames(tmp_path, model_spec):
     model_spec["card"] = {**model_spec["card"], "kind": "temporal"}
     report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [model_spec]})
     assert report.classifier is None and report.reasons[0] == NO_MODEL_REASON
-    assert any(
-        "temporal model listed among the frame models" in w for w in report.warnings
-    )
+    assert any("temporal model listed among the frame models" in w for w in report.warnings)
 
 
 def constant_spec(tmp_path, *, logit: float) -> dict:
@@ -185,9 +163,7 @@ def test_confident_classifier_makes_a_fake(tmp_path):
     assert "well above its 0.50 threshold" in report.reasons[0]
 
 
-def test_clearly_real_scores_and_normal_blinks_make_a_real(
-    tmp_path, scan_rate_blink_video
-):
+def test_clearly_real_scores_and_normal_blinks_make_a_real(tmp_path, scan_rate_blink_video):
     spec = constant_spec(tmp_path, logit=-5.0)
     report = analyze(scan_rate_blink_video, {"frames": 4, "models": [spec]})
     assert report.blink.status == "ok"

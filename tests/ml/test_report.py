@@ -12,9 +12,7 @@ from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Rep
 from tests import mediagen
 from tests.ml.test_classify import save_spec
 
-SCHEMA = json.loads(
-    (Path(__file__).parents[2] / "docs" / "report.schema.json").read_text()
-)
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
 
 
 def validate(report: Report) -> dict:
@@ -99,9 +97,7 @@ def test_round_trip_through_json_is_lossless():
     report = full_report()
     again = Report.from_dict(json.loads(json.dumps(report.to_dict())))
     assert again == report
-    assert isinstance(again.faces[0], FaceResult) and isinstance(
-        again.blink, BlinkResult
-    )
+    assert isinstance(again.faces[0], FaceResult) and isinstance(again.blink, BlinkResult)
     assert isinstance(again.faces[0].fragments[1], FragmentSpan)
     assert isinstance(again.faces[0].blink, BlinkResult)
 
@@ -139,7 +135,4 @@ def test_real_video_report_matches_the_schema(tmp_path):
     video = mediagen.write_face_video(tmp_path / "v.mp4", seconds=2.0, fps=15)
     spec = asdict(save_spec(tmp_path, "tiny"))
     data = validate(analyze(video, {"frames": 4, "models": [spec]}))
-    assert (
-        len(data["frame_scores"]) == 4
-        and data["blink"]["status"] == "insufficient_evidence"
-    )
+    assert len(data["frame_scores"]) == 4 and data["blink"]["status"] == "insufficient_evidence"

@@ -29,9 +29,7 @@ def build_track_model(*, length: int = LENGTH, logit: float | None = None):
     """Per-frame convolution → LSTM → P(fake). With `logit`, the output is fixed at sigmoid(logit)."""
     keras.utils.set_random_seed(0)
     inputs = keras.Input((length, SIZE, SIZE, 3))
-    x = keras.layers.TimeDistributed(keras.layers.Conv2D(4, 3, activation="relu"))(
-        inputs
-    )
+    x = keras.layers.TimeDistributed(keras.layers.Conv2D(4, 3, activation="relu"))(inputs)
     x = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D())(x)
     x = keras.layers.LSTM(4)(x)
     dense = keras.layers.Dense(1, activation="sigmoid")
@@ -79,9 +77,7 @@ def track():
 # --- TemporalClassifier ----------------------------------------------------------------------
 
 
-def test_a_track_of_any_length_is_resampled_evenly_to_the_sequence_length(
-    tmp_path, track
-):
+def test_a_track_of_any_length_is_resampled_evenly_to_the_sequence_length(tmp_path, track):
     model = TemporalClassifier.load(save_temporal_spec(tmp_path))
     assert model.sequence_length == LENGTH and model.input_size == SIZE
     assert model.info.arch == "tiny-lstm" and model.threshold == 0.5
@@ -110,9 +106,7 @@ def test_a_file_not_matching_its_checksum_is_refused(tmp_path):
         ({"sequence_length": 6}, "but its card says"),  # the network takes 4 frames
     ],
 )
-def test_a_card_that_does_not_describe_the_track_model_is_refused(
-    tmp_path, card, message
-):
+def test_a_card_that_does_not_describe_the_track_model_is_refused(tmp_path, card, message):
     with pytest.raises(ModelError, match=message):
         TemporalClassifier.load(save_temporal_spec(tmp_path, **card))
 
@@ -139,9 +133,7 @@ def test_a_confident_temporal_model_alone_makes_a_video_fake(tmp_path, face_vide
     assert report.fake_probability == pytest.approx(0.9933, abs=1e-3)
     assert report.faces[0].score == pytest.approx(0.9933, abs=1e-3)
     assert report.reasons[0].startswith("the temporal model's score 0.99 is well above")
-    assert "temporal model: 0.99 fake for face 1 over 8 frames (threshold 0.50)" in (
-        report.reasons
-    )
+    assert "temporal model: 0.99 fake for face 1 over 8 frames (threshold 0.50)" in (report.reasons)
     assert not any(r.startswith("classifier:") for r in report.reasons)
     assert [c.sha256 for c in report.classifiers] == [spec.sha256]
     assert report.classifier.name == "track"
@@ -163,12 +155,8 @@ def test_frame_and_temporal_scores_are_averaged_per_face(tmp_path, face_video):
     assert report.reasons[0].startswith(
         "the combined score of the classifier and the temporal model 0.50 is too close"
     )
-    assert any(
-        r.startswith("classifier: 0.01 fake on 0 of 8 frames") for r in report.reasons
-    )
-    assert any(
-        r.startswith("temporal model: 0.99 fake for face 1") for r in report.reasons
-    )
+    assert any(r.startswith("classifier: 0.01 fake on 0 of 8 frames") for r in report.reasons)
+    assert any(r.startswith("temporal model: 0.99 fake for face 1") for r in report.reasons)
     assert [c.name for c in report.classifiers] == ["constant", "track"]
     assert report.classifier.name == "constant"
     # The frame classifier's own per-frame scores are kept as they were.
@@ -177,9 +165,7 @@ def test_frame_and_temporal_scores_are_averaged_per_face(tmp_path, face_video):
 
 def test_an_image_ignores_temporal_models(tmp_path):
     spec = save_temporal_spec(tmp_path, logit=5.0)
-    report = analyze(
-        mediagen.write_image(tmp_path / "a.jpg"), {"temporal_models": [asdict(spec)]}
-    )
+    report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"temporal_models": [asdict(spec)]})
     assert len(report.faces) == 1
     assert report.verdict == "inconclusive" and report.reasons[0] == NO_MODEL_REASON
     assert report.classifier is None and report.classifiers == []

@@ -35,25 +35,17 @@ def variations(count: int, seed: int):
     source = skimage.data.astronaut()
     for _ in range(count):
         centre = (256 + rng.uniform(-20, 20), 200 + rng.uniform(-20, 20))
-        matrix = cv2.getRotationMatrix2D(
-            centre, rng.uniform(-10, 10), rng.uniform(0.8, 1.1)
-        )
+        matrix = cv2.getRotationMatrix2D(centre, rng.uniform(-10, 10), rng.uniform(0.8, 1.1))
         img = cv2.warpAffine(source, matrix, (512, 512), borderMode=cv2.BORDER_REFLECT)
-        img = np.clip(
-            img * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20), 0, 255
-        ).astype(np.uint8)
+        img = np.clip(img * rng.uniform(0.8, 1.2) + rng.uniform(-20, 20), 0, 255).astype(np.uint8)
         if rng.random() < 0.5:
             img = img[:, ::-1]
-        yield cv2.resize(
-            np.ascontiguousarray(img), (256, 256), interpolation=cv2.INTER_AREA
-        )
+        yield cv2.resize(np.ascontiguousarray(img), (256, 256), interpolation=cv2.INTER_AREA)
 
 
 def save(path: Path, rgb: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(
-        str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92]
-    )
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
 
 
 @pytest.fixture(scope="session")

@@ -42,9 +42,7 @@ def b7_spec(path: str):
     from ml.checksum import file_sha256
 
     name, version = B7_CARD["name"], B7_CARD["version"]
-    return ModelSpec(
-        name=name, version=version, sha256=file_sha256(path), path=path, card=B7_CARD
-    )
+    return ModelSpec(name=name, version=version, sha256=file_sha256(path), path=path, card=B7_CARD)
 
 
 def score(path: str, count: int) -> dict:

@@ -94,13 +94,9 @@ def summary(report: Report) -> str:
     ]
     lines += [_face_line(f) for f in report.faces]
     if report.blink is not None:
-        lines.append(
-            f"Blinks: {report.blink.status.replace('_', ' ')} ({report.blink.count})"
-        )
+        lines.append(f"Blinks: {report.blink.status.replace('_', ' ')} ({report.blink.count})")
     model = report.classifier
-    lines.append(
-        f"Classifier: {model.name} {model.version}" if model else "Classifier: none"
-    )
+    lines.append(f"Classifier: {model.name} {model.version}" if model else "Classifier: none")
     lines.append("Reasons:")
     lines += [f"  - {reason}" for reason in report.reasons]
     if report.warnings:

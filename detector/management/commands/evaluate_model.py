@@ -53,9 +53,7 @@ class Command(BaseCommand):
         card = model.card
         try:
             dataset = load_dataset(opts["data"], opts["layout"])
-            items = [
-                i for i in dataset.items if opts["split"] == "all" or i.subset == "test"
-            ]
+            items = [i for i in dataset.items if opts["split"] == "all" or i.subset == "test"]
             with tempfile.TemporaryDirectory() as tmp:
                 cache = Path(opts["cache"] or Path(tmp) / "faces")
                 samples = extract_faces(
@@ -66,9 +64,7 @@ class Command(BaseCommand):
                 )
                 if not samples:
                     raise MediaError("No faces were found in the dataset.")
-                result = evaluate_model(
-                    model_spec(model), samples, out_dir=Path(tmp) / "plots"
-                )
+                result = evaluate_model(model_spec(model), samples, out_dir=Path(tmp) / "plots")
                 model_store_evaluation(
                     model=model,
                     evaluation=result,
@@ -78,14 +74,10 @@ class Command(BaseCommand):
         except (MediaError, ModelError) as exc:
             raise CommandError(str(exc)) from exc
         if opts["json"]:
-            self.stdout.write(
-                json.dumps({k: result[k] for k in ("frame", "video")}, indent=2)
-            )
+            self.stdout.write(json.dumps({k: result[k] for k in ("frame", "video")}, indent=2))
             return
         for level in ("frame", "video"):
             values = result[level]
-            shown = ", ".join(
-                f"{k} {values[k]:.4f}" for k in METRICS if values.get(k) is not None
-            )
+            shown = ", ".join(f"{k} {values[k]:.4f}" for k in METRICS if values.get(k) is not None)
             self.stdout.write(f"{level} ({values['count']}): {shown}")
         self.stdout.write(f"Stored on the card of {model.name} {model.version}.")

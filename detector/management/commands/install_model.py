@@ -38,9 +38,7 @@ class Command(BaseCommand):
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # --version names the model's version here, replacing Django's version flag.
-        return super().create_parser(
-            prog_name, subcommand, conflict_handler="resolve", **kwargs
-        )
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -48,9 +46,7 @@ class Command(BaseCommand):
             nargs="?",
             help="a catalog name, or the path or URL of a model file",
         )
-        parser.add_argument(
-            "--list", action="store_true", help="list the published detectors"
-        )
+        parser.add_argument("--list", action="store_true", help="list the published detectors")
         parser.add_argument(
             "--mirror",
             default=None,
@@ -69,9 +65,7 @@ class Command(BaseCommand):
             default="keras",
             help="keras: NAME.keras with its card; dfdc: a DFDC 1st-place checkpoint, converted",
         )
-        parser.add_argument(
-            "--sha256", default=None, help="expected sha256 of the file"
-        )
+        parser.add_argument("--sha256", default=None, help="expected sha256 of the file")
         parser.add_argument(
             "--name", default=None, help="install under this name instead of the card's"
         )
@@ -81,9 +75,7 @@ class Command(BaseCommand):
             default=None,
             help="version (--format dfdc)",
         )
-        parser.add_argument(
-            "--activate", action="store_true", help="use it for new analyses"
-        )
+        parser.add_argument("--activate", action="store_true", help="use it for new analyses")
 
     def handle(self, *args, **opts):
         if opts["list"]:
@@ -92,9 +84,7 @@ class Command(BaseCommand):
             return self._first_run()
         source = opts["source"]
         if not source:
-            raise CommandError(
-                "Name a published detector (see --list), a path or a URL."
-            )
+            raise CommandError("Name a published detector (see --list), a path or a URL.")
         try:
             if source in CATALOG:
                 models = self._install_published(source, opts)
@@ -158,9 +148,7 @@ class Command(BaseCommand):
         self._shown = (filename, percent)
         stream = sys.stderr
         if total:
-            stream.write(
-                f"\r{filename}: {human_size(done)} of {human_size(total)} ({percent} %)"
-            )
+            stream.write(f"\r{filename}: {human_size(done)} of {human_size(total)} ({percent} %)")
         else:
             stream.write(f"\r{filename}: {human_size(done)}")
         if total and done >= total:
@@ -176,8 +164,7 @@ class Command(BaseCommand):
                 f"  trained:  {entry.training_data}\n"
                 f"  licence:  {entry.licence}\n"
                 f"  citation: {entry.citation}\n"
-                f"  download: {size}"
-                + (f" in {len(entry.files)} files" if entry.ensemble else "")
+                f"  download: {size}" + (f" in {len(entry.files)} files" if entry.ensemble else "")
             )
 
     def _first_run(self) -> None:

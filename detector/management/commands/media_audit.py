@@ -29,15 +29,11 @@ class Command(BaseCommand):
             self.stdout.write(f"orphan: {path.relative_to(settings.MEDIA_ROOT)}")
         for media_file in audit.missing:
             self.stdout.write(f"missing: {media_file}")
-        self.stdout.write(
-            f"{len(audit.orphans)} orphaned, {len(audit.missing)} missing."
-        )
+        self.stdout.write(f"{len(audit.orphans)} orphaned, {len(audit.missing)} missing.")
         if audit.clean:
             return
         if opts["fix"]:
             media_audit_fix(audit)
-            self.stdout.write(
-                "Fixed: orphans deleted, analyses with missing media marked."
-            )
+            self.stdout.write("Fixed: orphans deleted, analyses with missing media marked.")
         else:
             raise SystemExit(1)

@@ -24,9 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        days = (
-            opts["days"] if opts["days"] is not None else settings.MEDIA_RETENTION_DAYS
-        )
+        days = opts["days"] if opts["days"] is not None else settings.MEDIA_RETENTION_DAYS
         if days <= 0:
             raise CommandError(
                 "No retention period: set MEDIA_RETENTION_DAYS or pass --days N (N > 0)."

@@ -19,9 +19,7 @@ class Command(BaseCommand):
         try:
             counts = analysis_reconcile_orphans()
         except RedisError as exc:
-            raise CommandError(
-                f"Redis does not answer, nothing was changed: {exc}"
-            ) from exc
+            raise CommandError(f"Redis does not answer, nothing was changed: {exc}") from exc
         self.stdout.write(
             f"{counts['queued']} analyses queued, {counts['recovered']} recovered "
             "from a dead worker."

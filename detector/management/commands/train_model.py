@@ -68,15 +68,9 @@ def add_config_arguments(parser) -> None:
 
 
 def config_from_options(opts: dict[str, Any]) -> TrainConfig:
-    given = {
-        f.name: opts[f.name]
-        for f in fields(TrainConfig)
-        if opts.get(f.name) is not None
-    }
+    given = {f.name: opts[f.name] for f in fields(TrainConfig) if opts.get(f.name) is not None}
     if "out" not in given:  # the default folder, inside the project rather than the cwd
-        given["out"] = (
-            Path(settings.BASE_DIR) / TrainConfig.__dataclass_fields__["out"].default
-        )
+        given["out"] = Path(settings.BASE_DIR) / TrainConfig.__dataclass_fields__["out"].default
     dataset_options = {}
     if opts["methods"]:
         dataset_options["methods"] = opts["methods"].split(",")
@@ -93,12 +87,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--methods", default=None, help="FaceForensics++ methods, comma separated"
         )
-        parser.add_argument(
-            "--compression", default=None, help="FaceForensics++ raw, c23 or c40"
-        )
-        parser.add_argument(
-            "--install", action="store_true", help="register the trained model"
-        )
+        parser.add_argument("--compression", default=None, help="FaceForensics++ raw, c23 or c40")
+        parser.add_argument("--install", action="store_true", help="register the trained model")
         parser.add_argument(
             "--activate",
             action="store_true",
@@ -125,9 +115,7 @@ class Command(BaseCommand):
         )
         if opts["install"] or opts["activate"]:
             try:
-                model = model_install(
-                    source=str(result.model_path), activate=opts["activate"]
-                )
+                model = model_install(source=str(result.model_path), activate=opts["activate"])
             except ModelError as exc:
                 raise CommandError(str(exc)) from exc
             state = "installed and active" if model.active else "installed"
