@@ -48,6 +48,8 @@ from ml.media import iter_video_frames, load_image
 
 logger = logging.getLogger(__name__)
 
+RUN_ANALYSIS = "detector.jobs.run_analysis"
+RUN_ANALYSIS_FAILED = "detector.jobs.run_analysis_failed"
 DEFAULT_OPTIONS = {"frames": 32, "scan_fps": 15.0}
 # Progress writes at most this often (seconds), so a fast pipeline cannot flood the database.
 PROGRESS_MIN_INTERVAL_S = 0.3
@@ -122,8 +124,6 @@ def _enqueue(analysis_id) -> None:
     When Redis is down the analysis simply stays queued, in the outbox (no `enqueued_at`), and
     `analysis_reconcile_orphans` queues it once Redis answers again.
     """
-    from detector.jobs import run_analysis, run_analysis_failed
-
     job_id = uuid.uuid4().hex
     waiting = Analysis.objects.filter(
         pk=analysis_id, status=Analysis.Status.QUEUED, enqueued_at=None
@@ -133,12 +133,13 @@ def _enqueue(analysis_id) -> None:
     try:
         # Already inside on_commit: enqueue now ("auto").
         queue = django_rq.get_queue(analysis_queue_name(), commit_mode="auto")
+        # By dotted path: the job module imports services, never the other way round.
         queue.enqueue(
-            run_analysis,
+            RUN_ANALYSIS,
             str(analysis_id),
             job_id=job_id,
             job_timeout=settings.RQ_JOB_TIMEOUT,
-            on_failure=Callback(run_analysis_failed),
+            on_failure=Callback(RUN_ANALYSIS_FAILED),
         )
     except RedisError as error:
         logger.warning("Analysis %s waits for the queue to come back: %s", analysis_id, error)
