@@ -3,7 +3,7 @@
 Flagged analyses (verdict fake or inconclusive, or reported by their owner) come first. A
 reviewer sees the full result (verdict, reasons, charts, faces, the media itself) on the change
 page and records a decision there, or on many at once with the bulk actions. Every decision is
-a `Review` row (see detector.reviews); nothing else about an analysis is editable here.
+a `Review` row (see detector.services.reviews); nothing else about an analysis is editable here.
 Only staff with the "detector.review_analysis" permission may review.
 """
 
@@ -19,8 +19,7 @@ from django.utils.safestring import mark_safe
 from detector.downloads import media_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
-from detector.reviews import review_record
-from detector.services import analysis_delete, analysis_delete_many
+from detector.services import analysis_delete, analysis_delete_many, review_record
 
 REVIEW_PERMISSION = "detector.review_analysis"
 

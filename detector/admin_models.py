@@ -15,7 +15,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from detector.models import DetectorModel
-from detector.registry import model_activate, model_deactivate, model_dir
+from detector.selectors import model_dir
+from detector.services import model_activate, model_deactivate
 from ml.cards import METRICS
 
 

@@ -18,12 +18,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from detector.downloads import media_response, private_file_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
-from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
+from detector.selectors import (
+    analysis_find_duplicate,
+    analysis_get_for,
+    analysis_list_for,
+    analysis_pick_for,
+)
 from detector.services import (
     MediaRemoved,
     analysis_create,
     analysis_delete_many,
-    analysis_find_duplicate,
     analysis_reanalyse,
     analysis_thumbnail,
 )

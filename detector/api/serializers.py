@@ -14,7 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detector.models import Analysis, DetectorModel
-from detector.webhooks import validate_callback_url
+from detector.services import validate_callback_url
 
 # The same bounds as the web upload form.
 MIN_FRAMES = 4

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from detector.webhooks import webhook_secret_for
+from detector.services import webhook_secret_for
 from ml.report import Report
 from tests.conftest import PASSWORD
 from tests.detector.conftest import report_dict

@@ -14,7 +14,6 @@ from django.core.management import CommandError, call_command
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from detector.registry import model_deactivate
 from tests.detector.conftest import as_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -95,7 +94,7 @@ def test_trained_and_installed_model_scores_new_analyses(
     assert record["frame"]["count"] >= 6 and record["frame"]["log_loss"] is not None
     assert (Path(model.file_path).parent / record["plots"]["roc"]).is_file()
 
-    model_deactivate(model=model)
+    services.model_deactivate(model=model)
     later = analyse(user, jpeg_bytes, rq_worker)
     assert later.detector_models.count() == 0
     assert later.result["classifier"] is None and later.fake_probability is None

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import ml
 from detector.models import DetectorModel
-from detector.registry import model_options
+from detector.selectors import model_options
 from ml import media
 from ml.errors import MediaError
 from ml.report import FaceResult, Report

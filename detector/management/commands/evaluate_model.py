@@ -13,7 +13,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from detector.models import DetectorModel
-from detector.registry import model_spec, model_store_evaluation
+from detector.selectors import model_spec
+from detector.services import model_store_evaluation
 from ml.cards import METRICS
 from ml.datasets import load_dataset
 from ml.datasets.extract import extract_faces, loose_size_for
