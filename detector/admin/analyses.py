@@ -225,7 +225,8 @@ class AnalysisAdmin(admin.ModelAdmin):
     def get_urls(self):
         media = path(
             "<uuid:pk>/media/",
-            self.admin_site.admin_view(self.media_view),
+            # cacheable: the same private caching as the owner's media, not the admin's no-store.
+            self.admin_site.admin_view(self.media_view, cacheable=True),
             name="detector_analysis_media",
         )
         return [media, *super().get_urls()]
@@ -309,29 +310,3 @@ class AnalysisAdmin(admin.ModelAdmin):
             Analysis.ReviewLabel.NEEDS_MORE_REVIEW,
             "Needs more review",
         )
-
-
-@admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
-    """The full decision log, read-only."""
-
-    list_display = ("created", "analysis", "reviewer", "label_before", "label_after")
-    list_filter = ("label_after",)
-    search_fields = ("analysis__original_filename", "reviewer__username", "notes")
-    readonly_fields = (
-        "analysis",
-        "reviewer",
-        "label_before",
-        "label_after",
-        "notes",
-        "created",
-    )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-from detector import admin_models  # noqa: F401  (registers DetectorModel admin)
