@@ -30,12 +30,13 @@ from detector.uploads import (
     display_filename,
     validate_upload,
 )
+from ml.options import DEFAULTS
 
 logger = logging.getLogger(__name__)
 
 RUN_ANALYSIS = "detector.jobs.run_analysis"
 RUN_ANALYSIS_FAILED = "detector.jobs.run_analysis_failed"
-DEFAULT_OPTIONS = {"frames": 32, "scan_fps": 15.0}
+DEFAULT_OPTIONS = DEFAULTS
 # Progress writes at most this often (seconds), so a fast pipeline cannot flood the database.
 PROGRESS_MIN_INTERVAL_S = 0.3
 UNFINISHED = (Analysis.Status.QUEUED, Analysis.Status.RUNNING)
