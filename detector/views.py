@@ -28,7 +28,7 @@ from detector.services import (
     MediaRemoved,
     analysis_create,
     analysis_delete_many,
-    analysis_reanalyse,
+    analysis_reanalyze,
     analysis_thumbnail,
 )
 from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
@@ -172,7 +172,7 @@ def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
 
 @login_required
 @require_POST
-def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
+def analysis_reanalyze_view(request: HttpRequest, pk) -> HttpResponse:
     analysis = analysis_get_for(user=request.user, pk=pk)
     try:
         upload_budget_spend(user=request.user)
@@ -180,7 +180,7 @@ def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, spent.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)
     try:
-        again = analysis_reanalyse(analysis=analysis)
+        again = analysis_reanalyze(analysis=analysis)
     except MediaRemoved as gone:
         messages.error(request, gone.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)

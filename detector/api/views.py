@@ -118,7 +118,7 @@ class AnalysisViewSet(
     )
 
     def get_throttles(self):
-        if self.action in {"create", "reanalyse"}:
+        if self.action in {"create", "reanalyze"}:
             return [UploadBudgetThrottle()]
         return super().get_throttles()
 
@@ -170,9 +170,9 @@ class AnalysisViewSet(
         responses={202: AnalysisDetailSerializer},
     )
     @action(detail=True, methods=["post"])
-    def reanalyse(self, request: Request, pk: str) -> Response:
+    def reanalyze(self, request: Request, pk: str) -> Response:
         try:
-            analysis = services.analysis_reanalyse(analysis=self.get_object())
+            analysis = services.analysis_reanalyze(analysis=self.get_object())
         except services.MediaRemoved as gone:
             raise ValidationError({"detail": gone.message}) from gone
         return self._accepted(analysis)

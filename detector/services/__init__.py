@@ -23,7 +23,7 @@ from detector.services.analyses import (
     analysis_finish,
     analysis_mark_running,
     analysis_queue_name,
-    analysis_reanalyse,
+    analysis_reanalyze,
     analysis_set_progress,
 )
 from detector.services.files import (
@@ -73,7 +73,7 @@ __all__ = [
     "analysis_media_path",
     "analysis_media_remove",
     "analysis_queue_name",
-    "analysis_reanalyse",
+    "analysis_reanalyze",
     "analysis_reconcile_orphans",
     "analysis_recover",
     "analysis_report_wrong",

@@ -147,7 +147,7 @@ class MediaRemoved(Exception):
     message = "The uploaded file was removed after the retention period. Upload it again."
 
 
-def analysis_reanalyse(*, analysis: Analysis) -> Analysis:
+def analysis_reanalyze(*, analysis: Analysis) -> Analysis:
     """Queue a fresh analysis of the same stored file; the earlier result stays as it was.
 
     Both rows share the stored file; `analysis_delete` removes it only with its last user.

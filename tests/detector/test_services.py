@@ -188,13 +188,13 @@ def test_finish_and_fail_queue_the_callback_when_asked(
     assert [list(job.args) for job in deliveries] == [[str(with_url.pk)]]
 
 
-def test_reanalyse_keeps_the_earlier_result(
+def test_reanalyze_keeps_the_earlier_result(
     user, make_analysis, django_capture_on_commit_callbacks, rq_worker
 ):
     first = make_analysis(user)
     services.analysis_finish(analysis=first, report=report_dict("real"))
     with django_capture_on_commit_callbacks(execute=True):
-        again = services.analysis_reanalyse(analysis=first)
+        again = services.analysis_reanalyze(analysis=first)
     first.refresh_from_db()
     again.refresh_from_db()
     assert again.pk != first.pk and again.previous == first
@@ -207,7 +207,7 @@ def test_delete_keeps_a_file_another_analysis_uses(
     user, make_analysis, django_capture_on_commit_callbacks
 ):
     first = make_analysis(user)
-    again = services.analysis_reanalyse(analysis=first)
+    again = services.analysis_reanalyze(analysis=first)
     derived = services.analysis_derived_dir(first)
     derived.mkdir(parents=True)
     (derived / "thumbnail.jpg").write_bytes(b"x")
