@@ -29,7 +29,7 @@ def media(analysis: Analysis) -> Path:
     return Path(settings.MEDIA_ROOT) / analysis.media_file
 
 
-def test_an_uploaded_image_is_analysed_to_done(user, jpeg_bytes, rq_worker):
+def test_an_uploaded_image_is_analyzed_to_done(user, jpeg_bytes, rq_worker):
     analysis = upload(user, "face.jpg", jpeg_bytes)
     assert Analysis.objects.get(pk=analysis.pk).rq_job_id
 
@@ -44,7 +44,7 @@ def test_an_uploaded_image_is_analysed_to_done(user, jpeg_bytes, rq_worker):
     assert analysis.code_version
 
 
-def test_an_uploaded_video_is_analysed_to_done(user, video_bytes, rq_worker):
+def test_an_uploaded_video_is_analyzed_to_done(user, video_bytes, rq_worker):
     analysis = upload(user, "clip.avi", video_bytes)
     rq_worker()
     analysis.refresh_from_db()

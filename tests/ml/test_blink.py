@@ -160,7 +160,7 @@ def test_a_long_gap_ends_a_closure():
     assert detect_blinks(times, ears).count == 2
 
 
-def test_two_people_are_analysed_separately():
+def test_two_people_are_analyzed_separately():
     first = detect_blinks(*ear_series(30, 25, [(5, 0.2), (15, 0.2)], seed=1))
     second = detect_blinks(
         *ear_series(30, 25, [(t, 0.2) for t in (3, 7, 11, 19, 26)], seed=2, open_ear=0.34)
