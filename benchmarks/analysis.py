@@ -92,7 +92,8 @@ def tracking_rate(path: str, scan_fps: float = 15.0) -> dict[str, Any]:
     (detection every few frames, 68 landmarks on every scanned frame). Also, as a what-if for
     ml/faces.py, the same with detection three times less often."""
     from ml import media
-    from ml.faces import FaceAnalyzer, FaceTracker
+    from ml.faces import FaceAnalyzer
+    from ml.tracking import FaceTracker
 
     start = time.perf_counter()
     frames = sum(1 for _ in media.iter_video_frames(path, target_fps=scan_fps))

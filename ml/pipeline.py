@@ -30,11 +30,12 @@ from ml.aggregate import FaceScore, ensemble_face_score
 from ml.cards import ModelSpec
 from ml.classify import Ensemble, TemporalClassifier, load_ensemble
 from ml.errors import MediaError, ModelError
-from ml.faces import FaceAnalyzer, FaceTracker
+from ml.faces import FaceAnalyzer
 from ml.framing import CropSpec, Framing
 from ml.fusion import TrackScore, fuse
 from ml.options import DEFAULT_FRAMES, DEFAULT_SCAN_FPS, FRAMES, SCAN_FPS
 from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
+from ml.tracking import FaceTracker
 from ml.version import code_version
 
 log = logging.getLogger(__name__)
@@ -221,10 +222,11 @@ def _scan_video(
     traces: dict[int, _FaceTrace] = {}
     times: list[float] = []
     last_index = -1
-    for position, frame in enumerate(media.iter_video_frames(path, target_fps=opts["scan_fps"])):
+    frames = media.iter_video_frames(path, target_fps=opts["scan_fps"])
+    for position, (frame, seen) in enumerate(tracker.track(frames)):
         times.append(frame.t_s)
         last_index = frame.index
-        for track_id, face in tracker.update(frame):
+        for track_id, face in seen:
             # Fragments are numbered 1, 2... in order of appearance.
             if track_id not in traces:
                 number = len(traces) + 1

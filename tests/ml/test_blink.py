@@ -9,7 +9,7 @@ import pytest
 
 from ml import media, policy
 from ml.blink import detect_blinks, ear_from_landmarks, eye_aspect_ratio, not_applicable
-from ml.faces import FaceTracker
+from ml.tracking import FaceTracker
 from tests import mediagen
 from tests.ml.conftest import BLINK_TIMES_S, BLINK_VIDEO_FPS
 
