@@ -47,10 +47,11 @@ def preload() -> None:
 class FaceAnalyzer:
     """Detect faces and place landmarks in RGB uint8 frames."""
 
-    def __init__(self, detect_max_side: int = 640, upsample: int = 1) -> None:
+    def __init__(self, detect_max_side: int = 640, upsample: int = 1, *, grey: bool = True) -> None:
         self.detect_max_side = detect_max_side
         # One upsampling lets dlib find faces down to about 40 px in the downscaled copy.
         self.upsample = upsample
+        self.grey = grey  # False: HOG over the three colour channels (about 1.3x slower)
         self._detector, self._predictor = _dlib_models()
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
@@ -58,8 +59,9 @@ class FaceAnalyzer:
         rgb = np.ascontiguousarray(rgb)  # dlib reads the buffer directly
         scale = min(1.0, self.detect_max_side / max(rgb.shape[:2]))
         small = rgb if scale == 1.0 else _resize(rgb, scale)
-        grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        rects, scores, _ = self._detector.run(grey, self.upsample, 0.0)
+        if self.grey:
+            small = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        rects, scores, _ = self._detector.run(small, self.upsample, 0.0)
         faces = []
         for rect, score in zip(rects, scores, strict=True):
             if score < MIN_DETECTION_SCORE:
