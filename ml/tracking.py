@@ -4,7 +4,8 @@ Detection (dlib HOG, the costly step) runs every `detect_every` frames, and at o
 track is lost or its landmarks look wrong. In between, each live track's 68 landmarks are
 re-placed inside its previous box, which is far cheaper. A face that enters between two
 detections is found by the next one and then followed back through the frames held since (a
-small, memory-capped buffer), so it is reported from its first frames.
+memory-capped buffer), so it is reported from its first frames. Detection never waits longer
+than the buffer reaches back: large frames are detected in more often.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from ml.readahead import read_ahead
 # at the last detection (normalised correlation of small grey thumbnails) to count as the face.
 MIN_APPEARANCE_CORRELATION = 0.5
 
-# Frames held for following a new face back: with detection every 15 frames, the 14 frames
-# since the previous detection. Held frames also may not exceed HOLD_BYTES (about 14 frames at
-# 1080p, 2 at 8K), so memory stays bounded whatever the resolution.
-DETECT_EVERY = 15
+# Detection every 30 scanned frames (2 s at the 15 fps scan), the frames since the previous
+# detection held for following a new face back. Held frames may not exceed HOLD_BYTES (29
+# frames at 720p, 15 at 1080p, 2 at 8K), so memory stays bounded whatever the resolution.
+DETECT_EVERY = 30
 FOLLOW_BACK = DETECT_EVERY - 1
 HOLD_BYTES = 96 * 2**20
 # Decoded frames waiting in the read-ahead queue: enough to cover one detection's time.
@@ -84,6 +85,7 @@ class FaceTracker:
         self._ended: list[Track] = []
         self._next_id = 0
         self._since_detection: int | None = None
+        self._interval = self.detect_every  # shortened by track() to what it can hold
 
     @property
     def tracks(self) -> list[Track]:
@@ -100,6 +102,7 @@ class FaceTracker:
         """Each frame, in order, with the faces seen in it, up to `follow_back` frames later
         than `update` would answer (frames are held so new faces can be followed back)."""
         held: deque[tuple[Frame, Seen]] = deque()
+        hold = self.follow_back
         ahead = read_ahead(
             frames,
             depth=READ_AHEAD_FRAMES,
@@ -108,13 +111,15 @@ class FaceTracker:
         )
         try:
             for frame in ahead:
+                if self._since_detection is None:  # the first frame: how many fit in memory
+                    room = HOLD_BYTES // max(1, frame.rgb.nbytes)
+                    hold = min(hold, room)
+                    self._interval = max(1, min(self.detect_every, room + 1))
                 seen, new = self._step(frame)
                 for live in new:
                     self._follow_back(live, held)
                 held.append((frame, seen))
-                while held and (
-                    len(held) > self.follow_back or sum(f.rgb.nbytes for f, _ in held) > HOLD_BYTES
-                ):
+                while len(held) > hold:
                     yield held.popleft()
             yield from held
         finally:
@@ -134,7 +139,7 @@ class FaceTracker:
         return seen, new
 
     def _needs_detection(self) -> bool:
-        if self._since_detection is None or self._since_detection + 1 >= self.detect_every:
+        if self._since_detection is None or self._since_detection + 1 >= self._interval:
             return True
         return any(live.misses for live in self._live)
 

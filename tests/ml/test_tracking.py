@@ -6,7 +6,7 @@ import numpy as np
 from ml import media
 from ml.faces import FaceAnalyzer
 from ml.media import Frame
-from ml.tracking import FOLLOW_BACK, FaceTracker
+from ml.tracking import FOLLOW_BACK, HOLD_BYTES, FaceTracker
 from tests import mediagen
 from tests.ml.test_faces import CountingAnalyzer
 
@@ -71,9 +71,12 @@ def test_following_back_stops_where_the_face_was_not():
     assert frames_with_face == [0, 1, 2] + list(range(4, 20))
 
 
-def test_held_frames_are_capped_by_memory():
-    """Huge frames are handed on after a few, whatever FOLLOW_BACK says."""
+def test_held_frames_are_capped_by_memory_and_detection_comes_as_often_as_they_reach_back():
+    """Huge frames are handed on after a few, whatever FOLLOW_BACK says, and detection runs
+    once per held window so a face entering could still be followed back to its start."""
     big = np.zeros((4000, 4000, 3), np.uint8)  # 48 MB each, no face
+    room = HOLD_BYTES // big.nbytes
+    assert 0 < room < FOLLOW_BACK
     pulled = []
 
     def frames():
@@ -81,11 +84,13 @@ def test_held_frames_are_capped_by_memory():
             pulled.append(i)
             yield Frame(index=i, t_s=i / 15, rgb=big)
 
-    scan = FaceTracker(FaceAnalyzer()).track(frames())
+    analyzer = CountingAnalyzer()
+    scan = FaceTracker(analyzer).track(frames())
     first, seen = next(scan)
     assert first.index == 0 and seen == []
     assert len(pulled) < FOLLOW_BACK
-    scan.close()
+    assert len(list(scan)) == FOLLOW_BACK + 5
+    assert analyzer.detections == len(range(0, FOLLOW_BACK + 6, room + 1))
 
 
 def test_scan_of_a_video_matches_frame_by_frame_tracking_on_a_steady_face(face_mp4):
