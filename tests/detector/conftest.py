@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import pytest
-import skimage.data
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from detector import services
 from ml.report import ClassifierInfo, Report
+from tests.support.photos import write_training_photos
 
 
 def as_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
@@ -64,11 +63,4 @@ def own_redis(tmp_path, settings):
 @pytest.fixture
 def photos(tmp_path) -> Path:
     """A handful of real photos (one face, slightly turned and scaled) to train a tiny model."""
-    root = tmp_path / "data"
-    (root / "real").mkdir(parents=True)
-    source = skimage.data.astronaut()
-    for i in range(8):
-        matrix = cv2.getRotationMatrix2D((256, 200), 2.0 * i - 8, 1.0 - 0.02 * i)
-        img = cv2.resize(cv2.warpAffine(source, matrix, (512, 512)), (256, 256))
-        cv2.imwrite(str(root / "real" / f"p{i}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-    return root
+    return write_training_photos(tmp_path / "data")
