@@ -82,15 +82,18 @@ def row(analysis: Analysis) -> Analysis:
 
 
 def running_horse(worker, analysis: Analysis, *, retries: int):
-    """Wait until the analysis runs (after `retries` retries) and return its work-horse."""
+    """Wait until the analysis runs (after `retries` retries) and return its job process."""
+
+    def running() -> bool:
+        current = row(analysis)  # one read: status and retries of the same moment
+        return current.status == Analysis.Status.RUNNING and current.retries == retries
+
     wait_for(
-        lambda: (
-            row(analysis).status == Analysis.Status.RUNNING and row(analysis).retries == retries
-        ),
+        running,
         timeout=START_S,
         what=f"the analysis to run (retries={retries})",
     )
-    return wait_for(lambda: work_horse(worker), timeout=10, what="the work-horse")
+    return wait_for(lambda: work_horse(worker), timeout=10, what="the job process")
 
 
 def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on(
