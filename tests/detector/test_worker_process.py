@@ -230,3 +230,20 @@ def test_a_stopped_worker_stops_its_job_process_and_does_not_restart_it(start_wo
     worker.send_signal(signal.SIGTERM)  # RQ's warm shutdown, passed on to the job process
     assert worker.wait(timeout=SETTLE_S) == 0
     assert not job_process.is_running() or job_process.status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_job_past_its_timeout_is_stopped_in_the_job_process_which_lives_on(
+    user, long_video, jpeg_bytes, start_worker, settings
+):
+    settings.RQ_JOB_TIMEOUT = 3  # the job's timeout, set when it is queued
+    worker = start_worker()
+    analysis = upload(user, "long.avi", long_video)
+    job_process = running_horse(worker, analysis, retries=0)
+    wait_for(lambda: row(analysis).is_finished, timeout=START_S, what="the timeout")
+    assert row(analysis).status == Analysis.Status.FAILED
+    assert row(analysis).error_message.startswith("The analysis took longer than allowed")
+    settings.RQ_JOB_TIMEOUT = 600
+    analyse(user, jpeg_bytes)
+    assert work_horse(worker).pid == job_process.pid, (
+        "RQ's SIGALRM stopped the job, not the process"
+    )
