@@ -14,6 +14,7 @@ Models are never loaded here: TensorFlow in a parent that forks makes its childr
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -64,11 +65,16 @@ def supervise(*, connection: Redis) -> bool:
     signal.signal(signal.SIGINT, pass_on)
     signal.signal(signal.SIGTERM, pass_on)
     delay = 0
-    while True:
+    while not stopping:
         started = time.monotonic()
         child = start_job_process()
+        if stopping:  # the signal came while the job process started
+            child.send_signal(signal.SIGTERM)
         log.info("Worker parent %s: job process %s started", os.getpid(), child.pid)
         code = child.wait()
+        # Whatever the job process started (RQ's scheduler, a decoder) ends with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
         if code != 0:
             settle_dead_job_process(pid=child.pid, returncode=code, connection=connection)
         if code == 0 or stopping:
@@ -83,6 +89,7 @@ def supervise(*, connection: Redis) -> bool:
             delay,
         )
         time.sleep(delay)
+    return True
 
 
 def start_job_process() -> subprocess.Popen:
