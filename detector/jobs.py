@@ -109,7 +109,7 @@ def run_analysis_failed(job, connection, exc_type=None, exc_value=None, tracebac
     """RQ's failure callback: a job that died (timeout, lost worker) never stays "running".
 
     A job whose whole worker vanished reaches here from RQ's registry cleanup as abandoned:
-    the analysis is then queued once more, like one whose work-horse was killed.
+    the analysis is then queued once more, like one whose job process was killed.
     """
     if not job.args:
         return
