@@ -17,7 +17,6 @@ from django.db import connection
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from detector.registry import model_deactivate, model_install
 from tests.detector.conftest import as_upload
 from tests.servers import (
     django_process,
@@ -197,8 +196,8 @@ def test_a_worker_loads_each_model_once_and_again_only_when_the_active_set_chang
     assert model_loads(start_worker.log) == [("tiny", 1, job_process.pid)]
 
     # Another model becomes the active one: the next job loads it, in the same process.
-    other = model_install(source=first_model.file_path, name="tiny-b", activate=True)
-    model_deactivate(model=first_model)
+    other = services.model_install(source=first_model.file_path, name="tiny-b", activate=True)
+    services.model_deactivate(model=first_model)
     third = analyse(user, jpeg_bytes)
     assert third.result["classifier"]["name"] == "tiny-b"
     assert model_loads(start_worker.log) == [
