@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import os
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,18 @@ def default_batch_size() -> int:
 _loaded: dict[tuple[str, str, int, int], Any] = {}
 # Grad-CAM models of the loaded models (None where unavailable), built on the first heatmap.
 _gradient_models: dict[int, Any] = {}
+# Model files loaded by this process so far: each is counted, and logged, once.
+_loads = 0
+
+
+def unload_models_except(sha256s: Iterable[str]) -> int:
+    """Forget the loaded models whose checksum is not in `sha256s` (the active set changed),
+    so that a long-lived worker holds only the models it uses. Returns how many it forgot."""
+    keep = {s.lower() for s in sha256s}
+    gone = [key for key in _loaded if key[1] not in keep]
+    for key in gone:
+        _gradient_models.pop(id(_loaded.pop(key)), None)
+    return len(gone)
 
 
 def configure_accelerator() -> None:
@@ -124,7 +138,7 @@ class _InstalledModel:
             path.stat().st_size,
         )
         if key not in _loaded:
-            _loaded[key] = _load_keras(path, spec)
+            _loaded[key] = _load_counted(path, spec)
         return cls(spec=spec, model=_loaded[key])
 
     @classmethod
@@ -228,6 +242,22 @@ class TemporalClassifier(_InstalledModel):
         picked = crops[track_indices(len(crops), self.sequence_length)]
         pixels = resize_crops(picked, self.input_size)
         return float(self._outputs(self._inputs(pixels)[None])[0])
+
+
+def _load_counted(path: Path, spec: ModelSpec) -> Any:
+    global _loads
+    start = time.perf_counter()
+    model = _load_keras(path, spec)
+    _loads += 1
+    log.info(
+        "Loaded detector models: %s %s in %.1f s (load %d of process %d)",
+        spec.name,
+        spec.version,
+        time.perf_counter() - start,
+        _loads,
+        os.getpid(),
+    )
+    return model
 
 
 def _load_keras(path: Path, spec: ModelSpec) -> Any:
