@@ -47,8 +47,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import mediagen
-from tests.servers import RedisServer, free_port, wait_for
+from tests.support import mediagen
+from tests.support.servers import RedisServer, free_port, wait_for
 
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 FINAL = {"done", "failed"}

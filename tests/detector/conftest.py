@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from detector import services
-from ml.report import ClassifierInfo, Report
-
-
-def as_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-def report_dict(verdict: str = "real", probability: float | None = 0.1, **extra) -> dict:
-    return Report(
-        media_type="image",
-        verdict=verdict,
-        fake_probability=probability,
-        reasons=[f"Test verdict {verdict}."],
-        version="test-1",
-        **extra,
-    ).to_dict()
+from ml.report import ClassifierInfo
+from tests.support.uploads import as_upload
 
 
 @pytest.fixture
@@ -45,7 +30,7 @@ def classifier_info() -> ClassifierInfo:
 def own_redis(tmp_path, settings):
     """A redis-server of this test's own (spare port) holding the analysis queues; the test
     may stop and start it. Never the machine's shared Redis."""
-    from tests.servers import RedisServer
+    from tests.support.servers import RedisServer
 
     server = RedisServer(tmp_path)
     server.start()

@@ -15,8 +15,8 @@ from detector import services
 from detector.models import Analysis, DetectorModel
 from detector.webhooks import webhook_secret_for
 from ml.report import Report
-from tests.conftest import PASSWORD
-from tests.detector.conftest import report_dict
+from tests.support.accounts import PASSWORD
+from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db
 

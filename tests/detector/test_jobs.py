@@ -13,9 +13,9 @@ from detector import services
 from detector.jobs import run_analysis, run_analysis_failed
 from detector.models import Analysis
 from detector.registry import model_install
-from tests.detector.conftest import as_upload
-from tests.mediagen import write_corrupt_video
-from tests.ml.test_temporal import save_temporal_spec
+from tests.support.mediagen import write_corrupt_video
+from tests.support.networks import save_temporal_spec
+from tests.support.uploads import as_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

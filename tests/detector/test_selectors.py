@@ -11,7 +11,7 @@ from django.utils import timezone
 from detector import services
 from detector.models import Analysis
 from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
-from tests.detector.conftest import report_dict
+from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,8 @@ from detector import services
 from detector.models import Analysis, DetectorModel
 from detector.uploads import UploadRejected
 from ml.report import FaceResult
-from tests.detector.conftest import as_upload, report_dict
+from tests.support.reports import report_dict
+from tests.support.uploads import as_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +253,7 @@ def test_thumbnail_of_a_video_is_its_first_frame(user, make_analysis, video_byte
 def test_thumbnail_skips_a_black_fade_in(user, make_analysis, tmp_path):
     from PIL import Image
 
-    from tests.mediagen import write_face_video
+    from tests.support.mediagen import write_face_video
 
     video = write_face_video(tmp_path / "fade.avi", seconds=2.0, fps=10, black_until_s=0.5)
     analysis = make_analysis(user, name="fade.avi", content=video.read_bytes())

@@ -13,13 +13,13 @@ from django.db import connection
 
 from detector import services
 from detector.models import Analysis
-from tests.detector.conftest import as_upload
-from tests.servers import (
+from tests.support.servers import (
     django_process,
     stop_process,
     wait_for,
     work_horse,
 )
+from tests.support.uploads import as_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -53,7 +53,7 @@ def start_worker(own_redis, media_root, settings, tmp_path):
 
 
 def face_video(tmp_path, seconds: float) -> bytes:
-    from tests.mediagen import write_face_video
+    from tests.support.mediagen import write_face_video
 
     return write_face_video(tmp_path / "clip.avi", seconds=seconds, fps=10).read_bytes()
 

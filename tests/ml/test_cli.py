@@ -11,9 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from detector.models import DetectorModel
-from tests import mediagen
-from tests.ml.test_classify import save_spec
-from tests.ml.test_temporal import save_temporal_spec
+from tests.support import mediagen
+from tests.support.networks import save_spec, save_temporal_spec
 
 ROOT = Path(__file__).parents[2]
 
