@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from detector import services
 from ml.report import ClassifierInfo
+from tests.support.api import api_client_for
 from tests.support.uploads import as_upload
 
 
@@ -40,3 +42,32 @@ def own_redis(tmp_path, settings):
     }
     yield server
     server.stop()
+
+
+# --- API clients ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alice(user):
+    return user
+
+
+@pytest.fixture
+def bob(other_user):
+    return other_user
+
+
+@pytest.fixture
+def api(alice):
+    """An API client signed in with alice's token."""
+    return api_client_for(alice)
+
+
+@pytest.fixture
+def jpeg_upload(jpeg_bytes):
+    """Makes a fresh uploaded JPEG (the astronaut) each call."""
+
+    def make(name: str = "astronaut.jpg") -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, jpeg_bytes, content_type="image/jpeg")
+
+    return make

@@ -23,6 +23,7 @@ from detector import services
 from detector.models import Analysis, DetectorModel
 from ml.catalog import CATALOG
 from ml.download import CHUNK
+from tests.support.detector_models import detector_model_create
 from tests.support.httpmirror import serve
 from tests.support.mesonet import mesonet_folder, reference_network, sample_inputs
 from tests.support.servers import free_port
@@ -271,16 +272,7 @@ def test_gpu_recommended_models_send_analyses_to_the_gpu_queue(
         return counts
 
     assert queued_in() == (1, 0)
-    heavy = DetectorModel.objects.create(
-        name="dfdc-b7-111-36",
-        version="0.0.1",
-        arch="efficientnet_b7",
-        kind="frame",
-        file_path="/nonexistent",
-        sha256="0" * 64,
-        card={"compute": "gpu_recommended"},
-        active=True,
-    )
+    heavy = detector_model_create(card={"compute": "gpu_recommended"}, active=True)
     assert queued_in() == (0, 1)
     settings.GPU_QUEUE = ""
     assert queued_in() == (1, 0)

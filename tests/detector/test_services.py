@@ -13,9 +13,10 @@ import pytest
 from django.conf import settings
 
 from detector import services
-from detector.models import Analysis, DetectorModel
+from detector.models import Analysis
 from detector.uploads import UploadRejected
 from ml.report import FaceResult
+from tests.support.detector_models import detector_model_create
 from tests.support.reports import report_dict
 from tests.support.uploads import as_upload
 
@@ -111,21 +112,8 @@ def test_progress_writes_are_throttled(user, make_analysis, django_assert_max_nu
 
 
 def test_finish_records_the_result_and_the_models(user, make_analysis, classifier_info):
-    model = DetectorModel.objects.create(
-        name="effnet",
-        version="1",
-        arch="efficientnet_b7",
-        file_path="/m/effnet.keras",
-        sha256=classifier_info.sha256,
-        active=True,
-    )
-    DetectorModel.objects.create(
-        name="other",
-        version="1",
-        arch="meso4",
-        file_path="/m/o.keras",
-        sha256="cd" * 32,
-    )
+    model = detector_model_create(sha256=classifier_info.sha256, active=True)
+    detector_model_create(name="other", arch="meso4", file_path="/m/o.keras", sha256="cd" * 32)
     analysis = running(make_analysis(user))
     report = report_dict("fake", 0.93, classifiers=[classifier_info])
     services.analysis_finish(analysis=analysis, report=report)
