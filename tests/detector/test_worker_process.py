@@ -11,7 +11,6 @@ import signal
 import pytest
 from django.db import connection
 
-from detector import services
 from detector.models import Analysis
 from tests.support.servers import (
     django_process,
@@ -19,7 +18,7 @@ from tests.support.servers import (
     wait_for,
     work_horse,
 )
-from tests.support.uploads import as_upload
+from tests.support.uploads import analysis_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -64,10 +63,6 @@ def long_video(tmp_path) -> bytes:
     return face_video(tmp_path, 20)
 
 
-def upload(user, name: str, content: bytes) -> Analysis:
-    return services.analysis_create(owner=user, uploaded_file=as_upload(name, content))
-
-
 def row(analysis: Analysis) -> Analysis:
     return Analysis.objects.get(pk=analysis.pk)
 
@@ -88,7 +83,7 @@ def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on
     user, long_video, jpeg_bytes, start_worker
 ):
     worker = start_worker()
-    analysis = upload(user, "long.avi", long_video)
+    analysis = analysis_upload(user, "long.avi", long_video)
     first_job = row(analysis).rq_job_id
 
     running_horse(worker, analysis, retries=0).send_signal(signal.SIGKILL)
@@ -104,14 +99,14 @@ def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on
     assert failed.retries == 1
 
     assert worker.poll() is None, "the worker itself keeps running"
-    image = upload(user, "face.jpg", jpeg_bytes)
+    image = analysis_upload(user, "face.jpg", jpeg_bytes)
     wait_for(lambda: row(image).is_finished, timeout=START_S, what="the next job")
     assert row(image).status == Analysis.Status.DONE, row(image).error_message
 
 
 def test_a_horse_stopped_otherwise_says_the_worker_stopped(user, long_video, start_worker):
     worker = start_worker()
-    analysis = upload(user, "long.avi", long_video)
+    analysis = analysis_upload(user, "long.avi", long_video)
     running_horse(worker, analysis, retries=0).send_signal(signal.SIGTERM)
     running_horse(worker, analysis, retries=1).send_signal(signal.SIGABRT)
     wait_for(lambda: row(analysis).is_finished, timeout=SETTLE_S, what="the analysis to fail")
@@ -123,7 +118,7 @@ def test_a_restarted_worker_recovers_the_analysis_its_dead_predecessor_held(
 ):
     worker = start_worker()
     # Short enough to finish on the retry, long enough to be caught while it runs.
-    analysis = upload(user, "clip.avi", face_video(tmp_path, 6))
+    analysis = analysis_upload(user, "clip.avi", face_video(tmp_path, 6))
     horse = running_horse(worker, analysis, retries=0)
     # The whole worker dies with its horse (a machine or container going down).
     stop_process(worker)

@@ -19,3 +19,10 @@ def image_bytes(folder, fmt: str = "JPEG", side: int = 256) -> bytes:
     """The astronaut photo as fmt, side x side pixels (written in `folder`)."""
     path = folder / f"face{IMAGE_SUFFIXES[fmt]}"
     return write_image(path, fmt=fmt, size=(side, side)).read_bytes()
+
+
+def analysis_upload(owner, name: str, content: bytes):
+    """An analysis created as an upload makes it (queued once its transaction commits)."""
+    from detector import services  # models: the root conftest imports this module early
+
+    return services.analysis_create(owner=owner, uploaded_file=as_upload(name, content))
