@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests import mediagen
+from tests.support import mediagen
 
 FPS = 30
 BLINK_EVERY_S = 3.0

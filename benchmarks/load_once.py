@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import mediagen
-from tests.servers import RedisServer, django_process, stop_process, wait_for
+from tests.support import mediagen
 from tests.support.photos import write_training_photos
+from tests.support.servers import RedisServer, django_process, stop_process, wait_for
 
 LOADED = re.compile(r"Loaded detector models: .*\(load \d+ of process \d+\)")
 JOB_LIMIT_S = 1800

@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from tests.servers import RedisServer, free_port, wait_for
+from tests.support.servers import RedisServer, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from tests import mediagen
+from tests.support import mediagen
 
 FINAL = {"done", "failed"}
 

@@ -33,7 +33,7 @@ from ml import media
 from ml.faces import Face, FaceAnalyzer
 from ml.media import Frame
 from ml.tracking import FaceTracker
-from tests import mediagen
+from tests.support import astronaut, mediagen
 
 SIZE = (1280, 720)
 SCAN_FPS = 15.0
@@ -127,7 +127,7 @@ def recall(path: Path, truth: Callable[[int], int]) -> dict:
 def small_face_clip(path: Path, *, seconds: float, face_px: int = 90) -> Path:
     """The astronaut shrunk so that her face is about face_px wide, drifting on a gradient."""
     side = round(512 * face_px / 95)  # her face is about 95 px wide in the 512 px photo
-    tile = cv2.resize(mediagen.astronaut_rgb(), (side, side), interpolation=cv2.INTER_AREA)
+    tile = cv2.resize(astronaut.astronaut_rgb(), (side, side), interpolation=cv2.INTER_AREA)
     width, height = SIZE
     ys, xs = np.mgrid[0:height, 0:width]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), CLIP_FPS, SIZE)

@@ -8,8 +8,10 @@ import django_rq
 import pytest
 from rq import SimpleWorker
 
+from tests.support.accounts import PASSWORD
+from tests.support.uploads import image_bytes
+
 QUEUE_NAMES = ("default", "gpu")
-PASSWORD = "correct-Horse-battery-42"
 
 
 @pytest.fixture(autouse=True)
@@ -86,14 +88,7 @@ def rq_worker() -> Callable[[], bool]:
         queue.empty()
 
 
-# Generated media (tests/mediagen.py: the public-domain astronaut photo from scikit-image) ----
-
-
-def image_bytes(tmp_path, fmt: str = "JPEG", side: int = 256) -> bytes:
-    from tests.mediagen import write_image
-
-    suffix = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}[fmt]
-    return write_image(tmp_path / f"face{suffix}", fmt=fmt, size=(side, side)).read_bytes()
+# Generated media (tests/support/mediagen.py: the public-domain astronaut photo) ----------
 
 
 @pytest.fixture
@@ -109,7 +104,7 @@ def png_bytes(tmp_path) -> bytes:
 @pytest.fixture
 def video_bytes(tmp_path) -> bytes:
     """Two seconds of the astronaut swaying and blinking once, MJPG in .avi."""
-    from tests.mediagen import write_face_video
+    from tests.support.mediagen import write_face_video
 
     path = write_face_video(tmp_path / "clip.avi", seconds=2.0, fps=10, blinks_at_s=(1.0,))
     return path.read_bytes()

@@ -13,12 +13,14 @@ from ml.training.validation import predict_scores
 BN_RECALIBRATION_BATCHES = 20
 
 
-def recalibrate_batchnorm(model, batches, *, count: int = BN_RECALIBRATION_BATCHES) -> None:
+def recalibrate_batchnorm(model, batches, *, count: int = BN_RECALIBRATION_BATCHES, step=None):
     """Re-estimate batch-norm statistics as the exact mean over `count` training batches.
 
     The running averages (momentum 0.99) lag behind weights that are still moving fast, and a
     network that separates its training batches well can then score near chance in inference
-    mode (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021). Costs forward passes only.
+    mode (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021). Costs forward passes only:
+    `step` (from `statistics_step`, compiled once per model) stores each batch's own statistics,
+    which are averaged here. Returns the step for the next call.
     """
     import keras
 
@@ -26,16 +28,42 @@ def recalibrate_batchnorm(model, batches, *, count: int = BN_RECALIBRATION_BATCH
         layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)
     ]
     if not layers:
-        return
+        return step
     saved = [layer.momentum for layer in layers]
+    totals = [[0.0, 0.0] for _ in layers]
+    used = min(count, len(batches))
     try:
-        for k in range(min(count, len(batches))):
-            for layer in layers:
-                layer.momentum = k / (k + 1)  # running mean of the batch statistics so far
-            model(batches[k][0], training=True)
+        for layer in layers:
+            layer.momentum = 0.0  # a pass leaves exactly its batch's statistics
+        step = step or statistics_step(model)
+        for k in range(used):
+            step(batches[k][0])
+            for total, layer in zip(totals, layers, strict=True):
+                total[0] += keras.ops.convert_to_numpy(layer.moving_mean)
+                total[1] += keras.ops.convert_to_numpy(layer.moving_variance)
+        for (mean, variance), layer in zip(totals, layers, strict=True):
+            layer.moving_mean.assign(mean / used)
+            layer.moving_variance.assign(variance / used)
     finally:
         for layer, momentum in zip(layers, saved, strict=True):
             layer.momentum = momentum
+    return step
+
+
+def statistics_step(model):
+    """A forward pass in training mode (batch statistics update the moving ones), compiled as a
+    graph on TensorFlow: an eager pass of a large network costs more in Python than in maths.
+    Traced with the momentum the batch-norm layers have at the first call."""
+    import keras
+
+    def forward(x):
+        model(x, training=True)
+
+    if keras.backend.backend() != "tensorflow":
+        return forward
+    import tensorflow as tf
+
+    return tf.function(forward, reduce_retracing=True)
 
 
 def _all_layers(model):
@@ -70,8 +98,10 @@ def training_callbacks(
     class ValidationAUC(keras.callbacks.Callback):
         """Validation AUC each epoch; checkpoints; early stopping that survives a resume."""
 
+        step = None  # the compiled statistics pass, traced at the first epoch's end
+
         def on_epoch_end(self, epoch, logs=None):
-            recalibrate_batchnorm(self.model, batches)
+            self.step = recalibrate_batchnorm(self.model, batches, step=self.step)
             scores = predict_scores(self.model, faces, card, batch_size=batch_size)
             auc = float(roc_auc_score(labels, scores))
             logs = logs if logs is not None else {}

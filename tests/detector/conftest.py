@@ -8,23 +8,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from detector import services
-from ml.report import ClassifierInfo, Report
+from ml.report import ClassifierInfo
+from tests.support.api import api_client_for
 from tests.support.photos import write_training_photos
-
-
-def as_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
-    return SimpleUploadedFile(name, content, content_type=content_type)
-
-
-def report_dict(verdict: str = "real", probability: float | None = 0.1, **extra) -> dict:
-    return Report(
-        media_type="image",
-        verdict=verdict,
-        fake_probability=probability,
-        reasons=[f"Test verdict {verdict}."],
-        version="test-1",
-        **extra,
-    ).to_dict()
+from tests.support.uploads import as_upload
 
 
 @pytest.fixture
@@ -48,7 +35,7 @@ def classifier_info() -> ClassifierInfo:
 def own_redis(tmp_path, settings):
     """A redis-server of this test's own (spare port) holding the analysis queues; the test
     may stop and start it. Never the machine's shared Redis."""
-    from tests.servers import RedisServer
+    from tests.support.servers import RedisServer
 
     server = RedisServer(tmp_path)
     server.start()
@@ -64,3 +51,32 @@ def own_redis(tmp_path, settings):
 def photos(tmp_path) -> Path:
     """A handful of real photos (one face, slightly turned and scaled) to train a tiny model."""
     return write_training_photos(tmp_path / "data")
+
+
+# --- API clients ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def alice(user):
+    return user
+
+
+@pytest.fixture
+def bob(other_user):
+    return other_user
+
+
+@pytest.fixture
+def api(alice):
+    """An API client signed in with alice's token."""
+    return api_client_for(alice)
+
+
+@pytest.fixture
+def jpeg_upload(jpeg_bytes):
+    """Makes a fresh uploaded JPEG (the astronaut) each call."""
+
+    def make(name: str = "astronaut.jpg") -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, jpeg_bytes, content_type="image/jpeg")
+
+    return make

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from detector import services
-from tests.detector.conftest import report_dict
+from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

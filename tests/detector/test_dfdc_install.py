@@ -17,7 +17,7 @@ from ml.faces import FaceAnalyzer
 from ml.framing import Framing
 from ml.media import load_image
 from tests.fixtures.dfdc import synthetic
-from tests.mediagen import write_image
+from tests.support.mediagen import write_image
 
 pytestmark = pytest.mark.django_db
 

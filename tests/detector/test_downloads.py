@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from detector import services
 from detector.downloads import content_disposition
-from tests.detector.conftest import report_dict
+from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db
 

@@ -13,16 +13,12 @@ from detector import services
 from detector.jobs import run_analysis, run_analysis_failed
 from detector.models import Analysis
 from detector.services import model_install
-from tests.detector.conftest import as_upload
-from tests.mediagen import write_corrupt_video
-from tests.ml.test_temporal import save_temporal_spec
+from tests.support.mediagen import write_corrupt_video
+from tests.support.networks import save_temporal_spec
+from tests.support.uploads import analysis_upload
 
+# transaction=True: analysis_create commits, so on_commit enqueues on the real queue.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def upload(owner, name: str, content: bytes) -> Analysis:
-    # transaction=True: analysis_create commits, so on_commit enqueues on the real queue.
-    return services.analysis_create(owner=owner, uploaded_file=as_upload(name, content))
 
 
 def media(analysis: Analysis) -> Path:
@@ -30,7 +26,7 @@ def media(analysis: Analysis) -> Path:
 
 
 def test_an_uploaded_image_is_analyzed_to_done(user, jpeg_bytes, rq_worker):
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     assert Analysis.objects.get(pk=analysis.pk).rq_job_id
 
     assert rq_worker() is True
@@ -45,7 +41,7 @@ def test_an_uploaded_image_is_analyzed_to_done(user, jpeg_bytes, rq_worker):
 
 
 def test_an_uploaded_video_is_analyzed_to_done(user, video_bytes, rq_worker):
-    analysis = upload(user, "clip.avi", video_bytes)
+    analysis = analysis_upload(user, "clip.avi", video_bytes)
     rq_worker()
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.DONE, analysis.error_message
@@ -58,9 +54,9 @@ def test_an_uploaded_video_is_analyzed_to_done(user, video_bytes, rq_worker):
 def test_a_deleted_file_fails_with_a_reason_and_the_worker_runs_the_next_job(
     user, jpeg_bytes, png_bytes, rq_worker
 ):
-    lost = upload(user, "lost.jpg", jpeg_bytes)
+    lost = analysis_upload(user, "lost.jpg", jpeg_bytes)
     media(lost).unlink()
-    good = upload(user, "good.png", png_bytes)
+    good = analysis_upload(user, "good.png", png_bytes)
 
     rq_worker()
     lost.refresh_from_db()
@@ -71,7 +67,7 @@ def test_a_deleted_file_fails_with_a_reason_and_the_worker_runs_the_next_job(
 
 
 def test_a_file_overwritten_with_garbage_fails_with_the_media_message(user, video_bytes, rq_worker):
-    analysis = upload(user, "clip.avi", video_bytes)
+    analysis = analysis_upload(user, "clip.avi", video_bytes)
     write_corrupt_video(media(analysis))  # overwritten after the upload was accepted
     rq_worker()
     analysis.refresh_from_db()
@@ -87,7 +83,7 @@ def test_an_unexpected_error_is_logged_and_shown_with_a_reference(
         raise RuntimeError("boom")
 
     monkeypatch.setattr("ml.analyze", broken)
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     rq_worker()
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.FAILED
@@ -108,7 +104,7 @@ def enqueue_broken_job(analysis: Analysis, job_id: str) -> None:
 
 
 def test_a_job_that_dies_in_rq_is_marked_failed(user, jpeg_bytes, rq_worker):
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     django_rq.get_queue("default").empty()
     enqueue_broken_job(analysis, Analysis.objects.get(pk=analysis.pk).rq_job_id)
     rq_worker()
@@ -118,7 +114,7 @@ def test_a_job_that_dies_in_rq_is_marked_failed(user, jpeg_bytes, rq_worker):
 
 
 def test_a_stale_duplicate_job_neither_runs_nor_fails_the_analysis(user, jpeg_bytes, rq_worker):
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     own_job = Analysis.objects.get(pk=analysis.pk).rq_job_id
     django_rq.get_queue("default").empty()
     enqueue_broken_job(analysis, "stale-duplicate")
@@ -133,7 +129,7 @@ def test_a_stale_duplicate_job_neither_runs_nor_fails_the_analysis(user, jpeg_by
 
 
 def test_a_job_for_a_deleted_analysis_does_nothing(user, jpeg_bytes, rq_worker):
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     pk, job_id = analysis.pk, Analysis.objects.get(pk=analysis.pk).rq_job_id
     Analysis.objects.filter(pk=pk).delete()
     rq_worker()
@@ -142,7 +138,7 @@ def test_a_job_for_a_deleted_analysis_does_nothing(user, jpeg_bytes, rq_worker):
 
 
 def test_a_finished_analysis_is_not_run_twice(user, jpeg_bytes):
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     services.analysis_fail(analysis=analysis, reason="stopped by hand")
     run_analysis(str(analysis.pk))
     analysis.refresh_from_db()
@@ -157,7 +153,7 @@ def test_an_active_temporal_model_scores_videos_and_is_recorded(
     installed = model_install(source=spec.path, activate=True)
     assert installed.kind == "temporal" and installed.active
 
-    analysis = upload(user, "clip.avi", video_bytes)
+    analysis = analysis_upload(user, "clip.avi", video_bytes)
     rq_worker()
     analysis.refresh_from_db()
     assert analysis.status == Analysis.Status.DONE, analysis.error_message

@@ -19,7 +19,7 @@ from django.utils import timezone
 from detector import services
 from detector.models import Analysis
 from detector.worker import sweep
-from tests.detector.conftest import report_dict
+from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from tests.detector.conftest import as_upload
+from tests.support.uploads import as_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

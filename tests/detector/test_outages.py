@@ -14,7 +14,7 @@ import sys
 import pytest
 import requests
 
-from tests.servers import (
+from tests.support.servers import (
     REPO,
     PostgresCluster,
     RedisServer,
@@ -116,7 +116,7 @@ def _answers(api: requests.Session, url: str) -> bool:
 def test_web_and_worker_ride_out_a_postgresql_restart_and_a_redis_outage(
     platform, cluster, own_redis, jpeg_bytes, png_bytes, tmp_path
 ):
-    from tests.conftest import image_bytes
+    from tests.support.uploads import image_bytes
 
     api, base, web, worker = platform
 

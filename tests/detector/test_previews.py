@@ -7,7 +7,7 @@ import pytest
 
 from detector import previews
 from detector.models import Analysis
-from tests.mediagen import write_face_video
+from tests.support.mediagen import write_face_video
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from detector.services.models import (
 from ml.archs import get_arch
 from ml.download import DownloadError, download
 from ml.errors import ModelError
-from tests.httpmirror import serve
+from tests.support.httpmirror import serve
 
 pytestmark = pytest.mark.django_db
 SIZE = 32

@@ -17,7 +17,7 @@ from detector.selectors import (
     analysis_list_for,
     analysis_pick_for,
 )
-from tests.detector.conftest import report_dict
+from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db
 

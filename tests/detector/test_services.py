@@ -14,11 +14,13 @@ from django.conf import settings
 
 from detector import services
 from detector.jobs import run_analysis_failed
-from detector.models import Analysis, DetectorModel
+from detector.models import Analysis
 from detector.services import analyses
 from detector.uploads import UploadRejected
 from ml.report import FaceResult
-from tests.detector.conftest import as_upload, report_dict
+from tests.support.detector_models import detector_model_create
+from tests.support.reports import report_dict
+from tests.support.uploads import as_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -113,21 +115,8 @@ def test_progress_writes_are_throttled(user, make_analysis, django_assert_max_nu
 
 
 def test_finish_records_the_result_and_the_models(user, make_analysis, classifier_info):
-    model = DetectorModel.objects.create(
-        name="effnet",
-        version="1",
-        arch="efficientnet_b7",
-        file_path="/m/effnet.keras",
-        sha256=classifier_info.sha256,
-        active=True,
-    )
-    DetectorModel.objects.create(
-        name="other",
-        version="1",
-        arch="meso4",
-        file_path="/m/o.keras",
-        sha256="cd" * 32,
-    )
+    model = detector_model_create(sha256=classifier_info.sha256, active=True)
+    detector_model_create(name="other", arch="meso4", file_path="/m/o.keras", sha256="cd" * 32)
     analysis = running(make_analysis(user))
     report = report_dict("fake", 0.93, classifiers=[classifier_info])
     services.analysis_finish(analysis=analysis, report=report)
@@ -244,7 +233,7 @@ def test_thumbnail_of_a_video_is_its_first_frame(user, make_analysis, video_byte
 def test_thumbnail_skips_a_black_fade_in(user, make_analysis, tmp_path):
     from PIL import Image
 
-    from tests.mediagen import write_face_video
+    from tests.support.mediagen import write_face_video
 
     video = write_face_video(tmp_path / "fade.avi", seconds=2.0, fps=10, black_until_s=0.5)
     analysis = make_analysis(user, name="fade.avi", content=video.read_bytes())

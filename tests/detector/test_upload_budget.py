@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from detector.models import Analysis
 from detector.upload_budget import upload_budget_spend, upload_rate
+from tests.support.api import LIST_URL, api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +21,9 @@ def three_an_hour(settings):
     settings.UPLOAD_RATE = "3/hour"
 
 
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
-
-
 def api_upload(api: APIClient, content: bytes):
     upload = SimpleUploadedFile("api.jpg", content, content_type="image/jpeg")
-    return api.post("/api/v1/analyses/", {"file": upload}, format="multipart")
+    return api.post(LIST_URL, {"file": upload}, format="multipart")
 
 
 def web_upload(client, content: bytes):
@@ -42,7 +36,7 @@ def web_reanalyze(client, analysis: Analysis):
 
 
 def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes, png_bytes):
-    api = api_for(user)
+    api = api_client_for(user)
     assert api_upload(api, jpeg_bytes).status_code == 202
     assert web_upload(user_client, png_bytes).status_code == 302
     first = Analysis.objects.get(original_filename="web.png")
@@ -68,7 +62,7 @@ def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes,
     assert Analysis.objects.filter(owner=user).count() == 3
 
     # Another user's budget is their own.
-    assert api_upload(api_for(other_user), jpeg_bytes).status_code == 202
+    assert api_upload(api_client_for(other_user), jpeg_bytes).status_code == 202
 
 
 def test_the_budget_counts_per_window(user, settings):

@@ -11,7 +11,7 @@ from detector.uploads import (
     validate_upload,
 )
 from ml.media import DAMAGED_IMAGE_MESSAGE, UNSUPPORTED_MESSAGE
-from tests.detector.conftest import as_upload
+from tests.support.uploads import as_upload
 
 
 def test_jpeg_is_accepted_as_an_image(jpeg_bytes):

@@ -17,13 +17,13 @@ from django.db import connection
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from tests.detector.conftest import as_upload
-from tests.servers import (
+from tests.support.servers import (
     django_process,
     stop_process,
     wait_for,
     work_horse,
 )
+from tests.support.uploads import analysis_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -61,7 +61,7 @@ def start_worker(own_redis, media_root, settings, tmp_path):
 
 
 def face_video(tmp_path, seconds: float) -> bytes:
-    from tests.mediagen import write_face_video
+    from tests.support.mediagen import write_face_video
 
     return write_face_video(tmp_path / "clip.avi", seconds=seconds, fps=10).read_bytes()
 
@@ -70,10 +70,6 @@ def face_video(tmp_path, seconds: float) -> bytes:
 def long_video(tmp_path) -> bytes:
     """Long enough that the analysis is still running when the test kills it."""
     return face_video(tmp_path, 20)
-
-
-def upload(user, name: str, content: bytes) -> Analysis:
-    return services.analysis_create(owner=user, uploaded_file=as_upload(name, content))
 
 
 def row(analysis: Analysis) -> Analysis:
@@ -99,7 +95,7 @@ def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on
     user, long_video, jpeg_bytes, start_worker
 ):
     worker = start_worker()
-    analysis = upload(user, "long.avi", long_video)
+    analysis = analysis_upload(user, "long.avi", long_video)
     first_job = row(analysis).rq_job_id
 
     running_horse(worker, analysis, retries=0).send_signal(signal.SIGKILL)
@@ -115,14 +111,14 @@ def test_a_killed_work_horse_is_retried_once_then_failed_and_the_worker_lives_on
     assert failed.retries == 1
 
     assert worker.poll() is None, "the worker itself keeps running"
-    image = upload(user, "face.jpg", jpeg_bytes)
+    image = analysis_upload(user, "face.jpg", jpeg_bytes)
     wait_for(lambda: row(image).is_finished, timeout=START_S, what="the next job")
     assert row(image).status == Analysis.Status.DONE, row(image).error_message
 
 
 def test_a_horse_stopped_otherwise_says_the_worker_stopped(user, long_video, start_worker):
     worker = start_worker()
-    analysis = upload(user, "long.avi", long_video)
+    analysis = analysis_upload(user, "long.avi", long_video)
     # A crash, not the OOM killer's SIGKILL. (SIGTERM is RQ's warm shutdown: the job ends.)
     running_horse(worker, analysis, retries=0).send_signal(signal.SIGABRT)
     running_horse(worker, analysis, retries=1).send_signal(signal.SIGABRT)
@@ -135,7 +131,7 @@ def test_a_restarted_worker_recovers_the_analysis_its_dead_predecessor_held(
 ):
     worker = start_worker()
     # Short enough to finish on the retry, long enough to be caught while it runs.
-    analysis = upload(user, "clip.avi", face_video(tmp_path, 6))
+    analysis = analysis_upload(user, "clip.avi", face_video(tmp_path, 6))
     horse = running_horse(worker, analysis, retries=0)
     # The whole worker dies with its horse (a machine or container going down).
     stop_process(worker)
@@ -174,7 +170,7 @@ def train_tiny_model(photos, tmp_path) -> DetectorModel:
 
 
 def analyse(user, jpeg_bytes) -> Analysis:
-    analysis = upload(user, "face.jpg", jpeg_bytes)
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
     wait_for(lambda: row(analysis).is_finished, timeout=START_S, what="the analysis to end")
     done = row(analysis)
     assert done.status == Analysis.Status.DONE, done.error_message
@@ -236,7 +232,7 @@ def test_a_job_past_its_timeout_is_stopped_in_the_job_process_which_lives_on(
 ):
     settings.RQ_JOB_TIMEOUT = 3  # the job's timeout, set when it is queued
     worker = start_worker()
-    analysis = upload(user, "long.avi", long_video)
+    analysis = analysis_upload(user, "long.avi", long_video)
     job_process = running_horse(worker, analysis, retries=0)
     wait_for(lambda: row(analysis).is_finished, timeout=START_S, what="the timeout")
     assert row(analysis).status == Analysis.Status.FAILED

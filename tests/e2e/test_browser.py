@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from detector.models import Analysis
-from tests.conftest import PASSWORD
-from tests.mediagen import write_face_video
+from tests.support.accounts import PASSWORD
+from tests.support.mediagen import write_face_video
 
 pytestmark = [
     pytest.mark.e2e,

@@ -5,11 +5,7 @@ from pathlib import Path
 import pytest
 
 from ml.faces import FaceAnalyzer
-from tests import mediagen
-
-# Three 200 ms blinks in a 6-second, 25 fps clip.
-BLINK_TIMES_S = (1.5, 3.0, 4.5)
-BLINK_VIDEO_FPS = 25
+from tests.support import mediagen
 
 
 @pytest.fixture(scope="session")
@@ -37,15 +33,17 @@ def blink_video(media_dir) -> Path:
     return mediagen.write_face_video(
         media_dir / "blinks.avi",
         seconds=6.0,
-        fps=BLINK_VIDEO_FPS,
-        blinks_at_s=BLINK_TIMES_S,
+        fps=mediagen.BLINK_VIDEO_FPS,
+        blinks_at_s=mediagen.BLINK_TIMES_S,
     )
 
 
 @pytest.fixture(scope="session")
 def still_eyes_video(media_dir) -> Path:
     """The same 6-second clip as blink_video, without any blink."""
-    return mediagen.write_face_video(media_dir / "no-blinks.avi", seconds=6.0, fps=BLINK_VIDEO_FPS)
+    return mediagen.write_face_video(
+        media_dir / "no-blinks.avi", seconds=6.0, fps=mediagen.BLINK_VIDEO_FPS
+    )
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import pytest
 from ml import media, policy
 from ml.blink import detect_blinks, ear_from_landmarks, eye_aspect_ratio, not_applicable
 from ml.tracking import FaceTracker
-from tests import mediagen
-from tests.ml.conftest import BLINK_TIMES_S, BLINK_VIDEO_FPS
+from tests.support import mediagen
+from tests.support.mediagen import BLINK_TIMES_S, BLINK_VIDEO_FPS
 
 
 def eye(opening: float) -> np.ndarray:

@@ -3,8 +3,6 @@
 The random weights exist only inside these tests; the product never scores with them.
 """
 
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -13,53 +11,7 @@ from ml.cards import ModelSpec
 from ml.checksum import file_sha256
 from ml.classify import Ensemble, FrameClassifier, load_ensemble, unload_models_except
 from ml.errors import ModelError
-
-SIZE = 32
-
-
-def build_model(seed: int, *, softmax: bool = False) -> keras.Model:
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = (
-        keras.layers.Dense(2, activation="softmax")(x)
-        if softmax
-        else keras.layers.Dense(1, activation="sigmoid")(x)
-    )
-    return keras.Model(inputs, outputs)
-
-
-def save_spec(
-    tmp_path,
-    name: str,
-    *,
-    seed: int = 0,
-    softmax: bool = False,
-    weight: float = 1.0,
-    **card,
-) -> ModelSpec:
-    path = tmp_path / f"{name}.keras"
-    build_model(seed, softmax=softmax).save(path)
-    full_card = {
-        "name": name,
-        "version": "1",
-        "arch": "tiny-cnn",
-        "kind": "frame",
-        "input_size": SIZE,
-        "preprocessing": "unit",
-        "threshold": 0.5,
-        **card,
-    }
-    (tmp_path / f"{name}.card.json").write_text(json.dumps(full_card))
-    return ModelSpec(
-        name=name,
-        version="1",
-        sha256=file_sha256(path),
-        path=str(path),
-        card=full_card,
-        weight=weight,
-    )
+from tests.support.networks import SIZE, save_spec
 
 
 @pytest.fixture

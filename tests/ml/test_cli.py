@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from detector.models import DetectorModel
-from tests import mediagen
-from tests.ml.test_classify import save_spec
-from tests.ml.test_temporal import save_temporal_spec
+from tests.support import mediagen
+from tests.support.detector_models import detector_model_create
+from tests.support.networks import save_spec, save_temporal_spec
 
 ROOT = Path(__file__).parents[2]
 
@@ -48,14 +48,7 @@ def test_json_is_the_report(image):
 @pytest.mark.django_db
 def test_active_models_are_used_and_model_picks_one(tmp_path, image):
     spec = save_spec(tmp_path, "tiny")
-    fields = {
-        "version": spec.version,
-        "arch": "tiny-cnn",
-        "file_path": spec.path,
-        "sha256": spec.sha256,
-        "card": spec.card,
-    }
-    DetectorModel.objects.create(name="tiny", active=True, **fields)
+    detector_model_create(spec, active=True)
     data = json.loads(run(image, "--json", "--frames", "4"))
     assert data["classifier"]["sha256"] == spec.sha256 and data["fake_probability"] is not None
     assert data["options"]["frames"] == 4
@@ -69,16 +62,7 @@ def test_active_models_are_used_and_model_picks_one(tmp_path, image):
 @pytest.mark.django_db
 def test_active_temporal_model_is_used_as_the_worker_uses_it(tmp_path):
     spec = save_temporal_spec(tmp_path, "track", logit=5.0)
-    DetectorModel.objects.create(
-        name="track",
-        version=spec.version,
-        arch="tiny-lstm",
-        kind="temporal",
-        active=True,
-        file_path=spec.path,
-        sha256=spec.sha256,
-        card=spec.card,
-    )
+    detector_model_create(spec, active=True)
     video = str(mediagen.write_face_video(tmp_path / "clip.avi", seconds=2.0))
     data = json.loads(run(video, "--json", "--frames", "4"))
     assert [c["sha256"] for c in data["classifiers"]] == [spec.sha256]

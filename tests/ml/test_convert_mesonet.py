@@ -4,7 +4,7 @@ import pytest
 
 from ml.convert.mesonet import convert_mesonet
 from ml.errors import ModelError
-from tests.detector.test_published_models import mesonet_folder
+from tests.support.mesonet import mesonet_folder
 
 
 def test_weights_of_the_other_network_are_refused(tmp_path):

@@ -7,21 +7,12 @@ from ml import media
 from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, align_crop, iou
 from ml.media import Frame
 from ml.tracking import FaceTracker
-from tests import mediagen
+from tests.support import astronaut
+from tests.support.faces import CountingAnalyzer
 
 # Where the astronaut's face and eyes are in the 512 x 512 photo (read off the picture).
 FACE_CENTRE = (222, 128)
 EYE_CENTRES = ((205, 101), (246, 104))  # left and right in the image
-
-
-class CountingAnalyzer(FaceAnalyzer):
-    """The real analyzer, counting how often the (costly) detector runs."""
-
-    detections = 0
-
-    def detect(self, rgb):
-        self.detections += 1
-        return super().detect(rgb)
 
 
 def box_contains(box, points, slack=0.0):
@@ -35,7 +26,7 @@ def box_contains(box, points, slack=0.0):
 
 
 def test_detects_the_astronaut_with_landmarks_in_place(face_analyzer):
-    faces = face_analyzer.detect(mediagen.astronaut_rgb())
+    faces = face_analyzer.detect(astronaut.astronaut_rgb())
     assert len(faces) == 1
     face = faces[0]
     x, y, w, h = face.box
@@ -47,12 +38,12 @@ def test_detects_the_astronaut_with_landmarks_in_place(face_analyzer):
         assert np.linalg.norm(face.landmarks[eye].mean(axis=0) - centre) < 6
     # The landmarks of a given box are the same when asked for directly.
     assert np.array_equal(
-        face_analyzer.landmarks(mediagen.astronaut_rgb(), face.box), face.landmarks
+        face_analyzer.landmarks(astronaut.astronaut_rgb(), face.box), face.landmarks
     )
 
 
 def test_detection_on_a_downscaled_copy_reports_full_frame_pixels(face_analyzer):
-    rgb = mediagen.astronaut_rgb()
+    rgb = astronaut.astronaut_rgb()
     big = cv2.resize(rgb, (1024, 1024), interpolation=cv2.INTER_CUBIC)
     small_detector = FaceAnalyzer(detect_max_side=512)
     [face] = small_detector.detect(big)
@@ -64,7 +55,7 @@ def test_detection_on_a_downscaled_copy_reports_full_frame_pixels(face_analyzer)
 
 def test_no_face_and_two_faces(face_analyzer):
     assert face_analyzer.detect(np.full((240, 320, 3), 128, np.uint8)) == []
-    faces = face_analyzer.detect(mediagen.two_face_rgb())
+    faces = face_analyzer.detect(astronaut.two_face_rgb())
     assert len(faces) == 2
     assert iou(faces[0].box, faces[1].box) == 0
     assert sorted(f.box[0] < 512 for f in faces) == [False, True]  # one in each half
@@ -111,7 +102,7 @@ def test_no_face_video_gives_no_tracks(noface_video, face_analyzer):
 def test_a_track_ends_when_the_face_is_gone_and_a_returning_face_gets_a_new_id(
     face_analyzer,
 ):
-    face, empty = mediagen.astronaut_rgb(), np.full((512, 512, 3), 90, np.uint8)
+    face, empty = astronaut.astronaut_rgb(), np.full((512, 512, 3), 90, np.uint8)
     pictures = [face] * 6 + [empty] * 15 + [face] * 6
     tracker = FaceTracker(face_analyzer, detect_every=5, max_misses=4)
     for index, rgb in enumerate(pictures):
@@ -124,7 +115,7 @@ def test_a_track_ends_when_the_face_is_gone_and_a_returning_face_gets_a_new_id(
 
 
 def test_align_crop_levels_the_eyes(face_analyzer):
-    rgb = mediagen.astronaut_rgb()
+    rgb = astronaut.astronaut_rgb()
     rotation = cv2.getRotationMatrix2D(FACE_CENTRE, 20, 1.0)
     tilted = cv2.warpAffine(rgb, rotation, (512, 512), borderMode=cv2.BORDER_REFLECT)
     [face] = face_analyzer.detect(tilted)
@@ -147,7 +138,7 @@ def test_align_crop_levels_the_eyes(face_analyzer):
 
 
 def test_align_crop_outside_the_frame_is_black(face_analyzer):
-    [face] = face_analyzer.detect(mediagen.astronaut_rgb())
-    crop = align_crop(mediagen.astronaut_rgb(), face.landmarks, size=64, margin=3.0)
+    [face] = face_analyzer.detect(astronaut.astronaut_rgb())
+    crop = align_crop(astronaut.astronaut_rgb(), face.landmarks, size=64, margin=3.0)
     assert crop.shape == (64, 64, 3)
     assert np.all(crop[0, :] == 0)  # margin reaches beyond the top of the photo

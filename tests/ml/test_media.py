@@ -6,7 +6,7 @@ from PIL import Image
 
 from ml import media
 from ml.errors import MediaError
-from tests import mediagen
+from tests.support import astronaut, mediagen
 
 
 def close_to(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
@@ -189,7 +189,7 @@ def test_huge_declared_dimensions_are_refused_before_decoding(tmp_path, width, h
 def test_load_image_is_rgb_uint8(face_png):
     rgb = media.load_image(face_png)
     expected = np.asarray(
-        Image.fromarray(mediagen.astronaut_rgb()).resize((256, 256), Image.Resampling.LANCZOS)
+        Image.fromarray(astronaut.astronaut_rgb()).resize((256, 256), Image.Resampling.LANCZOS)
     )
     assert rgb.dtype == np.uint8
     assert np.array_equal(rgb, expected)  # PNG is lossless: same pixels, same channel order
@@ -197,7 +197,7 @@ def test_load_image_is_rgb_uint8(face_png):
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_exif_orientation_is_applied(tmp_path, orientation):
-    upright = np.asarray(Image.fromarray(mediagen.astronaut_rgb()).resize((300, 200)))
+    upright = np.asarray(Image.fromarray(astronaut.astronaut_rgb()).resize((300, 200)))
     path = mediagen.write_image(
         tmp_path / "phone.jpg", size=(300, 200), exif_orientation=orientation
     )
@@ -213,13 +213,13 @@ def test_palette_with_transparency_is_composited_on_white(tmp_path):
     rgb = media.load_image(path)
     assert rgb.shape == (512, 512, 3) and rgb.dtype == np.uint8
     assert np.all(rgb[:32, :32] == 255)  # the transparent block shows as white
-    assert close_to(rgb[64:, 64:], mediagen.astronaut_rgb()[64:, 64:], 6)
+    assert close_to(rgb[64:, 64:], astronaut.astronaut_rgb()[64:, 64:], 6)
 
 
 def test_alpha_channel(tmp_path):
     path = mediagen.write_image(tmp_path / "grey-alpha.png", fmt="PNG", mode="LA")
     rgb = media.load_image(path)
-    grey = np.asarray(Image.fromarray(mediagen.astronaut_rgb()).convert("L"))
+    grey = np.asarray(Image.fromarray(astronaut.astronaut_rgb()).convert("L"))
     assert rgb.shape == (512, 512, 3)
     assert np.array_equal(rgb[..., 0], grey) and np.array_equal(rgb[..., 0], rgb[..., 2])
 
@@ -227,7 +227,7 @@ def test_alpha_channel(tmp_path):
 def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
     path = mediagen.write_image(tmp_path / "deep.png", fmt="PNG", mode="I;16")
     rgb = media.load_image(path)
-    grey = np.asarray(Image.fromarray(mediagen.astronaut_rgb()).convert("L")).astype(int)
+    grey = np.asarray(Image.fromarray(astronaut.astronaut_rgb()).convert("L")).astype(int)
     assert rgb.dtype == np.uint8
     assert np.abs(rgb[..., 1].astype(int) - grey).max() <= 1
 
@@ -235,7 +235,7 @@ def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path):
 def test_cmyk_jpeg_is_converted(tmp_path):
     path = mediagen.write_image(tmp_path / "print.jpg", mode="CMYK")
     assert Image.open(path).mode == "CMYK"
-    assert close_to(media.load_image(path), mediagen.astronaut_rgb(), 8)
+    assert close_to(media.load_image(path), astronaut.astronaut_rgb(), 8)
 
 
 def test_load_image_refuses_a_video(noface_video):

@@ -15,7 +15,7 @@ from ml.faces import FaceAnalyzer
 from ml.framing import Framing
 from ml.media import iter_video_frames
 from ml.pipeline import _even_over_time, _EvenSample, _FaceTrace, analyze
-from tests import mediagen
+from tests.support import astronaut, mediagen
 
 # --- identity on descriptors ---------------------------------------------------------------
 
@@ -55,7 +55,7 @@ def test_quality_reasons_name_the_failing_measure():
 
 
 def test_frontalness_drops_as_the_head_turns():
-    points = mediagen.astronaut_landmarks().copy()
+    points = astronaut.astronaut_landmarks().copy()
     assert persons.frontalness(points) > 0.9
     points[30, 0] = points[0, 0] + 0.15 * (points[16, 0] - points[0, 0])  # nose near one ear
     assert persons.frontalness(points) < policy.MIN_JUDGED_FRONTALNESS

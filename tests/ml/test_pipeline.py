@@ -9,11 +9,10 @@ import pytest
 from PIL import Image
 
 from ml.aggregate import confident_mean
-from ml.checksum import file_sha256
 from ml.errors import MediaError
 from ml.pipeline import NO_MODEL_REASON, analyze
-from tests import mediagen
-from tests.ml.test_classify import save_spec
+from tests.support import astronaut, mediagen
+from tests.support.networks import constant_spec, save_spec
 
 
 @pytest.fixture(scope="module")
@@ -142,19 +141,6 @@ def test_a_temporal_model_among_frame_models_is_not_used_on_frames(tmp_path, mod
     assert any("temporal model listed among the frame models" in w for w in report.warnings)
 
 
-def constant_spec(tmp_path, *, logit: float) -> dict:
-    """A model that gives every face sigmoid(logit), whatever it sees: fixes the evidence."""
-    import keras
-
-    spec = save_spec(tmp_path, "constant")
-    model = keras.saving.load_model(spec.path, compile=False)
-    dense = model.layers[-1]
-    kernel, _ = dense.get_weights()
-    dense.set_weights([np.zeros_like(kernel), np.array([logit], dtype="float32")])
-    model.save(spec.path)
-    return {**asdict(spec), "sha256": file_sha256(spec.path)}
-
-
 def test_confident_classifier_makes_a_fake(tmp_path):
     spec = constant_spec(tmp_path, logit=5.0)
     report = analyze(mediagen.write_image(tmp_path / "a.jpg"), {"models": [spec]})
@@ -177,7 +163,7 @@ def test_a_face_too_blurred_to_judge_leaves_the_verdict_open(tmp_path):
     from ml.pipeline import NOT_JUDGED_REASON
 
     spec = constant_spec(tmp_path, logit=5.0)  # would call any face it scores fake
-    blurred = cv2.GaussianBlur(mediagen.astronaut_rgb(), (0, 0), 2.0)
+    blurred = cv2.GaussianBlur(astronaut.astronaut_rgb(), (0, 0), 2.0)
     image = mediagen.write_image(tmp_path / "blurred.png", fmt="PNG", rgb=blurred)
     report = analyze(image, {"models": [spec]})
     face = report.faces[0]

@@ -9,8 +9,8 @@ import pytest
 
 from ml.pipeline import analyze
 from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
-from tests import mediagen
-from tests.ml.test_classify import save_spec
+from tests.support import mediagen
+from tests.support.networks import save_spec
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
 

@@ -6,9 +6,7 @@ exist only inside these tests; the product never scores with them.
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 
@@ -18,54 +16,13 @@ from ml.classify import FrameClassifier, TemporalClassifier
 from ml.errors import ModelError
 from ml.pipeline import NO_MODEL_REASON, analyze
 from ml.training import TrainConfig, train
-from tests import mediagen
-from tests.ml.test_pipeline import constant_spec
-
-SIZE = 32
-LENGTH = 4
-
-
-def build_track_model(*, length: int = LENGTH, logit: float | None = None):
-    """Per-frame convolution → LSTM → P(fake). With `logit`, the output is fixed at sigmoid(logit)."""
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((length, SIZE, SIZE, 3))
-    x = keras.layers.TimeDistributed(keras.layers.Conv2D(4, 3, activation="relu"))(inputs)
-    x = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling2D())(x)
-    x = keras.layers.LSTM(4)(x)
-    dense = keras.layers.Dense(1, activation="sigmoid")
-    model = keras.Model(inputs, dense(x))
-    if logit is not None:
-        kernel, _ = dense.get_weights()
-        dense.set_weights([np.zeros_like(kernel), np.array([logit], dtype="float32")])
-    return model
-
-
-def save_temporal_spec(
-    folder: Path,
-    name: str = "track",
-    *,
-    logit: float | None = None,
-    length: int = LENGTH,
-    **card,
-) -> ModelSpec:
-    """A tiny temporal model and its card, as `NAME.keras` + `NAME.card.json` in `folder`."""
-    path = folder / f"{name}.keras"
-    build_track_model(length=length, logit=logit).save(path)
-    full_card = {
-        "name": name,
-        "version": "1",
-        "arch": "tiny-lstm",
-        "kind": "temporal",
-        "input_size": SIZE,
-        "preprocessing": "unit",
-        "threshold": 0.5,
-        "sequence_length": length,
-        **card,
-    }
-    (folder / f"{name}.card.json").write_text(json.dumps(full_card))
-    return ModelSpec(
-        name=name, version="1", sha256=file_sha256(path), path=str(path), card=full_card
-    )
+from tests.support import mediagen
+from tests.support.networks import (
+    LENGTH,
+    SIZE,
+    constant_spec,
+    save_temporal_spec,
+)
 
 
 @pytest.fixture

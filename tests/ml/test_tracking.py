@@ -7,8 +7,8 @@ from ml import media
 from ml.faces import FaceAnalyzer
 from ml.media import Frame
 from ml.tracking import FOLLOW_BACK, HOLD_BYTES, FaceTracker
-from tests import mediagen
-from tests.ml.test_faces import CountingAnalyzer
+from tests.support import astronaut
+from tests.support.faces import CountingAnalyzer
 
 SIZE = (480, 360)  # width, height
 
@@ -25,7 +25,7 @@ def background(index: int) -> np.ndarray:
 def face_at(index: int, side: int = 300) -> np.ndarray:
     """The astronaut on the background, drifting a pixel to the right every frame."""
     rgb = background(index)
-    face = cv2.resize(mediagen.astronaut_rgb(), (side, side), interpolation=cv2.INTER_AREA)
+    face = cv2.resize(astronaut.astronaut_rgb(), (side, side), interpolation=cv2.INTER_AREA)
     x, y = 60 + index, 20
     rgb[y : y + side, x : x + side] = face
     return rgb

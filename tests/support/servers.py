@@ -21,7 +21,7 @@ from pathlib import Path
 import psutil
 import redis
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:

@@ -1,15 +1,12 @@
-"""Test media made on the spot from one public-domain photo (scikit-image's astronaut).
+"""Test media made on the spot from one public-domain photo (tests/support/astronaut.py).
 
-Plain functions, no pytest: any test (ml, platform, browser) can call them. Videos are written
-by OpenCV with the codec chosen by the file extension: MJPG in .avi and .mkv, mp4v in .mp4
-and .mov, VP8 in .webm. Blinks are synthesised by
-squashing each eye of the photo vertically around its mid-line, guided by dlib's landmarks of
-the photo, so the eye aspect ratio that the product measures really drops.
+Plain functions, no pytest: any test (ml, platform, browser) or benchmark can call them. Videos
+are written by OpenCV with the codec chosen by the file extension: MJPG in .avi and .mkv, mp4v
+in .mp4 and .mov, VP8 in .webm.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import struct
 import zlib
@@ -18,11 +15,20 @@ from pathlib import Path
 from typing import Self
 
 import cv2
-import dlib
-import face_recognition_models
 import numpy as np
-import skimage.data
 from PIL import Image
+
+from tests.support.astronaut import (
+    astronaut_readonly,
+    astronaut_rgb,
+    close_eyes,
+    two_face_rgb,
+)
+
+# The shared blink clip of the ml tests (tests/ml/conftest.py): three 200 ms blinks in a
+# 6-second, 25 fps video.
+BLINK_TIMES_S = (1.5, 3.0, 4.5)
+BLINK_VIDEO_FPS = 25
 
 _FOURCC = {
     ".avi": "MJPG",
@@ -31,31 +37,6 @@ _FOURCC = {
     ".mkv": "MJPG",
     ".webm": "VP80",
 }
-
-
-@functools.cache
-def _astronaut() -> np.ndarray:
-    image = skimage.data.astronaut()
-    image.setflags(write=False)
-    return image
-
-
-def astronaut_rgb() -> np.ndarray:
-    """The 512 x 512 RGB astronaut photo (one frontal face), a fresh writable copy."""
-    return _astronaut().copy()
-
-
-@functools.cache
-def astronaut_landmarks() -> np.ndarray:
-    """dlib's 68 landmarks of the astronaut's face, (68, 2) float32 (computed once)."""
-    image = _astronaut()
-    detector = dlib.get_frontal_face_detector()
-    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
-    rect = detector(image, 0)[0]
-    shape = predictor(image, rect)
-    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
-    points.setflags(write=False)
-    return points
 
 
 def write_image(
@@ -117,10 +98,6 @@ def write_two_face_image(path: str | Path, *, fmt: str = "JPEG") -> Path:
     return write_image(path, fmt=fmt, rgb=two_face_rgb())
 
 
-def two_face_rgb() -> np.ndarray:
-    return np.ascontiguousarray(np.hstack([_astronaut(), _astronaut()[:, ::-1]]))
-
-
 def write_huge_png(path: str | Path, *, width: int = 20000, height: int = 20000) -> Path:
     """A small real PNG whose header claims width x height pixels (a decompression bomb's
     signature): the IHDR chunk is patched and its CRC recomputed, the data stays tiny."""
@@ -175,7 +152,7 @@ def write_face_video(
             closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
             if closed_from_s is not None and t >= closed_from_s:
                 closure = 1.0
-            face = close_eyes(closure) if closure > 0 else _astronaut()
+            face = close_eyes(closure) if closure > 0 else astronaut_readonly()
             if two_faces and swap_from_s is not None and t >= swap_from_s:
                 face = np.hstack([face[:, ::-1], face])
             elif two_faces:
@@ -197,7 +174,7 @@ def _cutaway(size: tuple[int, int], index: int) -> np.ndarray:
 
 def _tile(side: int, blur_sigma: float = 0.0) -> np.ndarray:
     """The astronaut photo resized to side x side, optionally Gaussian-blurred."""
-    tile = cv2.resize(_astronaut(), (side, side), interpolation=cv2.INTER_AREA)
+    tile = cv2.resize(astronaut_readonly(), (side, side), interpolation=cv2.INTER_AREA)
     return cv2.GaussianBlur(tile, (0, 0), blur_sigma) if blur_sigma else tile
 
 
@@ -252,7 +229,7 @@ def write_vfr_video(
         lines = []
         for index, t in enumerate(frame_times_s):
             closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
-            face = close_eyes(closure) if closure > 0 else _astronaut()
+            face = close_eyes(closure) if closure > 0 else astronaut_readonly()
             frame_path = Path(tmp) / f"{index:05d}.png"
             Image.fromarray(_sway(face, index, (320, 320))).save(frame_path)
             following = frame_times_s[index + 1] if index + 1 < len(frame_times_s) else t + 0.04
@@ -302,67 +279,6 @@ def write_corrupt_video(path: str | Path) -> Path:
     garbage = np.random.default_rng(7).integers(0, 256, 20_000, dtype=np.uint8).tobytes()
     path.write_bytes(head + garbage)
     return path
-
-
-def close_eyes(closure: float) -> np.ndarray:
-    """The astronaut with both eyes closed by `closure` (0 open .. 1 shut)."""
-    return _closed_face(round(float(np.clip(closure, 0.0, 1.0)), 2))
-
-
-@functools.cache
-def _closed_face(closure: float) -> np.ndarray:
-    image = _astronaut().copy()
-    points = astronaut_landmarks()
-    for eye in (slice(36, 42), slice(42, 48)):
-        _squash_eye(image, points[eye], closure)
-    image.setflags(write=False)
-    return image
-
-
-def _squash_eye(image: np.ndarray, eye: np.ndarray, closure: float) -> None:
-    """Shrink the eye opening vertically around its mid-line, stretching the lid and cheek skin
-    above and below to fill the space, then blend the patch in with soft edges."""
-    x0, y0 = eye.min(axis=0)
-    x1, y1 = eye.max(axis=0)
-    eye_height = max(2.0, float(y1 - y0))
-    mid = float(y0 + y1) / 2.0
-    half_open = eye_height / 2.0 + 1.0
-    reach = 2.5 * eye_height  # how far above and below the eye the skin is stretched
-    top, bottom = int(mid - reach), math.ceil(mid + reach)
-    left, right = int(x0 - 0.4 * (x1 - x0)), math.ceil(x1 + 0.4 * (x1 - x0))
-    rows = np.arange(top, bottom + 1, dtype=np.float32)
-    kept = max(0.02, 1.0 - closure) * half_open  # remaining half opening
-    # Piecewise-linear map from output row to source row: |d| <= kept samples the eye
-    # (compressed), beyond it the skin from half_open..reach is stretched over kept..reach.
-    offset = rows - mid
-    distance = np.abs(offset)
-    inside = distance <= kept
-    source = np.where(
-        inside,
-        distance * (half_open / kept),
-        half_open + (distance - kept) * (reach - half_open) / (reach - kept),
-    )
-    map_y = (mid + np.sign(offset) * source).astype(np.float32)
-    cols = np.arange(left, right + 1, dtype=np.float32)
-    grid_x, grid_y = np.meshgrid(cols, map_y)
-    patch = cv2.remap(image, grid_x, grid_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    if closure > 0.5:
-        # The lash line where the lids meet.
-        line = np.abs(offset) <= max(1.0, kept)
-        shade = 1.0 - 0.45 * (closure - 0.5) * 2
-        span = (cols >= x0) & (cols <= x1)
-        patch[np.ix_(line, span)] = (patch[np.ix_(line, span)] * shade).astype(np.uint8)
-    weight = _feather(len(rows), len(cols))
-    region = image[top : bottom + 1, left : right + 1]
-    blended = weight[..., None] * patch + (1.0 - weight[..., None]) * region
-    region[...] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
-
-
-def _feather(height: int, width: int) -> np.ndarray:
-    """1 in the middle, falling to 0 at the edges of the patch."""
-    ramp_y = np.minimum(np.arange(height), np.arange(height)[::-1]) / max(1.0, height * 0.2)
-    ramp_x = np.minimum(np.arange(width), np.arange(width)[::-1]) / max(1.0, width * 0.15)
-    return np.clip(np.minimum.outer(ramp_y, ramp_x), 0.0, 1.0).astype(np.float32)
 
 
 def _closure(t: float, blinks_at_s: Sequence[float], duration_s: float) -> float:

@@ -1,0 +1,3 @@
+"""The password of every test user (tests/conftest.py makes the users)."""
+
+PASSWORD = "correct-Horse-battery-42"
