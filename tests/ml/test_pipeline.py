@@ -11,7 +11,8 @@ from PIL import Image
 from ml.aggregate import confident_mean
 from ml.checksum import file_sha256
 from ml.errors import MediaError
-from ml.pipeline import NO_MODEL_REASON, analyze
+from ml.pipeline import analyze
+from ml.scoring import NO_MODEL_REASON
 from tests import mediagen
 from tests.ml.test_classify import save_spec
 
