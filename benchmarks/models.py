@@ -86,7 +86,7 @@ def installed_options() -> dict[str, list[dict[str, Any]]]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deepfake_site.settings")
     django.setup()
-    from detector.registry import model_options
+    from detector.selectors import model_options
 
     return model_options()
 

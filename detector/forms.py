@@ -3,6 +3,7 @@ from django import forms
 from detector.models import Analysis
 from detector.selectors import SORTS
 from detector.uploads import SUPPORTED_TYPES_TEXT
+from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES
 
 ACCEPT = "image/jpeg,image/png,image/webp,video/mp4,video/quicktime,video/x-msvideo,video/x-matroska,video/webm,.mkv,.avi,.mov"
 
@@ -15,9 +16,9 @@ class AnalysisUploadForm(forms.Form):
     )
     frames = forms.IntegerField(
         label="Frames to score (videos)",
-        min_value=4,
-        max_value=128,
-        initial=32,
+        min_value=UPLOAD_FRAMES.low,
+        max_value=UPLOAD_FRAMES.high,
+        initial=DEFAULT_FRAMES,
         required=False,
         help_text="Evenly spaced frames scored by the classifier. More is slower and steadier.",
     )

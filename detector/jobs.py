@@ -1,6 +1,7 @@
-"""The background job: run the science on one stored upload and record the outcome.
+"""The background jobs: run the science on one stored upload and record the outcome; deliver
+the result callback.
 
-A job always ends with the row `done` or `failed`. Expected problems (unreadable media) show
+The analysis job always ends with the row `done` or `failed`. Expected problems (unreadable media) show
 their own message; anything else is logged with its traceback and the user gets a generic
 message with a short reference to quote. The worker itself keeps running.
 """
@@ -19,7 +20,7 @@ from detector.log_context import logs_analysis_id
 from detector.models import Analysis
 from detector.previews import analysis_preview_make
 from detector.queue_state import JobEnd
-from detector.registry import model_options
+from detector.selectors import model_options
 from detector.services import (
     analysis_fail,
     analysis_finish,
@@ -28,9 +29,19 @@ from detector.services import (
     analysis_recover,
     analysis_set_progress,
 )
+from detector.services.webhooks import callback_post
 from ml.errors import MediaError, ModelError
 
 logger = logging.getLogger(__name__)
+
+
+@logs_analysis_id
+def callback_deliver(analysis_id: str) -> int:
+    """Deliver the result callback of an analysis (services.webhooks); RQ retries failures."""
+    analysis = Analysis.objects.select_related("owner").filter(pk=analysis_id).first()
+    if analysis is None or not analysis.callback_url:
+        return 0  # deleted meanwhile, or no callback wanted: nothing to deliver
+    return callback_post(analysis=analysis)
 
 
 @logs_analysis_id

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from detector.downloads import content_disposition
 from detector.models import Analysis
-from detector.reviews import analysis_report_wrong
 from detector.selectors import analysis_get_for
+from detector.services import analysis_report_wrong
 
 MAX_NOTE_CHARS = 2000
 

@@ -1,17 +1,22 @@
-"""Reads of analyses for the pages: always limited to the user's own analyses.
+"""Reads: analyses for the pages, installed detector models for analyses and the CLI.
 
-Staff see everyone's analyses in the admin only; these selectors never widen the owner filter.
+Reads of analyses are always limited to the user's own analyses. Staff see everyone's
+analyses in the admin only; these selectors never widen the owner filter.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
-from detector.models import Analysis
+from detector.models import Analysis, DetectorModel
+from ml.cards import ModelSpec
+from ml.catalog import CatalogEntry
 
 # The sort keys the history accepts, mapped to their ordering.
 SORTS = {
@@ -44,6 +49,13 @@ def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None 
     return analyses.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
 
 
+def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:
+    """The owner's latest analysis of the same content, preferring a finished one."""
+    # Only one whose file is still kept: otherwise the new upload is stored again.
+    earlier = Analysis.objects.filter(owner=owner, sha256=sha256, media_removed_at=None)
+    return earlier.filter(status=Analysis.Status.DONE).first() or earlier.first()
+
+
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:
     """The user's own analysis; Http404 for anyone else's, so others' ids reveal nothing."""
     return get_object_or_404(Analysis, pk=pk, owner=user)
@@ -52,3 +64,50 @@ def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:
 def analysis_pick_for(*, user: AbstractBaseUser, pks: list) -> QuerySet:
     """The user's analyses among the given ids (for bulk actions); others' ids drop out."""
     return Analysis.objects.filter(owner=user, pk__in=pks)
+
+
+# Installed detector models ----------------------------------------------------------------
+
+
+def model_spec(model: DetectorModel) -> ModelSpec:
+    return ModelSpec(
+        name=model.name,
+        version=model.version,
+        sha256=model.sha256,
+        path=model.file_path,
+        card=model.card,
+        weight=model.ensemble_weight,
+    )
+
+
+def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[dict]]:
+    """The "models" and "temporal_models" options of ml.analyze: the given models sorted by
+    kind, or else the active ones. The worker and the analyze command both use this, so the
+    command line scores with exactly what the platform would."""
+    if models is None:
+        models = list(DetectorModel.objects.filter(active=True))
+    by_kind = {
+        "models": DetectorModel.Kind.FRAME,
+        "temporal_models": DetectorModel.Kind.TEMPORAL,
+    }
+    return {
+        option: [asdict(model_spec(m)) for m in models if m.kind == kind]
+        for option, kind in by_kind.items()
+    }
+
+
+def model_dir(model: DetectorModel) -> Path:
+    return Path(model.file_path).parent
+
+
+def published_model_state(entry: CatalogEntry) -> str:
+    """ "active", "installed" or "not installed" (an ensemble counts when all its files are)."""
+    names = [f.model_name for f in entry.files]
+    rows = DetectorModel.objects.filter(name__in=names, version=entry.version)
+    if rows.count() < len(names):
+        return "not installed"
+    return "active" if all(m.active for m in rows) else "installed"
+
+
+def frame_model_installed() -> bool:
+    return DetectorModel.objects.filter(kind=DetectorModel.Kind.FRAME).exists()

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from detector import views
-from detector.result_urls import urlpatterns as result_urlpatterns
+from detector import result_views, views
+from detector.redirects import moved_to
 
 app_name = "detector"
 
@@ -18,6 +18,14 @@ urlpatterns = [
         name="analysis-thumbnail",
     ),
     path("<uuid:pk>/preview/", views.analysis_preview_view, name="analysis-preview"),
-    path("<uuid:pk>/reanalyse/", views.analysis_reanalyse_view, name="analysis-reanalyse"),
+    path("<uuid:pk>/reanalyze/", views.analysis_reanalyze_view, name="analysis-reanalyze"),
+    path("<uuid:pk>/reanalyse/", moved_to("detector:analysis-reanalyze")),  # the old spelling
+    # The result: downloads, printable report, "this looks wrong".
+    path("<uuid:pk>/report.json", result_views.result_json, name="analysis-result-json"),
+    path("<uuid:pk>/print/", result_views.result_print, name="analysis-print"),
+    path(
+        "<uuid:pk>/report-wrong/",
+        result_views.result_report_wrong,
+        name="analysis-report-wrong",
+    ),
 ]
-urlpatterns += result_urlpatterns

@@ -18,13 +18,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from detector.downloads import media_response, private_file_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
-from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
+from detector.selectors import (
+    analysis_find_duplicate,
+    analysis_get_for,
+    analysis_list_for,
+    analysis_pick_for,
+)
 from detector.services import (
     MediaRemoved,
     analysis_create,
     analysis_delete_many,
-    analysis_find_duplicate,
-    analysis_reanalyse,
+    analysis_reanalyze,
     analysis_thumbnail,
 )
 from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
@@ -168,7 +172,7 @@ def analysis_thumbnail_view(request: HttpRequest, pk) -> FileResponse:
 
 @login_required
 @require_POST
-def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
+def analysis_reanalyze_view(request: HttpRequest, pk) -> HttpResponse:
     analysis = analysis_get_for(user=request.user, pk=pk)
     try:
         upload_budget_spend(user=request.user)
@@ -176,7 +180,7 @@ def analysis_reanalyse_view(request: HttpRequest, pk) -> HttpResponse:
         messages.error(request, spent.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)
     try:
-        again = analysis_reanalyse(analysis=analysis)
+        again = analysis_reanalyze(analysis=analysis)
     except MediaRemoved as gone:
         messages.error(request, gone.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)

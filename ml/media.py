@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import MediaError
+from ml.options import DEFAULT_SCAN_FPS
 
 # Largest image we decode: about 8000 x 8000. Checked from the header, before any pixel is
 # decoded, so a decompression bomb (a tiny file declaring a huge image) never reaches memory.
@@ -124,7 +125,7 @@ def load_image(path: str | Path) -> np.ndarray:
             raise MediaError(DAMAGED_IMAGE_MESSAGE) from exc
 
 
-def iter_video_frames(path: str | Path, *, target_fps: float = 15.0) -> Iterator[Frame]:
+def iter_video_frames(path: str | Path, *, target_fps: float = DEFAULT_SCAN_FPS) -> Iterator[Frame]:
     """Yield every k-th frame so that the kept rate stays >= target_fps (all frames when the
     source is slower). Frames in between are grabbed but never converted, which is cheap."""
     capture = _open_video(path)

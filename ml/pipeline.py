@@ -22,13 +22,12 @@ from ml import media, people, policy, results, scan, scoring
 from ml.aggregate import ensemble_face_score
 from ml.cards import ModelSpec
 from ml.fusion import fuse
+from ml.options import DEFAULT_FRAMES, DEFAULT_SCAN_FPS, FRAMES, SCAN_FPS
 from ml.report import Report
 from ml.version import code_version
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FRAMES = 32  # as the DFDC winner and SBI score videos
-DEFAULT_SCAN_FPS = 15.0  # dense enough for blinks of 100 ms and more
 PROGRESS_INTERVAL_S = 0.3  # at most about three progress reports a second
 
 NOT_JUDGED_REASON = "no face was seen clearly enough to judge"
@@ -43,10 +42,13 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
     options = dict(options or {})
     frames = int(options.get("frames", DEFAULT_FRAMES))
     scan_fps = float(options.get("scan_fps", DEFAULT_SCAN_FPS))
-    if not 1 <= frames <= 300:
-        raise ValueError("frames must be between 1 and 300")
-    if not 15.0 <= scan_fps <= 60.0:
-        raise ValueError("scan_fps must be between 15 and 60 (blinks need at least 15)")
+    if frames not in FRAMES:
+        raise ValueError(f"frames must be between {FRAMES.low:g} and {FRAMES.high:g}")
+    if scan_fps not in SCAN_FPS:
+        raise ValueError(
+            f"scan_fps must be between {SCAN_FPS.low:g} and {SCAN_FPS.high:g} "
+            "(blinks need at least 15)"
+        )
     return {
         "frames": frames,
         "scan_fps": scan_fps,

@@ -16,8 +16,9 @@ import numpy as np
 from ml import blink as blinks
 from ml import media, persons, policy
 from ml.errors import MediaError
-from ml.faces import FaceAnalyzer, FaceTracker
+from ml.faces import FaceAnalyzer
 from ml.framing import CropSpec
+from ml.tracking import FaceTracker
 
 # An item kept for scoring: (frame index, time, crops), one crop per CropSpec in use.
 Sample = tuple[int, float, dict[CropSpec, np.ndarray]]
@@ -133,10 +134,11 @@ def _scan_video(
     traces: dict[int, FaceTrace] = {}
     times: list[float] = []
     last_index = -1
-    for position, frame in enumerate(media.iter_video_frames(path, target_fps=scan_fps)):
+    decoded = media.iter_video_frames(path, target_fps=scan_fps)
+    for position, (frame, seen) in enumerate(tracker.track(decoded)):
         times.append(frame.t_s)
         last_index = frame.index
-        for track_id, face in tracker.update(frame):
+        for track_id, face in seen:
             # Fragments are numbered 1, 2... in order of appearance.
             if track_id not in traces:
                 number = len(traces) + 1

@@ -2,8 +2,8 @@
 without the modules that import it.
 
 Imports are read with `ast` (nothing is imported), those inside functions included: a cycle
-hidden in a function still ties two modules together. The few deliberate lazy imports that
-close a cycle are listed, each with its reason.
+hidden in a function still ties two modules together. RQ jobs are enqueued by dotted path, so
+the services never import the job module that imports them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ml", "detector")
-ALLOWED_LAZY = {
-    # Services enqueue the analysis job; the job records its outcome through services.
-    ("detector.services", "detector.jobs"),
-}
 
 
 def module_name(path: Path) -> str:
@@ -67,11 +63,7 @@ def import_graph() -> dict[str, set[str]]:
         targets = imported_names(tree, name, path.name == "__init__.py")
         # A module's own packages have run before it: naming them closes no cycle.
         parents = {name.rsplit(".", k)[0] for k in range(1, name.count(".") + 1)}
-        graph[name] = {
-            t
-            for t in targets - parents
-            if t in found and t != name and (name, t) not in ALLOWED_LAZY
-        }
+        graph[name] = {t for t in targets - parents if t in found and t != name}
     return graph
 
 

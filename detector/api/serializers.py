@@ -14,11 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detector.models import Analysis, DetectorModel
-from detector.webhooks import validate_callback_url
-
-# The same bounds as the web upload form.
-MIN_FRAMES = 4
-MAX_FRAMES = 128
+from detector.services import validate_callback_url
+from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES
 
 
 class ModelRefSerializer(serializers.ModelSerializer):
@@ -129,9 +126,11 @@ class AnalysisCreateSerializer(serializers.Serializer):
     )
     frames = serializers.IntegerField(
         required=False,
-        min_value=MIN_FRAMES,
-        max_value=MAX_FRAMES,
-        help_text="How many evenly spaced video frames the classifier scores (default 32).",
+        min_value=UPLOAD_FRAMES.low,
+        max_value=UPLOAD_FRAMES.high,
+        help_text=(
+            f"How many evenly spaced video frames the classifier scores (default {DEFAULT_FRAMES})."
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from detector.api.views import (
     TokenView,
     WebhookSecretView,
 )
+from detector.redirects import moved_to
 
 app_name = "api"
 
@@ -23,4 +24,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
+    # The old spelling; not in the schema.
+    path("analyses/<uuid:pk>/reanalyse/", moved_to("api:analysis-reanalyze")),
 ]

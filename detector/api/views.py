@@ -1,4 +1,4 @@
-"""API v1 views: thin wrappers around detector.services, selectors and reviews."""
+"""API v1 views: thin wrappers around detector.services and detector.selectors."""
 
 from __future__ import annotations
 
@@ -40,10 +40,8 @@ from detector.api.serializers import (
 from detector.api.throttles import UploadBudgetThrottle
 from detector.forms import AnalysisFilterForm
 from detector.models import Analysis, DetectorModel
-from detector.reviews import NoResultToReport, analysis_report_wrong
 from detector.selectors import SORTS
 from detector.uploads import UploadRejected
-from detector.webhooks import SIGNATURE_HEADER, webhook_secret_for
 
 # The web history page's filters, under the same names.
 LIST_FILTERS = [
@@ -120,7 +118,7 @@ class AnalysisViewSet(
     )
 
     def get_throttles(self):
-        if self.action in {"create", "reanalyse"}:
+        if self.action in {"create", "reanalyze"}:
             return [UploadBudgetThrottle()]
         return super().get_throttles()
 
@@ -172,9 +170,9 @@ class AnalysisViewSet(
         responses={202: AnalysisDetailSerializer},
     )
     @action(detail=True, methods=["post"])
-    def reanalyse(self, request: Request, pk: str) -> Response:
+    def reanalyze(self, request: Request, pk: str) -> Response:
         try:
-            analysis = services.analysis_reanalyse(analysis=self.get_object())
+            analysis = services.analysis_reanalyze(analysis=self.get_object())
         except services.MediaRemoved as gone:
             raise ValidationError({"detail": gone.message}) from gone
         return self._accepted(analysis)
@@ -195,10 +193,10 @@ class AnalysisViewSet(
         form = ReportWrongSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            analysis = analysis_report_wrong(
+            analysis = services.analysis_report_wrong(
                 analysis=analysis, note=form.validated_data.get("note", "")
             )
-        except NoResultToReport as refused:
+        except services.NoResultToReport as refused:
             raise NotFinished(refused.message) from refused
         return Response(self._detail(analysis))
 
@@ -232,7 +230,7 @@ class WebhookSecretView(APIView):
     def get(self, request: Request) -> Response:
         return Response(
             {
-                "secret": webhook_secret_for(user=request.user),
-                "signature_header": SIGNATURE_HEADER,
+                "secret": services.webhook_secret_for(user=request.user),
+                "signature_header": services.SIGNATURE_HEADER,
             }
         )

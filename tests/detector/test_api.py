@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from detector.webhooks import webhook_secret_for
+from detector.services import webhook_secret_for
 from ml.report import Report
 from tests.conftest import PASSWORD
 from tests.detector.conftest import report_dict
@@ -111,7 +111,7 @@ def test_detail_endpoints_need_a_token(alice, make_analysis):
     for method, path in [
         ("get", detail_url(analysis)),
         ("delete", detail_url(analysis)),
-        ("post", detail_url(analysis) + "reanalyse/"),
+        ("post", detail_url(analysis) + "reanalyze/"),
         ("post", detail_url(analysis) + "report/"),
     ]:
         assert getattr(client, method)(path).status_code == 401, path
@@ -288,7 +288,7 @@ def test_other_users_analysis_is_404_everywhere(api, bob, make_analysis):
     theirs = make_analysis(bob)
     assert api.get(detail_url(theirs)).status_code == 404
     assert api.delete(detail_url(theirs)).status_code == 404
-    assert api.post(detail_url(theirs) + "reanalyse/").status_code == 404
+    assert api.post(detail_url(theirs) + "reanalyze/").status_code == 404
     assert api.post(detail_url(theirs) + "report/", {"note": "x"}).status_code == 404
     theirs.refresh_from_db()
     assert not theirs.flagged
@@ -312,9 +312,9 @@ def test_delete_removes_the_analysis_and_its_file(
     assert not media.exists()
 
 
-def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice, make_analysis):
+def test_reanalyze_queues_a_new_analysis_linked_to_the_old(api, alice, make_analysis):
     first = finished(make_analysis(alice), verdict="real")
-    response = api.post(detail_url(first) + "reanalyse/")
+    response = api.post(detail_url(first) + "reanalyze/")
     assert response.status_code == 202
     again = Analysis.objects.get(pk=response.json()["id"])
     assert again.pk != first.pk
@@ -323,6 +323,15 @@ def test_reanalyse_queues_a_new_analysis_linked_to_the_old(api, alice, make_anal
     assert again.status == "queued"
     first.refresh_from_db()
     assert first.verdict == "real"  # the earlier result stays
+
+
+def test_the_old_reanalyse_address_redirects_keeping_the_post(api, alice, make_analysis):
+    first = finished(make_analysis(alice), verdict="real")
+    moved = api.post(detail_url(first) + "reanalyse/")
+    assert moved.status_code == 308  # 308: the client repeats the POST, body and all
+    assert moved["Location"] == detail_url(first) + "reanalyze/"
+    assert Analysis.objects.count() == 1  # the redirect itself queued nothing
+    assert api.post(moved["Location"]).status_code == 202
 
 
 def test_owner_reports_a_result_as_wrong(api, alice, make_analysis):

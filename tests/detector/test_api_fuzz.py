@@ -51,7 +51,7 @@ def analyses(user, make_analysis):
     services.analysis_finish(analysis=done, report=report_dict("inconclusive", None))
     failed = make_analysis(user, name="failed.jpg")
     services.analysis_fail(analysis=failed, reason="The video cannot be decoded.")
-    again = services.analysis_reanalyse(analysis=done)
+    again = services.analysis_reanalyze(analysis=done)
     return [queued, done, failed, again]
 
 

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 import ml
 from detector.models import DetectorModel
-from detector.registry import model_options, model_spec
+from detector.selectors import model_options, model_spec
 from ml.classify import FrameClassifier
 from ml.faces import FaceAnalyzer
 from ml.framing import Framing

@@ -92,11 +92,23 @@ def test_media_is_private_and_sandboxed_for_owner_and_reviewer(
         reviewer.get(admin_url),
     ):
         assert response.status_code == 200
-        # Never in a shared cache (the admin also forbids the browser's own cache).
+        # Never in a shared cache.
         assert response["Cache-Control"].startswith("private, max-age=")
         assert response["Content-Security-Policy"] == "sandbox; default-src 'none'"
         assert parsed(response["Content-Disposition"]) == ("inline", FALLBACK, NAME)
         assert b"".join(response.streaming_content) == jpeg_bytes
+
+
+def test_the_admin_serves_media_with_the_owners_headers(user_client, staff_user, done):
+    staff_user.user_permissions.add(Permission.objects.get(codename="review_analysis"))
+    reviewer = Client()
+    reviewer.force_login(staff_user)
+    owner = user_client.get(f"/analyses/{done.pk}/media/", HTTP_RANGE="bytes=0-9")
+    admin = reviewer.get(
+        reverse("admin:detector_analysis_media", args=[done.pk]), HTTP_RANGE="bytes=0-9"
+    )
+    assert owner.status_code == admin.status_code == 206
+    assert dict(admin.headers) == dict(owner.headers)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from rq import Callback
 from detector import services
 from detector.jobs import run_analysis, run_analysis_failed
 from detector.models import Analysis
-from detector.registry import model_install
+from detector.services import model_install
 from tests.detector.conftest import as_upload
 from tests.mediagen import write_corrupt_video
 from tests.ml.test_temporal import save_temporal_spec
@@ -29,7 +29,7 @@ def media(analysis: Analysis) -> Path:
     return Path(settings.MEDIA_ROOT) / analysis.media_file
 
 
-def test_an_uploaded_image_is_analysed_to_done(user, jpeg_bytes, rq_worker):
+def test_an_uploaded_image_is_analyzed_to_done(user, jpeg_bytes, rq_worker):
     analysis = upload(user, "face.jpg", jpeg_bytes)
     assert Analysis.objects.get(pk=analysis.pk).rq_job_id
 
@@ -44,7 +44,7 @@ def test_an_uploaded_image_is_analysed_to_done(user, jpeg_bytes, rq_worker):
     assert analysis.code_version
 
 
-def test_an_uploaded_video_is_analysed_to_done(user, video_bytes, rq_worker):
+def test_an_uploaded_video_is_analyzed_to_done(user, video_bytes, rq_worker):
     analysis = upload(user, "clip.avi", video_bytes)
     rq_worker()
     analysis.refresh_from_db()

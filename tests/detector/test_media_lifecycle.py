@@ -85,7 +85,7 @@ def test_retention_waits_for_an_analysis_still_using_the_file(
     user, make_analysis, django_capture_on_commit_callbacks
 ):
     old = finished(make_analysis(user), days_old=40)
-    services.analysis_reanalyse(analysis=old)  # queued: it will read the same file
+    services.analysis_reanalyze(analysis=old)  # queued: it will read the same file
     with django_capture_on_commit_callbacks(execute=True):
         assert services.media_retention_apply(days=30) == 0
     assert media(old).is_file()
@@ -142,12 +142,12 @@ def test_the_result_page_copes_without_the_media(
         assert gone.status_code == 404
 
     again = user_client.post(
-        reverse("detector:analysis-reanalyse", args=[analysis.pk]), follow=True
+        reverse("detector:analysis-reanalyze", args=[analysis.pk]), follow=True
     )
     assert "removed after the retention period" in again.content.decode()
     assert Analysis.objects.count() == 1
 
-    api = user_client.post(f"/api/v1/analyses/{analysis.pk}/reanalyse/")
+    api = user_client.post(f"/api/v1/analyses/{analysis.pk}/reanalyze/")
     assert api.status_code == 400
     assert "retention period" in api.json()["detail"]
     detail = user_client.get(f"/api/v1/analyses/{analysis.pk}/").json()

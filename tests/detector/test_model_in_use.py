@@ -14,7 +14,6 @@ from django.core.management import CommandError, call_command
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from detector.registry import model_deactivate
 from tests.detector.conftest import as_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -37,7 +36,7 @@ def models_root(settings, tmp_path):
     settings.MODELS_ROOT = tmp_path / "models"
 
 
-def analyse(owner, jpeg_bytes, rq_worker) -> Analysis:
+def analyze(owner, jpeg_bytes, rq_worker) -> Analysis:
     analysis = services.analysis_create(
         owner=owner, uploaded_file=as_upload("face.jpg", jpeg_bytes)
     )
@@ -83,7 +82,7 @@ def test_trained_and_installed_model_scores_new_analyses(
     model = DetectorModel.objects.get(name="tiny", version="1")
     assert model.active and Path(model.file_path).is_file()
 
-    analysis = analyse(user, jpeg_bytes, rq_worker)
+    analysis = analyze(user, jpeg_bytes, rq_worker)
     assert list(analysis.detector_models.all()) == [model]
     assert analysis.result["classifier"]["sha256"] == model.sha256
     assert analysis.result["classifier"]["name"] == "tiny"
@@ -95,8 +94,8 @@ def test_trained_and_installed_model_scores_new_analyses(
     assert record["frame"]["count"] >= 6 and record["frame"]["log_loss"] is not None
     assert (Path(model.file_path).parent / record["plots"]["roc"]).is_file()
 
-    model_deactivate(model=model)
-    later = analyse(user, jpeg_bytes, rq_worker)
+    services.model_deactivate(model=model)
+    later = analyze(user, jpeg_bytes, rq_worker)
     assert later.detector_models.count() == 0
     assert later.result["classifier"] is None and later.fake_probability is None
 

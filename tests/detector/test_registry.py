@@ -13,7 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from detector.models import DetectorModel
-from detector.registry import (
+from detector.selectors import model_options
+from detector.services.models import (
     Candidate,
     candidate_check,
     incoming_dir,
@@ -21,7 +22,6 @@ from detector.registry import (
     model_deactivate,
     model_install,
     model_install_checked,
-    model_options,
     model_store_evaluation,
 )
 from ml.archs import get_arch

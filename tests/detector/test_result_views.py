@@ -9,7 +9,7 @@ import pytest
 
 from detector import services
 from detector.models import Analysis
-from detector.reviews import review_record
+from detector.services import review_record
 from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
 
 pytestmark = pytest.mark.django_db

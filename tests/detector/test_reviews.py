@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 
 from detector import services
 from detector.models import Analysis, Review
-from detector.reviews import NoResultToReport, analysis_report_wrong, review_record
+from detector.services import NoResultToReport, analysis_report_wrong, review_record
 from tests.detector.conftest import report_dict
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ ENDPOINTS = {
     "/api/v1/auth/token/": {"post"},
     "/api/v1/analyses/": {"get", "post"},
     "/api/v1/analyses/{id}/": {"get", "delete"},
-    "/api/v1/analyses/{id}/reanalyse/": {"post"},
+    "/api/v1/analyses/{id}/reanalyze/": {"post"},
     "/api/v1/analyses/{id}/report/": {"post"},
     "/api/v1/models/": {"get"},
     "/api/v1/webhook-secret/": {"get"},
@@ -98,7 +98,7 @@ def test_every_error_is_documented_with_one_shape(schema):
             assert {"401", "403"} <= set(responses), (path, method)
         if "{id}" in path:
             assert "404" in responses, (path, method)
-        if "requestBody" in operation and path != "/api/v1/analyses/{id}/reanalyse/":
+        if "requestBody" in operation and path != "/api/v1/analyses/{id}/reanalyze/":
             assert "400" in responses, (path, method)
         for status, response in responses.items():
             if int(status) >= 400:
@@ -110,7 +110,7 @@ def test_every_error_is_documented_with_one_shape(schema):
 
 
 def test_uploads_document_their_headers_and_throttling(schema):
-    for path in ("/api/v1/analyses/", "/api/v1/analyses/{id}/reanalyse/"):
+    for path in ("/api/v1/analyses/", "/api/v1/analyses/{id}/reanalyze/"):
         responses = schema["paths"][path]["post"]["responses"]
         assert "Location" in responses["202"]["headers"], path
         assert "Retry-After" in responses["429"]["headers"], path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.http import Http404
@@ -10,7 +11,12 @@ from django.utils import timezone
 
 from detector import services
 from detector.models import Analysis
-from detector.selectors import analysis_get_for, analysis_list_for, analysis_pick_for
+from detector.selectors import (
+    analysis_find_duplicate,
+    analysis_get_for,
+    analysis_list_for,
+    analysis_pick_for,
+)
 from tests.detector.conftest import report_dict
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +107,14 @@ def test_staff_see_only_their_own_here(staff_user, history):
 def test_pick_for_drops_other_peoples_ids(user, history):
     picked = analysis_pick_for(user=user, pks=[history["cat"].pk, history["foreign"].pk])
     assert list(picked) == [history["cat"]]
+
+
+def test_find_duplicate_looks_only_at_the_owners_analyses(
+    user, other_user, make_analysis, jpeg_bytes, png_bytes
+):
+    sha = hashlib.sha256(jpeg_bytes).hexdigest()
+    assert analysis_find_duplicate(owner=user, sha256=sha) is None
+    mine = make_analysis(user)
+    make_analysis(user, name="other.png", content=png_bytes)
+    assert analysis_find_duplicate(owner=user, sha256=sha) == mine
+    assert analysis_find_duplicate(owner=other_user, sha256=sha) is None

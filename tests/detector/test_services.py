@@ -13,7 +13,9 @@ import pytest
 from django.conf import settings
 
 from detector import services
+from detector.jobs import run_analysis_failed
 from detector.models import Analysis, DetectorModel
+from detector.services import analyses
 from detector.uploads import UploadRejected
 from ml.report import FaceResult
 from tests.detector.conftest import as_upload, report_dict
@@ -61,6 +63,7 @@ def test_create_queues_the_job_once_committed(
     job = django_rq.get_queue("default").fetch_job(analysis.rq_job_id)
     assert job is not None
     assert job.func_name == "detector.jobs.run_analysis"
+    assert job.failure_callback is run_analysis_failed  # the dotted path resolves
     assert list(job.args) == [str(analysis.pk)]
     assert analysis.options["frames"] == 8
 
@@ -91,7 +94,7 @@ def running(analysis):
 
 
 def test_progress_never_goes_backwards(user, make_analysis, monkeypatch):
-    monkeypatch.setattr(services, "PROGRESS_MIN_INTERVAL_S", 0)
+    monkeypatch.setattr(analyses, "PROGRESS_MIN_INTERVAL_S", 0)
     analysis = running(make_analysis(user))
     services.analysis_set_progress(analysis=analysis, percent=50, stage="Finding faces")
     services.analysis_set_progress(analysis=analysis, percent=30, stage="Scoring faces")
@@ -181,17 +184,17 @@ def test_finish_and_fail_queue_the_callback_when_asked(
         services.analysis_finish(analysis=with_url, report=report_dict("real"))
         services.analysis_fail(analysis=without, reason="x")
     jobs = django_rq.get_queue("default").get_jobs()
-    deliveries = [job for job in jobs if job.func_name == "detector.webhooks.callback_deliver"]
+    deliveries = [job for job in jobs if job.func_name == "detector.jobs.callback_deliver"]
     assert [list(job.args) for job in deliveries] == [[str(with_url.pk)]]
 
 
-def test_reanalyse_keeps_the_earlier_result(
+def test_reanalyze_keeps_the_earlier_result(
     user, make_analysis, django_capture_on_commit_callbacks, rq_worker
 ):
     first = make_analysis(user)
     services.analysis_finish(analysis=first, report=report_dict("real"))
     with django_capture_on_commit_callbacks(execute=True):
-        again = services.analysis_reanalyse(analysis=first)
+        again = services.analysis_reanalyze(analysis=first)
     first.refresh_from_db()
     again.refresh_from_db()
     assert again.pk != first.pk and again.previous == first
@@ -204,7 +207,7 @@ def test_delete_keeps_a_file_another_analysis_uses(
     user, make_analysis, django_capture_on_commit_callbacks
 ):
     first = make_analysis(user)
-    again = services.analysis_reanalyse(analysis=first)
+    again = services.analysis_reanalyze(analysis=first)
     derived = services.analysis_derived_dir(first)
     derived.mkdir(parents=True)
     (derived / "thumbnail.jpg").write_bytes(b"x")
@@ -218,17 +221,6 @@ def test_delete_keeps_a_file_another_analysis_uses(
     with django_capture_on_commit_callbacks(execute=True):
         services.analysis_delete(analysis=again)
     assert not path.exists()
-
-
-def test_find_duplicate_looks_only_at_the_owners_analyses(
-    user, other_user, make_analysis, jpeg_bytes, png_bytes
-):
-    sha = hashlib.sha256(jpeg_bytes).hexdigest()
-    assert services.analysis_find_duplicate(owner=user, sha256=sha) is None
-    mine = make_analysis(user)
-    make_analysis(user, name="other.png", content=png_bytes)
-    assert services.analysis_find_duplicate(owner=user, sha256=sha) == mine
-    assert services.analysis_find_duplicate(owner=other_user, sha256=sha) is None
 
 
 def test_thumbnail_of_an_image_is_small_and_cached(user, make_analysis):

@@ -37,8 +37,8 @@ def web_upload(client, content: bytes):
     return client.post(reverse("detector:analysis-create"), {"file": upload})
 
 
-def web_reanalyse(client, analysis: Analysis):
-    return client.post(reverse("detector:analysis-reanalyse", args=[analysis.pk]))
+def web_reanalyze(client, analysis: Analysis):
+    return client.post(reverse("detector:analysis-reanalyze", args=[analysis.pk]))
 
 
 def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes, png_bytes):
@@ -46,7 +46,7 @@ def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes,
     assert api_upload(api, jpeg_bytes).status_code == 202
     assert web_upload(user_client, png_bytes).status_code == 302
     first = Analysis.objects.get(original_filename="web.png")
-    assert web_reanalyse(user_client, first).status_code == 302
+    assert web_reanalyze(user_client, first).status_code == 302
     assert Analysis.objects.filter(owner=user).count() == 3
 
     # The budget is spent: every way in is refused, and nothing is stored or queued.
@@ -55,13 +55,13 @@ def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes,
     assert refused.json()["code"] == "throttled"
     assert refused.json()["detail"].startswith(LIMIT_MESSAGE)
     assert 0 < int(refused["Retry-After"]) <= 3600
-    assert api.post(f"/api/v1/analyses/{first.pk}/reanalyse/").status_code == 429
+    assert api.post(f"/api/v1/analyses/{first.pk}/reanalyze/").status_code == 429
 
     page = web_upload(user_client, png_bytes)
     assert page.status_code == 429
     assert LIMIT_MESSAGE in page.content.decode()
 
-    response = web_reanalyse(user_client, first)
+    response = web_reanalyze(user_client, first)
     assert response["Location"] == reverse("detector:analysis-detail", args=[first.pk])
     shown = user_client.get(response["Location"]).content.decode()
     assert LIMIT_MESSAGE in shown

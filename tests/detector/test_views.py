@@ -133,7 +133,7 @@ def test_the_same_content_again_offers_the_existing_result(user_client, user, jp
     assert Analysis.objects.filter(owner=user).count() == 1
     page = response.content.decode()
     assert "View existing result" in page and url("analysis-detail", existing) in page
-    assert "Analyse again" in page and url("analysis-reanalyse", existing) in page
+    assert "Analyse again" in page and url("analysis-reanalyze", existing) in page
     assert len(stored_files()) == 1
 
 
@@ -189,10 +189,10 @@ def test_thumbnail(user_client, user, make_analysis):
     assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
 
 
-def test_reanalyse_keeps_both(user_client, user, make_analysis):
+def test_reanalyze_keeps_both(user_client, user, make_analysis):
     first = make_analysis(user)
     services.analysis_finish(analysis=first, report=report_dict("real"))
-    response = user_client.post(url("analysis-reanalyse", first))
+    response = user_client.post(url("analysis-reanalyze", first))
     again = Analysis.objects.exclude(pk=first.pk).get()
     assert response["Location"] == url("analysis-detail", again)
     assert again.previous == first
@@ -204,8 +204,16 @@ def test_reanalyse_keeps_both(user_client, user, make_analysis):
     )
 
 
-def test_reanalyse_needs_post(user_client, user, make_analysis):
-    assert user_client.get(url("analysis-reanalyse", make_analysis(user))).status_code == 405
+def test_the_old_reanalyse_address_redirects_keeping_the_post(user_client, user, make_analysis):
+    analysis = make_analysis(user)
+    moved = user_client.post(f"/analyses/{analysis.pk}/reanalyse/")
+    assert moved.status_code == 308
+    assert moved["Location"] == url("analysis-reanalyze", analysis)
+    assert Analysis.objects.count() == 1
+
+
+def test_reanalyze_needs_post(user_client, user, make_analysis):
+    assert user_client.get(url("analysis-reanalyze", make_analysis(user))).status_code == 405
 
 
 # Isolation --------------------------------------------------------------------------------
@@ -225,9 +233,9 @@ def test_other_users_get_404(other_client, user, make_analysis, name):
     assert other_client.get(url(name, make_analysis(user))).status_code == 404
 
 
-def test_other_users_cannot_reanalyse(other_client, user, make_analysis):
+def test_other_users_cannot_reanalyze(other_client, user, make_analysis):
     analysis = make_analysis(user)
-    assert other_client.post(url("analysis-reanalyse", analysis)).status_code == 404
+    assert other_client.post(url("analysis-reanalyze", analysis)).status_code == 404
     assert Analysis.objects.count() == 1
 
 

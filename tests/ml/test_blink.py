@@ -9,7 +9,7 @@ import pytest
 
 from ml import media, policy
 from ml.blink import detect_blinks, ear_from_landmarks, eye_aspect_ratio, not_applicable
-from ml.faces import FaceTracker
+from ml.tracking import FaceTracker
 from tests import mediagen
 from tests.ml.conftest import BLINK_TIMES_S, BLINK_VIDEO_FPS
 
@@ -160,7 +160,7 @@ def test_a_long_gap_ends_a_closure():
     assert detect_blinks(times, ears).count == 2
 
 
-def test_two_people_are_analysed_separately():
+def test_two_people_are_analyzed_separately():
     first = detect_blinks(*ear_series(30, 25, [(5, 0.2), (15, 0.2)], seed=1))
     second = detect_blinks(
         *ear_series(30, 25, [(t, 0.2) for t in (3, 7, 11, 19, 26)], seed=2, open_ear=0.34)

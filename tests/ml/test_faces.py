@@ -4,8 +4,9 @@ import cv2
 import numpy as np
 
 from ml import media
-from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, FaceTracker, align_crop, iou
+from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, align_crop, iou
 from ml.media import Frame
+from ml.tracking import FaceTracker
 from tests import mediagen
 
 # Where the astronaut's face and eyes are in the 512 x 512 photo (read off the picture).

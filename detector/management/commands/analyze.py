@@ -14,9 +14,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import ml
 from detector.models import DetectorModel
-from detector.registry import model_options
+from detector.selectors import model_options
 from ml import media
 from ml.errors import MediaError
+from ml.options import DEFAULT_FRAMES, FRAMES
 from ml.report import FaceResult, Report
 
 
@@ -27,7 +28,10 @@ class Command(BaseCommand):
         parser.add_argument("file", help="the image or video to analyse")
         parser.add_argument("--json", action="store_true", help="print the report JSON")
         parser.add_argument(
-            "--frames", type=int, default=32, help="face crops scored per face (1-300)"
+            "--frames",
+            type=int,
+            default=DEFAULT_FRAMES,
+            help=f"face crops scored per face ({FRAMES})",
         )
         parser.add_argument(
             "--model",
@@ -36,8 +40,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
-        if not 1 <= options["frames"] <= 300:
-            raise CommandError("--frames must be between 1 and 300.")
+        if options["frames"] not in FRAMES:
+            raise CommandError(f"--frames must be between {FRAMES.low:g} and {FRAMES.high:g}.")
         # A cheap look at the file first: refuse bad input before loading any model.
         _refuse_media_errors(path, media.sniff)
         analysis_options = {

@@ -13,12 +13,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from detector.models import DetectorModel
-from detector.registry import model_spec, model_store_evaluation
+from detector.selectors import model_spec
+from detector.services import model_store_evaluation
 from ml.cards import METRICS
 from ml.datasets import load_dataset
 from ml.datasets.extract import extract_faces, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import evaluate_model
+from ml.options import DEFAULT_FRAMES
 
 
 class Command(BaseCommand):
@@ -33,7 +35,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--data", required=True)
         parser.add_argument("--layout", default="auto")
-        parser.add_argument("--frames", type=int, default=32)
+        parser.add_argument("--frames", type=int, default=DEFAULT_FRAMES)
         parser.add_argument(
             "--split",
             choices=["all", "test"],

@@ -17,13 +17,9 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from detector.published_models import (
-    FIRST_RUN_TIMEOUT,
-    frame_model_installed,
-    published_model_install,
-    published_model_state,
-)
-from detector.registry import model_install
+from detector.selectors import frame_model_installed, published_model_state
+from detector.services import model_install, published_model_install
+from detector.services.published_models import FIRST_RUN_TIMEOUT
 from ml.catalog import CATALOG, CatalogEntry, human_size
 from ml.errors import ModelError
 

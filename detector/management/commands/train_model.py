@@ -15,7 +15,7 @@ from typing import Any, get_args, get_type_hints
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from detector.registry import model_install
+from detector.services import model_install
 from ml.errors import MediaError, ModelError
 from ml.training import TrainConfig, train
 

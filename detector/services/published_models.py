@@ -4,7 +4,7 @@ Files come from their upstream addresses, or from a mirror: a local folder holdi
 names, or an http(s) address serving them (`install_model NAME --mirror`, or MODELS_MIRROR).
 Downloads resume where they stopped (HTTP Range) and are checked against the catalog's sha256
 where it is known. Each file is converted to the platform's Keras format with an honest card and
-installed through the registry's one staged, atomic step; a catalog entry of several files (an
+installed through services.models' one staged, atomic step; a catalog entry of several files (an
 ensemble) is installed whole or not at all.
 
 Only an interrupted download leaves something behind on failure: what arrived, under
@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 
 from detector.models import DetectorModel
-from detector.registry import (
+from detector.services.models import (
     Candidate,
     candidate_check,
     convert_weights,
@@ -155,16 +155,3 @@ def published_model_install(
             return model_install_checked(candidates=candidates, workdir=workdir, activate=activate)
     finally:
         _remove_downloads(entry)
-
-
-def published_model_state(entry: CatalogEntry) -> str:
-    """ "active", "installed" or "not installed" (an ensemble counts when all its files are)."""
-    names = [f.model_name for f in entry.files]
-    rows = DetectorModel.objects.filter(name__in=names, version=entry.version)
-    if rows.count() < len(names):
-        return "not installed"
-    return "active" if all(m.active for m in rows) else "installed"
-
-
-def frame_model_installed() -> bool:
-    return DetectorModel.objects.filter(kind=DetectorModel.Kind.FRAME).exists()

@@ -1,4 +1,6 @@
-"""The model registry: installing detector models and choosing which ones new analyses use.
+"""Installed detector models: installing them and choosing which ones new analyses use.
+
+Which models an analysis uses (`model_options`) is read in detector.selectors.
 
 A model is a `NAME.keras` file (Keras 3 format) with its card `NAME.card.json` next to it (for a
 URL, the card is fetched from the same address with `.keras` replaced by `.card.json`).
@@ -6,7 +8,7 @@ URL, the card is fetched from the same address with `.keras` replaced by `.card.
 and the loaded network's architecture and input size against the card. It then copies the file,
 the card and the card's plots into `MODELS_ROOT/<name>/<version>/`. A refused install leaves
 nothing behind: no folder, no row. Every install, from a path, a URL, a DFDC checkpoint or the
-catalog of published detectors (detector/published_models.py), ends in the same staged, atomic
+catalog of published detectors (services.published_models), ends in the same staged, atomic
 step: `model_install_checked`.
 
 One model per kind is active at a time. `model_activate(..., ensemble=True)` keeps the others of
@@ -20,7 +22,7 @@ import json
 import logging
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,45 +32,15 @@ from django.conf import settings
 from django.db import transaction
 
 from detector.models import DetectorModel
+from detector.selectors import model_dir
 from ml.archs import ARCH_NAMES
-from ml.cards import ModelSpec, card_path_for, validate_card
+from ml.cards import card_path_for, validate_card
 from ml.catalog import NOT_EVALUATED
 from ml.checksum import file_sha256
 from ml.download import DownloadError, download
 from ml.errors import ModelError
 
 logger = logging.getLogger(__name__)
-
-
-def model_spec(model: DetectorModel) -> ModelSpec:
-    return ModelSpec(
-        name=model.name,
-        version=model.version,
-        sha256=model.sha256,
-        path=model.file_path,
-        card=model.card,
-        weight=model.ensemble_weight,
-    )
-
-
-def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[dict]]:
-    """The "models" and "temporal_models" options of ml.analyze: the given models sorted by
-    kind, or else the active ones. The worker and the analyze command both use this, so the
-    command line scores with exactly what the platform would."""
-    if models is None:
-        models = list(DetectorModel.objects.filter(active=True))
-    by_kind = {
-        "models": DetectorModel.Kind.FRAME,
-        "temporal_models": DetectorModel.Kind.TEMPORAL,
-    }
-    return {
-        option: [asdict(model_spec(m)) for m in models if m.kind == kind]
-        for option, kind in by_kind.items()
-    }
-
-
-def model_dir(model: DetectorModel) -> Path:
-    return Path(model.file_path).parent
 
 
 # --- install -----------------------------------------------------------------------------------

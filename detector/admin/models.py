@@ -1,8 +1,8 @@
-"""Admin for installed detector models (imported by detector/admin.py).
+"""Admin for installed detector models.
 
 The list shows each model's card summary and validation metrics; the detail page shows the card,
 the ROC curve and score histogram (embedded from the files beside the model, since MODELS_ROOT is
-not served) and every stored evaluation. Activation goes through the registry's services.
+not served) and every stored evaluation. Activation goes through detector.services.models.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from detector.models import DetectorModel
-from detector.registry import model_activate, model_deactivate, model_dir
+from detector.selectors import model_dir
+from detector.services import model_activate, model_deactivate
 from ml.cards import METRICS
 
 

@@ -3,7 +3,7 @@
 Flagged analyses (verdict fake or inconclusive, or reported by their owner) come first. A
 reviewer sees the full result (verdict, reasons, charts, faces, the media itself) on the change
 page and records a decision there, or on many at once with the bulk actions. Every decision is
-a `Review` row (see detector.reviews); nothing else about an analysis is editable here.
+a `Review` row (see detector.services.reviews); nothing else about an analysis is editable here.
 Only staff with the "detector.review_analysis" permission may review.
 """
 
@@ -19,8 +19,7 @@ from django.utils.safestring import mark_safe
 from detector.downloads import media_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
-from detector.reviews import review_record
-from detector.services import analysis_delete, analysis_delete_many
+from detector.services import analysis_delete, analysis_delete_many, review_record
 
 REVIEW_PERMISSION = "detector.review_analysis"
 
@@ -226,7 +225,8 @@ class AnalysisAdmin(admin.ModelAdmin):
     def get_urls(self):
         media = path(
             "<uuid:pk>/media/",
-            self.admin_site.admin_view(self.media_view),
+            # cacheable: the same private caching as the owner's media, not the admin's no-store.
+            self.admin_site.admin_view(self.media_view, cacheable=True),
             name="detector_analysis_media",
         )
         return [media, *super().get_urls()]
@@ -310,29 +310,3 @@ class AnalysisAdmin(admin.ModelAdmin):
             Analysis.ReviewLabel.NEEDS_MORE_REVIEW,
             "Needs more review",
         )
-
-
-@admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
-    """The full decision log, read-only."""
-
-    list_display = ("created", "analysis", "reviewer", "label_before", "label_after")
-    list_filter = ("label_after",)
-    search_fields = ("analysis__original_filename", "reviewer__username", "notes")
-    readonly_fields = (
-        "analysis",
-        "reviewer",
-        "label_before",
-        "label_after",
-        "notes",
-        "created",
-    )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-from detector import admin_models  # noqa: F401  (registers DetectorModel admin)

@@ -33,7 +33,6 @@ from django.utils.crypto import salted_hmac
 from rq import Retry
 
 from detector.callback_guard import callback_host_check, guarded_session
-from detector.log_context import logs_analysis_id
 from detector.models import Analysis
 
 logger = logging.getLogger(__name__)
@@ -41,6 +40,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_SCHEMES = ("http", "https")
 TIMEOUT_S = 10
 SIGNATURE_HEADER = "X-Signature"
+CALLBACK_DELIVER = "detector.jobs.callback_deliver"
 
 
 class CallbackFailed(Exception):
@@ -63,6 +63,7 @@ def validate_callback_url(value: str) -> None:
 
 def webhook_secret_for(*, user: AbstractBaseUser) -> str:
     """The key this user's callbacks are signed with (stable while SECRET_KEY is)."""
+    # The salt keeps the name of the module it was born in: changing it would change every secret.
     return salted_hmac("detector.webhooks.secret", str(user.pk), algorithm="sha256").hexdigest()
 
 
@@ -86,12 +87,12 @@ def callback_payload(*, analysis: Analysis) -> dict[str, Any]:
     }
 
 
-@logs_analysis_id
-def callback_deliver(analysis_id: str) -> int:
-    """RQ job: POST the signed payload once; raise so that RQ retries on any failure."""
-    analysis = Analysis.objects.select_related("owner").filter(pk=analysis_id).first()
-    if analysis is None or not analysis.callback_url:
-        return 0  # deleted meanwhile, or no callback wanted: nothing to deliver
+def callback_post(*, analysis: Analysis) -> int:
+    """POST the signed payload once; raises CallbackFailed so that RQ retries on any failure.
+
+    Runs in the job `detector.jobs.callback_deliver`.
+    """
+    analysis_id = analysis.pk
     validate_callback_url(analysis.callback_url)
     body = json.dumps(callback_payload(analysis=analysis)).encode()
     headers = {
@@ -123,8 +124,9 @@ def callback_enqueue(*, analysis_id: Any) -> None:
     queue = django_rq.get_queue("default")
 
     def enqueue() -> None:
+        # By dotted path: the job module imports services, never the other way round.
         queue.enqueue(
-            callback_deliver,
+            CALLBACK_DELIVER,
             str(analysis_id),
             retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
             job_timeout=TIMEOUT_S * 3,
