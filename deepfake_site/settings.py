@@ -196,7 +196,7 @@ if GPU_QUEUE:
 RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
-# The worker settles analyses whose work-horse died, and sweeps for orphans this often (seconds).
+# The worker settles analyses whose job process died, and sweeps for orphans this often (seconds).
 RQ = {"WORKER_CLASS": "detector.worker.AnalysisWorker"}
 SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", "30"))
 # Pauses (seconds) before each retry of a result callback the receiver did not accept.

@@ -30,6 +30,7 @@ from detector.services import (
     analysis_set_progress,
 )
 from detector.services.webhooks import callback_post
+from ml.classify import unload_models_except
 from ml.errors import MediaError, ModelError
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,11 @@ def _analyze(analysis: Analysis) -> dict:
     path = analysis_media_path(analysis)
     if not path.is_file():
         raise MediaError("The uploaded file is no longer available. Please upload it again.")
-    options = {**(analysis.options or {}), **model_options()}
+    active = model_options()
+    # The worker keeps models loaded between jobs: only the active ones, so a changed set
+    # frees the old models and the first job after the change loads the new ones.
+    unload_models_except(spec["sha256"] for specs in active.values() for spec in specs)
+    options = {**(analysis.options or {}), **active}
 
     def progress(percent: int, stage: str) -> None:
         analysis_set_progress(analysis=analysis, percent=percent, stage=stage)
@@ -104,7 +109,7 @@ def run_analysis_failed(job, connection, exc_type=None, exc_value=None, tracebac
     """RQ's failure callback: a job that died (timeout, lost worker) never stays "running".
 
     A job whose whole worker vanished reaches here from RQ's registry cleanup as abandoned:
-    the analysis is then queued once more, like one whose work-horse was killed.
+    the analysis is then queued once more, like one whose job process was killed.
     """
     if not job.args:
         return

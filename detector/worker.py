@@ -1,14 +1,17 @@
-"""The analysis worker: RQ's forking worker that never leaves an analysis "running" for ever.
+"""The analysis worker: RQ's worker that loads models once and never leaves an analysis
+"running" for ever.
 
-`manage.py rqworker` uses it (settings.RQ["WORKER_CLASS"]). On top of RQ's worker it
-- settles the analysis at once when a work-horse dies (killed, or out of memory), which RQ
-  records in its failed registry without running any failure callback;
+`manage.py rqworker` uses it (settings.RQ["WORKER_CLASS"]). Its process only supervises
+(`detector.worker_supervisor`): it starts one long-lived job process, which runs every job
+in itself like RQ's SimpleWorker, without a fork per job, so TensorFlow, the face models and
+the detector models are loaded once per process (ml.classify keeps them while they are active).
+A job's timeout is RQ's SIGALRM in that process's main thread. The job process
 - sweeps when it starts and every SWEEP_INTERVAL_S while idle (`sweep`): the outbox of
   analyses that waited for Redis, jobs Redis lost, jobs of workers that died, and once a day
   the media retention;
-- loads the face models once, before it forks, so that work-horses do not load them per job;
-- closes database connections around every job, and holds none while it forks a work-horse,
-  so a restarted PostgreSQL costs no job.
+- closes database connections around every job, so a restarted PostgreSQL costs no job.
+When the job process dies (killed, or out of memory) the parent settles its analysis and
+starts a new one. A burst worker (`--burst`, and tests) runs its jobs in its own process.
 """
 
 from __future__ import annotations
@@ -18,18 +21,13 @@ import os
 from django.conf import settings
 from django.db import close_old_connections, connections
 from redis import Redis
-from rq import Worker
-from rq.job import Job
+from rq import SimpleWorker
 
-from detector.queue_state import PID_NAMESPACE_FIELD, JobEnd, pid_namespace
-from detector.services import (
-    analysis_reconcile_orphans,
-    analysis_recover,
-    media_retention_apply,
-)
+from detector.queue_state import PID_NAMESPACE_FIELD, pid_namespace
+from detector.services import analysis_reconcile_orphans, media_retention_apply
+from detector.worker_supervisor import is_job_process, supervise
 from ml import faces
 
-RUN_ANALYSIS = "detector.jobs.run_analysis"
 SWEEP_LOCK = "detector:sweep"
 RETENTION_LOCK = "detector:media-retention"
 RETENTION_EVERY_S = 24 * 3600
@@ -52,7 +50,7 @@ def sweep(*, connection: Redis, force: bool = False) -> dict[str, int]:
     return counts
 
 
-class AnalysisWorker(Worker):
+class AnalysisWorker(SimpleWorker):
     def __init__(self, *args, **kwargs) -> None:
         # RQ's maintenance (registry cleanup, scheduler restart) runs as often as the sweep.
         kwargs.setdefault("maintenance_interval", settings.SWEEP_INTERVAL_S)
@@ -64,10 +62,12 @@ class AnalysisWorker(Worker):
         # Lets a worker restarted on this machine tell that this one died (queue_state).
         self.connection.hset(self.key, PID_NAMESPACE_FIELD, pid_namespace())
 
-    def work(self, *args, **kwargs) -> bool:
-        # Every job runs in a forked work-horse, which inherits what is loaded here.
+    def work(self, burst: bool = False, **kwargs) -> bool:
+        if not burst and not is_job_process():
+            return supervise(connection=self.connection)
+        # Every job runs in this process: the face models serve all of them.
         faces.preload()
-        return super().work(*args, **kwargs)
+        return super().work(burst=burst, **kwargs)
 
     @property
     def dequeue_timeout(self) -> int:
@@ -85,31 +85,10 @@ class AnalysisWorker(Worker):
         except Exception:  # a database or Redis outage: the next sweep retries
             self.log.exception("Worker %s: sweep failed", self.name)
         finally:
-            connections.close_all()  # a work-horse forked later must not share a connection
+            connections.close_all()  # hold none while idle: PostgreSQL may restart meanwhile
 
-    def handle_work_horse_killed(self, job: Job, retpid, ret_val, rusage) -> None:
-        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        if job.func_name != RUN_ANALYSIS or not job.args:
-            return
-        signal = os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None
-        peak_mb = rusage.ru_maxrss // 1024 if rusage else None
-        self.log.warning(
-            "Worker %s: analysis %s lost its work-horse (signal %s, peak memory %s MB)",
-            self.name,
-            job.args[0],
-            signal,
-            peak_mb,
-        )
-        try:
-            analysis_recover(analysis_id=job.args[0], job_id=job.id, end=JobEnd(signal=signal))
-        except Exception:  # the database is down: the sweep settles it later
-            self.log.exception("Worker %s: could not settle analysis %s", self.name, job.args[0])
-        finally:
-            connections.close_all()
-
-    def perform_job(self, job: Job, queue, execution) -> bool:
-        # Runs in the work-horse: drop a connection a restarted database broke, and leave
-        # none behind.
+    def perform_job(self, job, queue, execution) -> bool:
+        # Drop a connection a restarted database broke, and leave none behind.
         close_old_connections()
         try:
             return super().perform_job(job, queue, execution)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+import os
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,18 @@ def default_batch_size() -> int:
 # Loaded models with their compiled passes, keyed by file identity: a worker analyses many
 # files with the same models, and loading a large network takes far longer than scoring 32 crops.
 _loaded: dict[tuple[str, str, int, int], Forward] = {}
+# Model files loaded by this process so far: each is counted, and logged, once.
+_loads = 0
+
+
+def unload_models_except(sha256s: Iterable[str]) -> int:
+    """Forget the loaded models whose checksum is not in `sha256s` (the active set changed),
+    so that a long-lived worker holds only the models it uses. Returns how many it forgot."""
+    keep = {s.lower() for s in sha256s}
+    gone = [key for key in _loaded if key[1] not in keep]
+    for key in gone:
+        del _loaded[key]
+    return len(gone)
 
 
 def configure_accelerator() -> None:
@@ -123,7 +137,7 @@ class _InstalledModel:
             path.stat().st_size,
         )
         if key not in _loaded:
-            model = _load_keras(path, spec)
+            model = _load_counted(path, spec)
             _loaded[key] = Forward(model, feature_map=spec.card["kind"] == "frame")
         return cls(spec=spec, forward=_loaded[key])
 
@@ -225,6 +239,22 @@ class TemporalClassifier(_InstalledModel):
 def fake_probability(out: np.ndarray) -> np.ndarray:
     """P(fake) (N,) from a model's outputs: one sigmoid unit, or (real, fake) softmax units."""
     return out[:, -1] if out.ndim == 2 else out.reshape(len(out))
+
+
+def _load_counted(path: Path, spec: ModelSpec) -> Any:
+    global _loads
+    start = time.perf_counter()
+    model = _load_keras(path, spec)
+    _loads += 1
+    log.info(
+        "Loaded detector models: %s %s in %.1f s (load %d of process %d)",
+        spec.name,
+        spec.version,
+        time.perf_counter() - start,
+        _loads,
+        os.getpid(),
+    )
+    return model
 
 
 def _load_keras(path: Path, spec: ModelSpec) -> Any:

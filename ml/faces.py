@@ -39,8 +39,8 @@ def _dlib_models() -> tuple[dlib.fhog_object_detector, dlib.shape_predictor]:
 
 
 def preload() -> None:
-    """Load the face models now. A forking worker calls this before it forks: its work-horses
-    then share the loaded models instead of reading them from disk for every job (~3 s)."""
+    """Load the face models now. The worker's job process calls this at start, so its first
+    job does not wait for them (~3 s) and every later job finds them loaded."""
     _dlib_models()
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from detector import services
 from ml.report import ClassifierInfo, Report
+from tests.support.photos import write_training_photos
 
 
 def as_upload(name: str, content: bytes, content_type: str = "application/octet-stream"):
@@ -55,3 +58,9 @@ def own_redis(tmp_path, settings):
     }
     yield server
     server.stop()
+
+
+@pytest.fixture
+def photos(tmp_path) -> Path:
+    """A handful of real photos (one face, slightly turned and scaled) to train a tiny model."""
+    return write_training_photos(tmp_path / "data")

@@ -7,9 +7,7 @@ The run is one epoch on a handful of generated photos: this proves the wiring, n
 
 from pathlib import Path
 
-import cv2
 import pytest
-import skimage.data
 from django.core.management import CommandError, call_command
 
 from detector import services
@@ -17,18 +15,6 @@ from detector.models import Analysis, DetectorModel
 from tests.detector.conftest import as_upload
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def photos(tmp_path) -> Path:
-    root = tmp_path / "data"
-    (root / "real").mkdir(parents=True)
-    source = skimage.data.astronaut()
-    for i in range(8):
-        matrix = cv2.getRotationMatrix2D((256, 200), 2.0 * i - 8, 1.0 - 0.02 * i)
-        img = cv2.resize(cv2.warpAffine(source, matrix, (512, 512)), (256, 256))
-        cv2.imwrite(str(root / "real" / f"p{i}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
-    return root
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The analysis worker class itself, run in this process: a real forking RQ worker."""
+"""The analysis worker class itself, run in this process in burst mode: jobs run in it."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def face_models_loaded_in_this_process() -> bool:
-    """The job: runs inside the work-horse that the worker forks."""
+    """The job: runs in the worker's own process."""
     return faces._dlib_models.cache_info().currsize == 1
 
 
-def test_work_horses_inherit_the_face_models_loaded_before_the_fork():
+def test_the_worker_loads_the_face_models_before_its_first_job():
     faces._dlib_models.cache_clear()  # as in a freshly started worker
     queue = django_rq.get_queue("default")
     queue.empty()
@@ -25,7 +25,7 @@ def test_work_horses_inherit_the_face_models_loaded_before_the_fork():
         AnalysisWorker([queue], connection=queue.connection).work(burst=True)
         job.refresh()
         assert job.get_status() == "finished"
-        # Loaded once in the worker, not read again from disk by every work-horse.
+        # Loaded once when the worker starts, not by the job.
         assert job.return_value() is True
     finally:
         queue.empty()

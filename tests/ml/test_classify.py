@@ -11,7 +11,7 @@ import pytest
 
 from ml.cards import ModelSpec
 from ml.checksum import file_sha256
-from ml.classify import Ensemble, FrameClassifier, load_ensemble
+from ml.classify import Ensemble, FrameClassifier, load_ensemble, unload_models_except
 from ml.errors import ModelError
 
 SIZE = 32
@@ -210,3 +210,19 @@ def test_imagenet_preprocessing_normalises_by_mean_and_std():
     np.testing.assert_allclose(x, expected, rtol=1e-5)
     assert preprocess(pixel, "unit")[0, 0, 0, 0] == 1.0
     assert preprocess(pixel, "raw255")[0, 0, 0, 2] == 128.0
+
+
+def test_a_model_is_loaded_once_and_again_after_it_was_unloaded(tmp_path, caplog):
+    kept, dropped = save_spec(tmp_path, "kept", seed=1), save_spec(tmp_path, "dropped", seed=2)
+    caplog.set_level("INFO", logger="ml.classify")
+    unload_models_except([])  # nothing loaded, as in a fresh process
+    first = FrameClassifier.load(kept)
+    assert FrameClassifier.load(kept)._model is first._model  # from the cache, not the file
+    FrameClassifier.load(dropped)
+
+    # The active set became {kept}: `dropped` is forgotten, `kept` stays loaded.
+    assert unload_models_except([kept.sha256]) == 1
+    assert FrameClassifier.load(kept)._model is first._model
+    FrameClassifier.load(dropped)
+    loads = [r.getMessage() for r in caplog.records if "Loaded detector models" in r.getMessage()]
+    assert [m.split()[3] for m in loads] == ["kept", "dropped", "dropped"]
