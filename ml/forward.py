@@ -36,18 +36,18 @@ class Forward:
         maps = _last_feature_map(model) if feature_map else None
         if maps is not None:
             self.head = keras.Model(maps, model.output)
-            both = keras.Model(model.inputs, [maps, model.output])
-        else:
-            both = keras.Model(model.inputs, [model.output])
-        self._pass = _compiled(both, model.inputs[0].shape)
+            model = keras.Model(model.inputs, [maps, model.output])
+        self._pass = _compiled(model, model.inputs[0].shape)
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """Feature maps (or None) and float32 outputs of a preprocessed batch."""
         if self._pass is None:
             return None, np.asarray(self.model.predict_on_batch(x), dtype=np.float32)
         results = self._pass(np.asarray(x, dtype=np.float32))
-        outputs = np.asarray(results[-1], dtype=np.float32)
-        return (results[0].numpy() if self.head is not None else None), outputs
+        if self.head is None:
+            return None, np.asarray(results, dtype=np.float32)
+        maps, outputs = results
+        return maps.numpy(), np.asarray(outputs, dtype=np.float32)
 
 
 def _compiled(model: Any, input_shape: tuple) -> Any:
