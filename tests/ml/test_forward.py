@@ -69,3 +69,13 @@ def test_heatmaps_of_a_nested_backbone_come_from_the_same_pass(efficientnet, fac
     ]
     heat = efficientnet.heatmap(face_crops[0])
     assert heat.shape == (SIZE, SIZE) and 0.0 <= heat.min() and heat.max() <= 1.0
+
+
+def test_a_pass_without_feature_map_scores_the_whole_batch(efficientnet, face_crops):
+    """As temporal models and training validation use it."""
+    from ml.forward import Forward
+
+    x = preprocess(face_crops, "raw255")
+    maps, outputs = Forward(efficientnet._forward.model, feature_map=False)(x)
+    assert maps is None and outputs.shape == (len(x), 1)
+    np.testing.assert_allclose(outputs[:, 0], efficientnet.predict(face_crops), atol=1e-5)
