@@ -70,7 +70,7 @@ def gpu_worker_path(spec: dict[str, Any], crops: int, repeats: int) -> dict[str,
         start = time.perf_counter()
         classifier.predict(pixels)
         times.append(time.perf_counter() - start)
-    layers = classifier._model.layers
+    layers = classifier._forward.model.layers
     return {
         "policy": keras.mixed_precision.global_policy().name,
         "compute_dtype": layers[1].compute_dtype if len(layers) > 1 else None,

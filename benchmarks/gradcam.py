@@ -8,9 +8,9 @@ from typing import Any
 
 
 def heatmap_cost(spec: dict[str, Any], faces: int) -> dict[str, Any]:
-    """`faces` heatmaps after scoring them, as in an analysis. The first face includes
-    building the gradient model, which is kept for the loaded model's lifetime; the later
-    faces show the cost once it is built."""
+    """`faces` heatmaps after scoring them, as in an analysis. Each reuses the compiled pass
+    that scored (ml/forward.py) and differentiates the small head alone; the first face also
+    includes the head's first eager gradient."""
     import numpy as np
 
     from ml.classify import FrameClassifier

@@ -344,8 +344,8 @@ def _heatmaps(r: dict) -> list[str]:
     if "first_s" in cost:
         lines.append(
             f"`FrameClassifier.heatmap` (ml/heatmap.py) on {cost['faces']} scored crops in a "
-            f"fresh process: {cost['first_s']:.2f} s for the first face (building the "
-            "gradient model, kept for the loaded model's lifetime, included), "
+            f"fresh process: {cost['first_s']:.2f} s for the first face (the head's first "
+            "gradient included; the compiled pass is the one that scored), "
             f"{cost['later_s_per_face']:.2f} s per later face; peak RSS "
             f"{cost['peak_rss_mb_before']} MB after scoring, {cost['peak_rss_mb']} MB after "
             "the heatmaps."

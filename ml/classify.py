@@ -26,6 +26,7 @@ from ml.archs import preprocess
 from ml.cards import ModelSpec, validate_card
 from ml.checksum import known_file_sha256
 from ml.errors import ModelError
+from ml.forward import Forward
 from ml.framing import CropSpec, Framing
 from ml.report import ClassifierInfo
 
@@ -43,11 +44,9 @@ def default_batch_size() -> int:
     return _batch_size
 
 
-# Loaded models, keyed by file identity: a worker analyses many files with the same models,
-# and loading a large network takes far longer than scoring 32 crops.
-_loaded: dict[tuple[str, str, int, int], Any] = {}
-# Grad-CAM models of the loaded models (None where unavailable), built on the first heatmap.
-_gradient_models: dict[int, Any] = {}
+# Loaded models with their compiled passes, keyed by file identity: a worker analyses many
+# files with the same models, and loading a large network takes far longer than scoring 32 crops.
+_loaded: dict[tuple[str, str, int, int], Forward] = {}
 # Model files loaded by this process so far: each is counted, and logged, once.
 _loads = 0
 
@@ -58,7 +57,7 @@ def unload_models_except(sha256s: Iterable[str]) -> int:
     keep = {s.lower() for s in sha256s}
     gone = [key for key in _loaded if key[1] not in keep]
     for key in gone:
-        _gradient_models.pop(id(_loaded.pop(key)), None)
+        del _loaded[key]
     return len(gone)
 
 
@@ -120,10 +119,10 @@ def track_indices(count: int, length: int) -> list[int]:
 class _InstalledModel:
     """A network with its card, loaded once per file and checked against its checksum."""
 
-    def __init__(self, *, spec: ModelSpec, model: Any) -> None:
+    def __init__(self, *, spec: ModelSpec, forward: Forward) -> None:
         self.spec = spec
         self.card = spec.card
-        self._model = model
+        self._forward = forward
 
     @classmethod
     def load(cls, spec: ModelSpec | dict[str, Any]):
@@ -138,8 +137,9 @@ class _InstalledModel:
             path.stat().st_size,
         )
         if key not in _loaded:
-            _loaded[key] = _load_counted(path, spec)
-        return cls(spec=spec, model=_loaded[key])
+            model = _load_counted(path, spec)
+            _loaded[key] = Forward(model, feature_map=spec.card["kind"] == "frame")
+        return cls(spec=spec, forward=_loaded[key])
 
     @classmethod
     def _check_card(cls, spec: ModelSpec) -> None:
@@ -172,11 +172,7 @@ class _InstalledModel:
         return preprocess(batch, self.card["preprocessing"])
 
     def _outputs(self, x: np.ndarray) -> np.ndarray:
-        # predict_on_batch runs a compiled graph; calling the model eagerly keeps every
-        # intermediate tensor alive and took 7.9 GB for four EfficientNet-B7 crops.
-        out = np.asarray(self._model.predict_on_batch(x), dtype=np.float32)
-        # One sigmoid unit is P(fake); two softmax units are (real, fake).
-        return out[:, -1] if out.ndim == 2 else out.reshape(len(x))
+        return fake_probability(self._forward(x)[1])
 
 
 class FrameClassifier(_InstalledModel):
@@ -203,14 +199,10 @@ class FrameClassifier(_InstalledModel):
         """Grad-CAM heat in 0..1 over one crop, at the model's input size; None where unavailable."""
         from ml import heatmap
 
-        key = id(self._model)  # loaded models live for the process: build once per model
-        if key not in _gradient_models:
-            _gradient_models[key] = heatmap.gradient_model(self._model)
-        gradients = _gradient_models[key]
-        if gradients is None:
+        if self._forward.head is None:
             return None
-        x = self._inputs(resize_crops(crop[None], self.input_size))
-        return heatmap.grad_cam(gradients, x)
+        maps, _ = self._forward(self._inputs(resize_crops(crop[None], self.input_size)))
+        return heatmap.grad_cam(self._forward.head, maps, self.input_size)
 
     def _predict_batch(self, batch: np.ndarray) -> np.ndarray:
         return self._outputs(self._inputs(batch))
@@ -242,6 +234,11 @@ class TemporalClassifier(_InstalledModel):
         picked = crops[track_indices(len(crops), self.sequence_length)]
         pixels = resize_crops(picked, self.input_size)
         return float(self._outputs(self._inputs(pixels)[None])[0])
+
+
+def fake_probability(out: np.ndarray) -> np.ndarray:
+    """P(fake) (N,) from a model's outputs: one sigmoid unit, or (real, fake) softmax units."""
+    return out[:, -1] if out.ndim == 2 else out.reshape(len(out))
 
 
 def _load_counted(path: Path, spec: ModelSpec) -> Any:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ml.cards import ModelSpec
 from ml.classify import FrameClassifier, TemporalClassifier
+from ml.forward import Forward
 from ml.training.examples import render_face, render_track, track_examples
 
 
@@ -57,8 +58,9 @@ def predict_scores(
     """Scores of validation crops (or face tracks) by an in-memory model, through the same
     classifier code as uploads (resizing, preprocessing, output handling)."""
     spec = ModelSpec(name="training", version="", sha256="", path="", card=card)
+    forward = Forward(model, feature_map=False)
     if card["kind"] == "temporal":
-        classifier = TemporalClassifier(spec=spec, model=model)
+        classifier = TemporalClassifier(spec=spec, forward=forward)
         return [classifier.predict_track(track) for track in inputs]
-    classifier = FrameClassifier(spec=spec, model=model)
+    classifier = FrameClassifier(spec=spec, forward=forward)
     return classifier.predict(inputs, batch_size=batch_size).astype(float).tolist()

@@ -169,12 +169,12 @@ def test_a_model_is_loaded_once_and_again_after_it_was_unloaded(tmp_path, caplog
     caplog.set_level("INFO", logger="ml.classify")
     unload_models_except([])  # nothing loaded, as in a fresh process
     first = FrameClassifier.load(kept)
-    assert FrameClassifier.load(kept)._model is first._model  # from the cache, not the file
+    assert FrameClassifier.load(kept)._forward is first._forward  # from the cache, not the file
     FrameClassifier.load(dropped)
 
     # The active set became {kept}: `dropped` is forgotten, `kept` stays loaded.
     assert unload_models_except([kept.sha256]) == 1
-    assert FrameClassifier.load(kept)._model is first._model
+    assert FrameClassifier.load(kept)._forward is first._forward
     FrameClassifier.load(dropped)
     loads = [r.getMessage() for r in caplog.records if "Loaded detector models" in r.getMessage()]
     assert [m.split()[3] for m in loads] == ["kept", "dropped", "dropped"]

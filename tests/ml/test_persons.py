@@ -14,7 +14,9 @@ from ml.classify import FrameClassifier
 from ml.faces import FaceAnalyzer
 from ml.framing import Framing
 from ml.media import iter_video_frames
-from ml.pipeline import _even_over_time, _EvenSample, _FaceTrace, analyze
+from ml.people import even_over_time
+from ml.pipeline import analyze
+from ml.scan import EvenSample, FaceTrace
 from tests.support import astronaut, mediagen
 
 # --- identity on descriptors ---------------------------------------------------------------
@@ -65,14 +67,14 @@ def test_a_persons_crops_are_spread_over_the_time_they_were_seen():
     times = [i / 10 for i in range(100)]  # 10 s scanned at 10 fps
 
     def fragment(first, last):
-        trace = _FaceTrace(1, [0, 0, 10, 10], _EvenSample(8), first=first, last=last)
+        trace = FaceTrace(1, [0, 0, 10, 10], EvenSample(8), first=first, last=last)
         for position in range(first, last + 1):
             trace.samples.offer((position, times[position], {}))
         return trace
 
     # 8 s, then 1 s: the short fragment should get about one pick of 9, not half of them.
     long, short = fragment(0, 79), fragment(89, 98)
-    picked = [t for _, t, _ in _even_over_time([long, short], times, 0.1, 9)]
+    picked = [t for _, t, _ in even_over_time([long, short], times, 0.1, 9)]
     assert len(picked) == 9 and picked == sorted(picked)
     assert sum(t >= 8.9 for t in picked) == 1
     in_long = [t for t in picked if t < 8.0]

@@ -10,7 +10,8 @@ from PIL import Image
 
 from ml.aggregate import confident_mean
 from ml.errors import MediaError
-from ml.pipeline import NO_MODEL_REASON, analyze
+from ml.pipeline import analyze
+from ml.scoring import NO_MODEL_REASON
 from tests.support import astronaut, mediagen
 from tests.support.networks import constant_spec, save_spec
 

@@ -14,7 +14,8 @@ from ml.cards import ModelSpec
 from ml.checksum import file_sha256
 from ml.classify import FrameClassifier, TemporalClassifier
 from ml.errors import ModelError
-from ml.pipeline import NO_MODEL_REASON, analyze
+from ml.pipeline import analyze
+from ml.scoring import NO_MODEL_REASON
 from ml.training import TrainConfig, train
 from tests.support import mediagen
 from tests.support.networks import (

@@ -2,9 +2,9 @@
 
 `python -m tests.support.fullsize build PATH` saves an EfficientNet-B7 at 380 px with random
 weights (timing and memory only: such a model never scores a user's file);
-`python -m tests.support.fullsize score PATH N` loads it as the worker does
-(`ml.classify.FrameClassifier`), scores N random 380 px crops and prints a JSON line with the
-process's peak resident memory.
+`python -m tests.support.fullsize score PATH N [H]` loads it as the worker does
+(`ml.classify.FrameClassifier`), scores N random 380 px crops, draws Grad-CAM heatmaps of the
+first H of them (none by default) and prints a JSON line with the process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def b7_spec(path: str):
     return ModelSpec(name=name, version=version, sha256=file_sha256(path), path=path, card=B7_CARD)
 
 
-def score(path: str, count: int) -> dict:
+def score(path: str, count: int, heatmaps: int = 0) -> dict:
     from ml.classify import FrameClassifier
 
     start = time.perf_counter()
@@ -53,11 +53,17 @@ def score(path: str, count: int) -> dict:
     loaded = time.perf_counter()
     crops = np.random.default_rng(0).integers(0, 256, (count, 380, 380, 3), np.uint8)
     scores = classifier.predict(crops)
+    scored = time.perf_counter()
+    peak_scoring = peak_rss_mb()
+    heats = [classifier.heatmap(crop) for crop in crops[:heatmaps]]
     return {
         "crops": len(scores),
         "finite": bool(np.isfinite(scores).all()),
+        "heatmaps": sum(h is not None and h.shape == (380, 380) for h in heats),
         "load_s": round(loaded - start, 2),
-        "predict_s": round(time.perf_counter() - loaded, 2),
+        "predict_s": round(scored - loaded, 2),
+        "heatmaps_s": round(time.perf_counter() - scored, 2),
+        "peak_rss_mb_scoring": round(peak_scoring),
         "peak_rss_mb": round(peak_rss_mb()),
     }
 
@@ -67,4 +73,4 @@ if __name__ == "__main__":
     if command == "build":
         build(model_path)
     else:
-        print(json.dumps(score(model_path, int(rest[0]))))
+        print(json.dumps(score(model_path, *map(int, rest))))
