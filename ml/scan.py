@@ -91,7 +91,28 @@ def scan(
     """Every face of the file, with up to `frames` crops per fragment for each spec."""
     if info.media_type == "image":
         return _scan_image(path, specs)
-    return _scan_video(path, info, frames, scan_fps, specs, progress)
+    tracker = FaceTracker(FaceAnalyzer())
+    traces: dict[int, FaceTrace] = {}
+    times: list[float] = []
+    last_index = -1
+    decoded = media.iter_video_frames(path, target_fps=scan_fps)
+    for position, (frame, seen) in enumerate(tracker.track(decoded)):
+        times.append(frame.t_s)
+        last_index = frame.index
+        for track_id, face in seen:
+            # Fragments are numbered 1, 2... in order of appearance.
+            if track_id not in traces:
+                number = len(traces) + 1
+                traces[track_id] = _new_trace(number, face, frames, position, frame.index)
+            _observe(traces[track_id], frame, face, position, specs)
+        if info.frame_count:
+            progress(
+                5 + 65 * min(1.0, frame.index / info.frame_count),
+                "Finding and tracking faces",
+            )
+    if last_index < 0:
+        raise MediaError(media.DAMAGED_VIDEO_MESSAGE)
+    return Scan(faces=list(traces.values()), times=times, frames_decoded=last_index + 1)
 
 
 def _new_trace(track_id: int, face: Any, frames: int, position: int, frame_index: int) -> FaceTrace:
@@ -120,38 +141,6 @@ def _scan_image(path: str, specs: list[CropSpec]) -> Scan:
         _observe(trace, frame, face, 0, specs)
         faces.append(trace)
     return Scan(faces=faces, times=[0.0], frames_decoded=1)
-
-
-def _scan_video(
-    path: str,
-    info: media.MediaInfo,
-    frames: int,
-    scan_fps: float,
-    specs: list[CropSpec],
-    progress: ScanProgress,
-) -> Scan:
-    tracker = FaceTracker(FaceAnalyzer())
-    traces: dict[int, FaceTrace] = {}
-    times: list[float] = []
-    last_index = -1
-    decoded = media.iter_video_frames(path, target_fps=scan_fps)
-    for position, (frame, seen) in enumerate(tracker.track(decoded)):
-        times.append(frame.t_s)
-        last_index = frame.index
-        for track_id, face in seen:
-            # Fragments are numbered 1, 2... in order of appearance.
-            if track_id not in traces:
-                number = len(traces) + 1
-                traces[track_id] = _new_trace(number, face, frames, position, frame.index)
-            _observe(traces[track_id], frame, face, position, specs)
-        if info.frame_count:
-            progress(
-                5 + 65 * min(1.0, frame.index / info.frame_count),
-                "Finding and tracking faces",
-            )
-    if last_index < 0:
-        raise MediaError(media.DAMAGED_VIDEO_MESSAGE)
-    return Scan(faces=list(traces.values()), times=times, frames_decoded=last_index + 1)
 
 
 def _observe(
