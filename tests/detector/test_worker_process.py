@@ -66,10 +66,11 @@ def face_video(tmp_path, seconds: float) -> bytes:
     return write_face_video(tmp_path / "clip.avi", seconds=seconds, fps=10).read_bytes()
 
 
-@pytest.fixture
-def long_video(tmp_path) -> bytes:
-    """Long enough that the analysis is still running when the test kills it."""
-    return face_video(tmp_path, 20)
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory) -> bytes:
+    """Long enough (600 frames to track) that the analysis is still running when the test kills
+    it or its timeout passes, even on a quiet machine."""
+    return face_video(tmp_path_factory.mktemp("long"), 60)
 
 
 def row(analysis: Analysis) -> Analysis:
@@ -230,7 +231,7 @@ def test_a_stopped_worker_stops_its_job_process_and_does_not_restart_it(start_wo
 def test_a_job_past_its_timeout_is_stopped_in_the_job_process_which_lives_on(
     user, long_video, jpeg_bytes, start_worker, settings
 ):
-    settings.RQ_JOB_TIMEOUT = 3  # the job's timeout, set when it is queued
+    settings.RQ_JOB_TIMEOUT = 1  # the job's timeout, set when it is queued
     worker = start_worker()
     analysis = analysis_upload(user, "long.avi", long_video)
     job_process = running_horse(worker, analysis, retries=0)
