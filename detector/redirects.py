@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseRedirectBase
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-
-
-class HttpResponsePermanentRedirectKeepingMethod(HttpResponseRedirectBase):
-    status_code = 308
 
 
 def moved_to(pattern_name: str) -> Callable[..., HttpResponse]:
@@ -23,6 +18,7 @@ def moved_to(pattern_name: str) -> Callable[..., HttpResponse]:
     def view(request: HttpRequest, **kwargs) -> HttpResponse:
         url = reverse(pattern_name, kwargs=kwargs)
         query = request.META.get("QUERY_STRING", "")
-        return HttpResponsePermanentRedirectKeepingMethod(f"{url}?{query}" if query else url)
+        target = f"{url}?{query}" if query else url
+        return HttpResponsePermanentRedirect(target, preserve_request=True)  # 308
 
     return view
