@@ -125,7 +125,7 @@ class Quality:
     face_px: float  # the shorter side of the detector box
     sharpness: float  # variance of the Laplacian on the aligned chip
     frontalness: float  # 1 frontal .. 0 profile
-    detection_score: float  # dlib's detector confidence
+    detection_score: float  # the detector's confidence (ml.faces.Face.score)
     frames: int
     seen_s: float
 

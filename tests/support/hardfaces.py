@@ -43,6 +43,7 @@ CASES_BY_NAME = {case.name: case for case in CASES}
 class HardFrame:
     rgb: np.ndarray  # (1080, 1920, 3) uint8
     truth: list[tuple[int, int, int, int]]  # x, y, w, h of each face's landmarks
+    landmarks: list[np.ndarray]  # each face's 68 landmarks, moved with the face, frame pixels
 
 
 def hard_frame(case: Case | str, seed: int = 0) -> HardFrame:
@@ -51,7 +52,7 @@ def hard_frame(case: Case | str, seed: int = 0) -> HardFrame:
     rng = np.random.default_rng(seed)
     width, height = FRAME_SIZE
     frame = _room(rng, width, height)
-    truth = []
+    truth, landmarks = [], []
     if case.faces:
         patch, mask, points = _face_patch(case.face_px, case.pitch)
         ph, pw = patch.shape[:2]
@@ -60,13 +61,14 @@ def hard_frame(case: Case | str, seed: int = 0) -> HardFrame:
         region = frame[y : y + ph, x : x + pw].astype(np.float32)
         blended = mask[..., None] * patch + (1.0 - mask[..., None]) * region
         frame[y : y + ph, x : x + pw] = np.clip(np.rint(blended), 0, 255).astype(np.uint8)
+        landmarks.append(points + np.float32([x, y]))
         low, high = points.min(axis=0), points.max(axis=0)
         truth.append(
             (int(x + low[0]), int(y + low[1]), int(high[0] - low[0]), int(high[1] - low[1]))
         )
     if case.dark:
         frame = _low_light(frame, rng)
-    return HardFrame(rgb=frame, truth=truth)
+    return HardFrame(rgb=frame, truth=truth, landmarks=landmarks)
 
 
 def _face_patch(face_px: int, pitch: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
