@@ -39,7 +39,7 @@ class Face:
     box: tuple[int, int, int, int]  # x, y, w, h in full-frame pixels
     landmarks: np.ndarray  # (68, 2) float32, full-frame pixels
     # Confidence of the detection this face comes from: dlib's HOG score (0.3 and up), or
-    # BlazeFace's probability (0.55 to 1) where HOG found nothing.
+    # BlazeFace's probability (0.5 to 1) where HOG found nothing.
     score: float
 
 

@@ -20,7 +20,7 @@ def test_finds_the_dim_downward_face_that_hog_misses(face_analyzer, hog_only):
     assert hog_only.detect(frame.rgb) == []
     [face] = face_analyzer.detect(frame.rgb)
     assert iou(face.box, frame.truth[0]) > 0.4
-    assert 0.55 <= face.score <= 1.0
+    assert 0.5 <= face.score <= 1.0
     # dlib's landmarks land on the face: each eye within a few pixels of where it really is.
     truth = frame.landmarks[0]
     for eye in (LEFT_EYE, RIGHT_EYE):
