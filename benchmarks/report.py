@@ -9,6 +9,8 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from benchmarks.export import export_lines
+
 KEPT_FROM = ("## Telling people apart", "<!-- load-test:begin -->")
 TARGETS = {
     "peak_rss_mb": 3072,
@@ -253,7 +255,8 @@ def _classifier(r: dict, d: dict) -> list[str]:
     if "rows" in t:
         lines += [
             (
-                f"{t['arch']} at {t['input_size']} px through `FrameClassifier.predict` (load "
+                f"{t['arch']} at {t['input_size']} px through `FrameClassifier.predict` "
+                f"({t.get('runtime', 'keras')}; load "
                 f"{t['load_s']} s), median of {r['plan']['throughput_repeats']}:"
             ),
             "",
@@ -365,9 +368,8 @@ def _gpu() -> list[str]:
             "mixed_bfloat16 policies, and through the worker's own path (a saved model loaded "
             "by `FrameClassifier.load`); the target is at least 1000 faces/s on an H100. A "
             "model saved in float32, as every model trained on a CPU is, keeps float32 "
-            "compute when loaded after the worker switches on mixed_float16 (checked: the "
-            "loaded backbone's layers report float32), so the worker's path can fall short of "
-            "the half-precision numbers."
+            "compute when loaded after the worker switches on mixed_float16, so the worker's "
+            "path can fall short of the half-precision numbers."
         ),
         "",
     ]
@@ -388,6 +390,7 @@ def render(r: dict, existing: str = "") -> str:
         _analysis_rows(r),
         _comparison(r, d),
         _classifier(r, d),
+        export_lines(r),
         _heatmaps(r),
         _tracking(r),
         _gpu(),

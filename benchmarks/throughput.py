@@ -49,6 +49,7 @@ def classifier_throughput(
     return {
         "arch": classifier.card["arch"],
         "input_size": size,
+        "runtime": classifier.info.runtime,
         "load_s": round(load_s, 2),
         "rows": rows,
     }

@@ -22,6 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ml import litert
 from ml.archs import preprocess
 from ml.cards import ModelSpec, validate_card
 from ml.checksum import known_file_sha256
@@ -46,7 +47,7 @@ def default_batch_size() -> int:
 
 # Loaded models with their compiled passes, keyed by file identity: a worker analyses many
 # files with the same models, and loading a large network takes far longer than scoring 32 crops.
-_loaded: dict[tuple[str, str, int, int], Forward] = {}
+_loaded: dict[tuple[str, str, int, int], Forward | litert.LiteForward] = {}
 # Model files loaded by this process so far: each is counted, and logged, once.
 _loads = 0
 
@@ -137,8 +138,7 @@ class _InstalledModel:
             path.stat().st_size,
         )
         if key not in _loaded:
-            model = _load_counted(path, spec)
-            _loaded[key] = Forward(model, feature_map=spec.card["kind"] == "frame")
+            _loaded[key] = _load_counted(path, spec)
         return cls(spec=spec, forward=_loaded[key])
 
     @classmethod
@@ -166,6 +166,7 @@ class _InstalledModel:
             sha256=self.spec.sha256,
             arch=str(self.card.get("arch", "")),
             input_size=self.input_size,
+            runtime=self._forward.runtime,
         )
 
     def _inputs(self, batch: np.ndarray) -> np.ndarray:
@@ -241,39 +242,53 @@ def fake_probability(out: np.ndarray) -> np.ndarray:
     return out[:, -1] if out.ndim == 2 else out.reshape(len(out))
 
 
-def _load_counted(path: Path, spec: ModelSpec) -> Any:
+def _load_counted(path: Path, spec: ModelSpec) -> Forward | litert.LiteForward:
     global _loads
     start = time.perf_counter()
-    model = _load_keras(path, spec)
+    scoring = _load_pass(path, spec)
     _loads += 1
     log.info(
-        "Loaded detector models: %s %s in %.1f s (load %d of process %d)",
+        "Loaded detector models: %s %s in %.1f s (load %d of process %d) through %s",
         spec.name,
         spec.version,
         time.perf_counter() - start,
         _loads,
         os.getpid(),
+        scoring.runtime,
     )
-    return model
+    return scoring
+
+
+def _load_pass(path: Path, spec: ModelSpec) -> Forward | litert.LiteForward:
+    """The pass that scores: a LiteRT export for a large frame model on a CPU, else Keras."""
+    configure_accelerator()
+    frame = spec.card["kind"] == "frame"
+    lite = litert.load(path, spec.sha256) if frame else None
+    if lite is not None:
+        _check_input(lite.input_shape, spec)
+        return lite
+    return Forward(_load_keras(path, spec), feature_map=frame)
 
 
 def _load_keras(path: Path, spec: ModelSpec) -> Any:
     import keras
 
-    configure_accelerator()
     try:
         model = keras.saving.load_model(path, compile=False)
     except Exception as exc:  # a corrupt or foreign file: say which model, keep the cause in logs
         log.exception("cannot load model %s", path)
         raise ModelError(f"The model file of {spec.name} {spec.version} cannot be loaded.") from exc
-    shape = tuple(model.input_shape)
-    expected = spec.card["input_size"]
+    _check_input(tuple(model.input_shape), spec)
+    return model
+
+
+def _check_input(shape: tuple, spec: ModelSpec) -> None:
     if not _input_matches(shape, spec.card):
+        size = spec.card["input_size"]
         raise ModelError(
             f"{spec.name} {spec.version} takes input {shape[1:]}, but its card says "
-            f"{expected}x{expected} RGB."
+            f"{size}x{size} RGB."
         )
-    return model
 
 
 def _input_matches(shape: tuple, card: dict[str, Any]) -> bool:
@@ -333,6 +348,7 @@ class Ensemble:
             sha256=combined,
             arch="ensemble",
             input_size=self.input_size,
+            runtime="+".join(i.runtime for i in infos),
         )
 
     @property

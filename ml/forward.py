@@ -25,6 +25,8 @@ class Forward:
     maps were not asked for).
     """
 
+    runtime = "keras"
+
     def __init__(self, model: Any, *, feature_map: bool) -> None:
         import keras
 

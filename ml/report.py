@@ -75,6 +75,7 @@ class ClassifierInfo:
     sha256: str
     arch: str = ""
     input_size: int | None = None
+    runtime: str = ""  # what ran the network: "keras" or "litert" (its CPU export)
 
 
 @dataclass

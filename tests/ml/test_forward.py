@@ -46,7 +46,11 @@ def efficientnet(tmp_path_factory):
     spec = ModelSpec(
         name="b0-test", version="random", sha256=file_sha256(path), path=str(path), card=card
     )
-    return FrameClassifier.load(spec)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(
+            "ML_LITERT", "0"
+        )  # the Keras pass itself; tests/ml/test_litert.py has the export
+        return FrameClassifier.load(spec)
 
 
 def test_scores_equal_keras_predict_on_real_crops(efficientnet, face_crops):
