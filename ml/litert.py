@@ -58,11 +58,22 @@ def head_path(export: Path) -> Path:
     return export.with_suffix(".head.keras")
 
 
+def _large(model_path: Path) -> bool:
+    return model_path.is_file() and model_path.stat().st_size >= MIN_PARAMS * 4
+
+
+def needs_export(model_path: Path, sha256: str) -> bool:
+    """Whether loading this frame model will first make its export (minutes, once), so that
+    the analysis can say so while it waits."""
+    target = export_path(Path(model_path), sha256)
+    return _large(Path(model_path)) and not target.is_file() and target not in _failed and enabled()
+
+
 def load(model_path: Path, sha256: str) -> LiteForward | None:
     """The LiteRT pass of a frame model file whose checksum was checked: its cached export,
     made now if missing; None where LiteRT is off, the model is small or no export can be made."""
     model_path = Path(model_path)
-    if model_path.stat().st_size < MIN_PARAMS * 4 or not enabled():
+    if not _large(model_path) or not enabled():
         return None
     exported = export(model_path, sha256)
     if exported is None:

@@ -104,7 +104,7 @@ def analyze(
     warnings: list[str] = []
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
-    with run.stage("load_models", 3, "Loading the classifier"):
+    with run.stage("load_models", 3, scoring.loading_label(opts["models"])):
         classifier, skipped_reason = scoring.load_classifier(opts["models"], warnings)
         temporal = scoring.load_temporal(opts["temporal_models"], info.media_type, warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):

@@ -8,7 +8,7 @@ import logging
 
 import numpy as np
 
-from ml import heatmap
+from ml import heatmap, litert
 from ml.aggregate import FaceScore
 from ml.cards import ModelSpec
 from ml.classify import Ensemble, TemporalClassifier, load_ensemble
@@ -24,6 +24,14 @@ THUMBNAIL_CROP = CropSpec(Framing(), THUMBNAIL_SIZE)  # the crop kept when no mo
 MAX_HEATMAP_FACES = 5  # one gradient pass per face: bounded for crowd scenes
 
 NO_MODEL_REASON = "no trained classifier is installed, so faces were not scored"
+
+
+def loading_label(specs: list[ModelSpec]) -> str:
+    """What the load stage tells the user: a first load that exports a model takes minutes."""
+    frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
+    if any(litert.needs_export(s.path, s.sha256) for s in frame_specs):
+        return "Preparing the classifier for this computer (once per model, a few minutes)"
+    return "Loading the classifier"
 
 
 def load_classifier(specs: list[ModelSpec], warnings: list[str]) -> tuple[Ensemble | None, str]:

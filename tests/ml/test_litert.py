@@ -153,3 +153,26 @@ def test_a_model_that_cannot_be_exported_scores_through_keras(
     assert not list(tmp_path.glob("*.tflite*"))
     assert litert.export(tmp_path / "b0.keras", spec.sha256) is None  # not tried again
     assert np.isfinite(classifier.predict(np.zeros((2, 80, 80, 3), np.uint8))).all()
+
+
+def test_an_analysis_says_while_it_exports_and_records_the_runtime(
+    b0_folder, face_jpeg, tmp_path, no_loaded_models
+):
+    """The first analysis with a new large model waits for its export and says so; the next
+    one finds it made. Both reports name LiteRT as what ran."""
+    from ml.pipeline import analyze
+
+    shutil.copy(b0_folder / "b0.keras", tmp_path / "b0.keras")
+    spec = b0_spec(tmp_path)
+    assert litert.needs_export(tmp_path / "b0.keras", spec.sha256)
+    labels = []
+    first = analyze(face_jpeg, {"models": [spec]}, lambda _, label: labels.append(label))
+    assert any(label.startswith("Preparing the classifier") for label in labels)
+    assert first.classifier.runtime == "litert" and first.fake_probability is not None
+
+    assert not litert.needs_export(tmp_path / "b0.keras", spec.sha256)
+    labels.clear()
+    again = analyze(face_jpeg, {"models": [spec]}, lambda _, label: labels.append(label))
+    assert "Loading the classifier" in labels
+    assert not any(label.startswith("Preparing") for label in labels)
+    assert again.fake_probability == pytest.approx(first.fake_probability)
