@@ -32,7 +32,8 @@ import numpy as np
 
 from benchmarks.machine import describe, load_average
 from ml.blazeface import BlazeFace
-from ml.faces import FaceAnalyzer, iou
+from ml.boxes import iou
+from ml.faces import FaceAnalyzer
 from tests.support.hardfaces import CASES, hard_frame
 
 Box = tuple[int, int, int, int]

@@ -21,6 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ml.boxes import Box, iou
+
 INPUT_SIDE = 192
 MODEL_FILE = "face_detection_full_range.tflite"
 # First pass over the tiles: anything above CANDIDATE_SCORE is a candidate. Second pass: each
@@ -34,7 +36,6 @@ VERIFY_SCORE = 0.5
 VERIFY_ZOOM = 2.5
 MAX_CANDIDATES = 8
 NMS_IOU = 0.3
-Box = tuple[float, float, float, float]  # x, y, w, h in frame pixels
 Square = tuple[int, int, int]  # x, y, side in frame pixels
 
 
@@ -106,7 +107,7 @@ class BlazeFace:
         return [
             (box, score)
             for box, score in confirmed
-            if any(_iou(box, candidate) >= NMS_IOU for candidate, _ in candidates)
+            if any(iou(box, candidate) >= NMS_IOU for candidate, _ in candidates)
         ]
 
     def _search(
@@ -180,14 +181,6 @@ def _suppress(found: list[tuple[Box, float]]) -> list[tuple[Box, float]]:
     """Greedy non-maximum suppression across anchors and tiles, best score first."""
     kept: list[tuple[Box, float]] = []
     for box, score in sorted(found, key=lambda item: item[1], reverse=True):
-        if all(_iou(box, other) < NMS_IOU for other, _ in kept):
+        if all(iou(box, other) < NMS_IOU for other, _ in kept):
             kept.append((box, score))
     return kept
-
-
-def _iou(a: Box, b: Box) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0

@@ -82,7 +82,6 @@ class FaceAnalyzer:
 
     def detect(self, rgb: np.ndarray) -> list[Face]:
         """All faces in the frame, largest first."""
-        rgb = np.ascontiguousarray(rgb)  # dlib reads the buffer directly
         faces = self.detect_hog(rgb)
         if not faces and self.fallback:
             faces = self.detect_blazeface(rgb)
@@ -90,7 +89,7 @@ class FaceAnalyzer:
 
     def detect_hog(self, rgb: np.ndarray) -> list[Face]:
         """The faces dlib's HOG detector finds, largest first."""
-        rgb = np.ascontiguousarray(rgb)
+        rgb = np.ascontiguousarray(rgb)  # dlib reads the buffer directly
         scale = min(1.0, self.detect_max_side / max(rgb.shape[:2]))
         small = rgb if scale == 1.0 else _resize(rgb, scale)
         if self.grey:
@@ -168,15 +167,6 @@ def align_crop(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(0, 0, 0),
     )
-
-
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def clip_box(

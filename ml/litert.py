@@ -1,6 +1,6 @@
 """A LiteRT (TFLite with XNNPACK) export of a large frame model, for scoring on a CPU.
 
-On 2 cores LiteRT scores EfficientNet-B7 at 380 px about 2.5 times faster than Keras
+On 2 cores LiteRT scores EfficientNet-B7 at 380 px about 2.3 times faster than Keras
 (docs/performance.md) with the same probabilities (tests/ml/test_litert.py). The export also
 returns the last feature map, and its Keras head (pooling and dense layers, a few KB) is saved
 beside it, so Grad-CAM still differentiates the head on that map.

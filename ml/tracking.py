@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ml.faces import Face, FaceAnalyzer, clip_box, iou
+from ml.boxes import iou
+from ml.faces import Face, FaceAnalyzer, clip_box
 from ml.media import Frame
 from ml.readahead import read_ahead
 

@@ -4,7 +4,8 @@ import cv2
 import numpy as np
 
 from ml import media
-from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, align_crop, iou
+from ml.boxes import iou
+from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, align_crop
 from ml.media import Frame
 from ml.tracking import FaceTracker
 from tests.support import astronaut

@@ -4,7 +4,8 @@ an 80 px face in low light, looking down, which dlib's HOG does not find."""
 import numpy as np
 import pytest
 
-from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, iou
+from ml.boxes import iou
+from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer
 from ml.media import Frame
 from ml.tracking import FaceTracker
 from tests.support.hardfaces import hard_frame
