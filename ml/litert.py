@@ -126,7 +126,6 @@ class LiteForward:
     def __init__(self, path: Path, head: Any) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        self.path = path
         self.head = head
         self._interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count())
         self._interpreter.allocate_tensors()
