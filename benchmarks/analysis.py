@@ -77,7 +77,7 @@ def analyze_repeatedly(path: str, options: dict[str, Any], runs: int) -> dict[st
 
 
 def _track(path: str, scan_fps: float, tracker: Any) -> tuple[int, float]:
-    from ml import media
+    from ml.media import reader as media
 
     start = time.perf_counter()
     frames = 0
@@ -89,10 +89,10 @@ def _track(path: str, scan_fps: float, tracker: Any) -> tuple[int, float]:
 def tracking_rate(path: str, scan_fps: float = 15.0) -> dict[str, Any]:
     """Frames per second of decoding alone, and of decoding plus the pipeline's face tracking
     (detection every few frames, 68 landmarks on every scanned frame, read-ahead decoding). Also,
-    as a what-if for ml/tracking.py, the same with detection three times as often."""
-    from ml import media
-    from ml.faces import FaceAnalyzer
-    from ml.tracking import FaceTracker
+    as a what-if for ml/faces/tracking.py, the same with detection three times as often."""
+    from ml.faces.detect import FaceAnalyzer
+    from ml.faces.tracking import FaceTracker
+    from ml.media import reader as media
 
     start = time.perf_counter()
     frames = sum(1 for _ in media.iter_video_frames(path, target_fps=scan_fps))

@@ -6,9 +6,9 @@ found when a returned box overlaps its landmarks' box by IoU >= 0.3; any other b
 alarm. Seconds per frame are medians over the frames of a case, detectors taking turns frame by
 frame so all see the same load.
 
-Detectors: dlib HOG as ml.faces runs it (grey copy at 640 px, upsample 1), HOG on the full frame
+Detectors: dlib HOG as ml.faces.detect runs it (grey copy at 640 px, upsample 1), HOG on the full frame
 (upsample 1 and 2), dlib's CNN (MMOD, at 640 px, upsample 1), BlazeFace full-range as
-ml/blazeface.py runs it (tiles + verification), the shipped ml.faces.FaceAnalyzer.detect (HOG,
+ml/faces/blazeface.py runs it (tiles + verification), the shipped ml.faces.detect.FaceAnalyzer.detect (HOG,
 then BlazeFace when HOG finds nothing; its time includes the 68 landmarks), and MTCNN (the
 `mtcnn` package) when it is importable (it is not in requirements.txt).
 
@@ -31,9 +31,9 @@ import face_recognition_models
 import numpy as np
 
 from benchmarks.machine import describe, load_average
-from ml.blazeface import BlazeFace
-from ml.boxes import iou
-from ml.faces import FaceAnalyzer
+from ml.faces.blazeface import BlazeFace
+from ml.faces.boxes import iou
+from ml.faces.detect import FaceAnalyzer
 from tests.support.hardfaces import CASES, hard_frame
 
 Box = tuple[int, int, int, int]

@@ -1,4 +1,4 @@
-"""Child side: the LiteRT export of a model (ml/litert.py) made afresh, as a worker makes it on
+"""Child side: the LiteRT export of a model (ml/models/litert.py) made afresh, as a worker makes it on
 its first load of a new model file, with the converter process's own peak memory; and its
 section of the page."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 
 def litert_export(spec: dict[str, Any]) -> dict[str, Any]:
-    from ml import litert
+    from ml.models import litert
 
     path = Path(spec["path"])
     target = litert.export_path(path, spec["sha256"])
@@ -39,7 +39,7 @@ def export_lines(r: dict) -> list[str]:
         "## LiteRT export (once per model file)",
         "",
         (
-            "A large frame model scores on the CPU through its LiteRT export (`ml/litert.py`), "
+            "A large frame model scores on the CPU through its LiteRT export (`ml/models/litert.py`), "
             "made in a child process on the worker's first load of the model file and cached "
             "beside it under its sha256; the analyses above found it made."
         ),

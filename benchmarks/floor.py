@@ -38,7 +38,7 @@ def keras_flops(arch: str, input_size: int) -> float:
         convert_variables_to_constants_v2,
     )
 
-    from ml.archs import get_arch
+    from ml.models.archs import get_arch
 
     model = get_arch(arch).build(input_size=input_size, init="none")
     spec = tf.TensorSpec([1, input_size, input_size, 3], tf.float32)

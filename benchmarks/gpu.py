@@ -25,7 +25,7 @@ def gpu_throughput(
     import keras
     import tensorflow as tf
 
-    from ml.archs import get_arch
+    from ml.models.archs import get_arch
 
     for gpu in tf.config.list_physical_devices("GPU"):
         tf.config.experimental.set_memory_growth(gpu, True)
@@ -59,7 +59,7 @@ def gpu_worker_path(spec: dict[str, Any], crops: int, repeats: int) -> dict[str,
     switches on memory growth and the mixed_float16 policy first), scored in its batches."""
     import keras
 
-    from ml.classify import FrameClassifier, default_batch_size
+    from ml.models.classify import FrameClassifier, default_batch_size
 
     classifier = FrameClassifier.load(spec)
     size = classifier.input_size

@@ -1,5 +1,5 @@
 """Child side: seconds and peak memory of Grad-CAM heatmaps of the lead model, through
-`FrameClassifier.heatmap` as an analysis calls it (ml.heatmap as shipped)."""
+`FrameClassifier.heatmap` as an analysis calls it (ml.models.heatmap as shipped)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 def heatmap_cost(spec: dict[str, Any], faces: int) -> dict[str, Any]:
     """`faces` heatmaps after scoring them, as in an analysis. Each reuses the compiled pass
-    that scored (ml/forward.py) and differentiates the small head alone; the first face also
+    that scored (ml/models/forward.py) and differentiates the small head alone; the first face also
     includes the head's first eager gradient."""
     import numpy as np
 
-    from ml.classify import FrameClassifier
+    from ml.models.classify import FrameClassifier
     from tests.support.fullsize import peak_rss_mb
 
     classifier = FrameClassifier.load(spec)

@@ -17,12 +17,12 @@ from typing import Any
 from tests.support.fullsize import B7_CARD
 
 TIMING_VERSION = "random-weights"
-TEMPORAL_SEQUENCE = 16  # ml.archs.temporal.FRAMES
+TEMPORAL_SEQUENCE = 16  # ml.models.archs.temporal.FRAMES
 
 
 def build_model(arch: str, path: str, input_size: int | None = None) -> dict[str, Any]:
     """Child side: build `arch` full-size with random weights, save it, return its card."""
-    from ml.archs import get_arch
+    from ml.models.archs import get_arch
 
     spec = get_arch(arch)
     size = input_size or spec.input_size
@@ -44,7 +44,7 @@ def build_model(arch: str, path: str, input_size: int | None = None) -> dict[str
 def timing_spec(arch: str, cache: Path, input_size: int | None = None) -> dict[str, Any]:
     """A ModelSpec dict for a timing-only `arch`, building (in a child) what the cache lacks."""
     from benchmarks.child import run_child
-    from ml.cards import card_path_for
+    from ml.models.cards import card_path_for
 
     cache.mkdir(parents=True, exist_ok=True)
     path = cache / f"{arch}-{input_size or 'default'}.keras"
@@ -58,8 +58,8 @@ def timing_spec(arch: str, cache: Path, input_size: int | None = None) -> dict[s
 
 def _spec(path: Path, card: dict[str, Any]):
     """The ModelSpec the registry would hand the worker for this file and card."""
-    from ml.cards import ModelSpec
-    from ml.checksum import file_sha256
+    from ml.models.cards import ModelSpec
+    from ml.models.checksum import file_sha256
 
     return ModelSpec(
         name=card["name"],
@@ -94,7 +94,7 @@ def installed_options() -> dict[str, list[dict[str, Any]]]:
 def options_from_root(root: Path) -> dict[str, list[dict[str, Any]]]:
     """Every model under a models folder (`NAME/VERSION/NAME.keras` + card), without the
     database: frame models as one ensemble, weighted by their cards' ensemble_weight."""
-    from ml.cards import card_path_for
+    from ml.models.cards import card_path_for
 
     options: dict[str, list[dict[str, Any]]] = {"models": [], "temporal_models": []}
     for path in sorted(root.glob("**/*.keras")):

@@ -102,7 +102,7 @@ def _crops(path: str, boxes: dict[int, list], size: int) -> list[np.ndarray]:
 
 
 def _build(arch: str, input_size: int):
-    from ml.archs import get_arch
+    from ml.models.archs import get_arch
 
     start = time.perf_counter()
     model = get_arch(arch).build(input_size=input_size, init="none")

@@ -346,7 +346,7 @@ def _heatmaps(r: dict) -> list[str]:
     lines = ["## Grad-CAM heatmaps of the lead model", ""]
     if "first_s" in cost:
         lines.append(
-            f"`FrameClassifier.heatmap` (ml/heatmap.py) on {cost['faces']} scored crops in a "
+            f"`FrameClassifier.heatmap` (ml/models/heatmap.py) on {cost['faces']} scored crops in a "
             f"fresh process: {cost['first_s']:.2f} s for the first face (the head's first "
             "gradient included; the compiled pass is the one that scored), "
             f"{cost['later_s_per_face']:.2f} s per later face; peak RSS "

@@ -1,4 +1,4 @@
-"""What the upload type check (`ml.media.sniff`) costs, on junk and on large real images.
+"""What the upload type check (`ml.media.reader.sniff`) costs, on junk and on large real images.
 
 Junk files are 200 MB (sparse: a header, then zeros) behind a JPEG, PNG, WebP, MP4, MKV or AVI
 header; real ones are 8000 x 8000 images (64 MP, the largest accepted). Prints a Markdown table
@@ -25,8 +25,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ml import media
 from ml.errors import MediaError
+from ml.media import reader as media
 
 JUNK_SIZE = 200 * 1024 * 1024
 JUNK_HEADERS = {

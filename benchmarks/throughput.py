@@ -19,7 +19,7 @@ def classifier_throughput(
 
     Batch sizes run smallest first, so the peak memory read after each is that batch's peak.
     """
-    from ml.classify import FrameClassifier
+    from ml.models.classify import FrameClassifier
 
     start = time.perf_counter()
     classifier = FrameClassifier.load(spec)

@@ -29,10 +29,10 @@ import numpy as np
 
 from benchmarks.clips import two_person_clip
 from benchmarks.machine import describe, load_average
-from ml import media
-from ml.faces import Face, FaceAnalyzer
-from ml.media import Frame
-from ml.tracking import FaceTracker
+from ml.faces.detect import Face, FaceAnalyzer
+from ml.faces.tracking import FaceTracker
+from ml.media import reader as media
+from ml.media.reader import Frame
 from tests.support import astronaut, mediagen
 
 SIZE = (1280, 720)

@@ -159,7 +159,7 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Installed detector models (files + cards) live here, outside MEDIA_ROOT.
 MODELS_ROOT = Path(os.environ.get("MODELS_ROOT", BASE_DIR / "var" / "models"))
-# Published detectors (ml/catalog.py): a folder or http(s) address holding their files under
+# Published detectors (ml/models/catalog.py): a folder or http(s) address holding their files under
 # the published names, used instead of the upstream addresses; empty: download upstream.
 MODELS_MIRROR = os.environ.get("MODELS_MIRROR", "")
 # The published detector `install_model --first-run` (scripts/run) installs: meso4-df or dfdc-b7.

@@ -30,8 +30,8 @@ from detector.services import (
     analysis_set_progress,
 )
 from detector.services.webhooks import callback_post
-from ml.classify import unload_models_except
 from ml.errors import MediaError, ModelError
+from ml.models.classify import unload_models_except
 
 logger = logging.getLogger(__name__)
 

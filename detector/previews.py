@@ -19,8 +19,8 @@ from PIL import Image
 
 from detector.models import Analysis
 from detector.services import analysis_derived_dir, analysis_media_path
-from ml import media
 from ml.errors import MediaError
+from ml.media import reader as media
 
 logger = logging.getLogger(__name__)
 

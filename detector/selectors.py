@@ -15,8 +15,8 @@ from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from detector.models import Analysis, DetectorModel
-from ml.cards import ModelSpec
-from ml.catalog import CatalogEntry
+from ml.models.cards import ModelSpec
+from ml.models.catalog import CatalogEntry
 
 # The sort keys the history accepts, mapped to their ordering.
 SORTS = {

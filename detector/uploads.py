@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 
 from ml.errors import MediaError
-from ml.media import MediaInfo, sniff
+from ml.media.reader import MediaInfo, sniff
 
 # The extension a stored file gets, from the type its content showed.
 EXTENSION_FOR_MIME = {

@@ -4,7 +4,7 @@
 `manage.py rqworker` uses it (settings.RQ["WORKER_CLASS"]). Its process only supervises
 (`detector.worker_supervisor`): it starts one long-lived job process, which runs every job
 in itself like RQ's SimpleWorker, without a fork per job, so TensorFlow, the face models and
-the detector models are loaded once per process (ml.classify keeps them while they are active).
+the detector models are loaded once per process (ml.models.classify keeps them while they are active).
 A job's timeout is RQ's SIGALRM in that process's main thread. The job process
 - sweeps when it starts and every SWEEP_INTERVAL_S while idle (`sweep`): the outbox of
   analyses that waited for Redis, jobs Redis lost, jobs of workers that died, and once a day
@@ -26,7 +26,7 @@ from rq import SimpleWorker
 from detector.queue_state import PID_NAMESPACE_FIELD, pid_namespace
 from detector.services import analysis_reconcile_orphans, media_retention_apply
 from detector.worker_supervisor import is_job_process, supervise
-from ml import faces
+from ml.faces import detect as faces
 
 SWEEP_LOCK = "detector:sweep"
 RETENTION_LOCK = "detector:media-retention"

@@ -13,7 +13,7 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
 def analyze(path, options=None, progress=None):
-    """Analyse one image or video file and return a `ml.report.Report`.
+    """Analyse one image or video file and return a `ml.verdict.report.Report`.
 
     Imported lazily so that `import ml` stays cheap (no TensorFlow, no dlib).
     """

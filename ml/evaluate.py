@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from ml.cards import ModelSpec
-from ml.classify import FrameClassifier
 from ml.errors import ModelError
-from ml.framing import Framing, crop_from_landmarks
+from ml.faces.framing import Framing, crop_from_landmarks
+from ml.models.cards import ModelSpec
+from ml.models.classify import FrameClassifier
 
 # Keep probabilities away from 0 and 1 so log-loss stays finite for a confident mistake.
 EPS = 1e-6
@@ -147,7 +147,7 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """Score the faces of a dataset (a list of `FaceSamples`) with an installed model.
 
-    The model is loaded and scores exactly as for an upload (`ml.classify.FrameClassifier`:
+    The model is loaded and scores exactly as for an upload (`ml.models.classify.FrameClassifier`:
     checksum, card, resizing, output handling, batches), on crops cut with the card's framing.
     Returns {"frame": {...}, "video": {...}, "plots": {...}} using the card's threshold.
     """

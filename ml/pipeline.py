@@ -1,12 +1,12 @@
 """One analysis, start to finish: media → faces → people → classifiers → blinks → verdict → Report.
 
-Videos are read in one streamed pass at `scan_fps` (ml/scan.py): faces are tracked in every
+Videos are read in one streamed pass at `scan_fps` (ml/faces/scan.py): faces are tracked in every
 scanned frame, while face crops for the classifier are kept only at up to `frames` evenly spaced
 moments per tracker fragment, so memory stays bounded whatever the length of the video. Fragments
-are then merged into people by face descriptor (ml/people.py); each person seen well enough to
+are then merged into people by face descriptor (ml/faces/people.py); each person seen well enough to
 judge is scored once, over up to `frames` crops spread over all of their fragments
-(ml/scoring.py). On videos, an installed temporal model scores the same crops of each person as
-one track. ml/results.py turns people and scores into the parts of the Report.
+(ml/signals/classifier.py). On videos, an installed temporal model scores the same crops of each person as
+one track. ml/verdict/assemble.py turns people and scores into the parts of the Report.
 """
 
 from __future__ import annotations
@@ -18,12 +18,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ml import media, people, policy, results, scan, scoring
-from ml.aggregate import ensemble_face_score
-from ml.cards import ModelSpec
-from ml.fusion import fuse
+from ml.faces import people, scan
+from ml.media import reader as media
+from ml.models.cards import ModelSpec
 from ml.options import DEFAULT_FRAMES, DEFAULT_SCAN_FPS, FRAMES, SCAN_FPS
-from ml.report import Report
+from ml.signals import classifier as scoring
+from ml.verdict import assemble as results
+from ml.verdict import policy
+from ml.verdict.aggregate import ensemble_face_score
+from ml.verdict.fusion import fuse
+from ml.verdict.report import Report
 from ml.version import code_version
 
 log = logging.getLogger(__name__)

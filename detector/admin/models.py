@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from detector.models import DetectorModel
 from detector.selectors import model_dir
 from detector.services import model_activate, model_deactivate
-from ml.cards import METRICS
+from ml.models.cards import METRICS
 
 
 def _metric(model: DetectorModel, level: str, key: str):
@@ -111,7 +111,7 @@ class DetectorModelAdmin(admin.ModelAdmin):
             ("Hardware", json.dumps(training.get("hardware", {}))),
             ("Code version", card.get("code_version", "-")),
         ]
-        # Published detectors (ml/catalog.py): where they come from and whether measured here.
+        # Published detectors (ml/models/catalog.py): where they come from and whether measured here.
         source = card.get("source") or {}
         for label, value in (
             ("Family", card.get("family")),

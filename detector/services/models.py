@@ -33,12 +33,12 @@ from django.db import transaction
 
 from detector.models import DetectorModel
 from detector.selectors import model_dir
-from ml.archs import ARCH_NAMES
-from ml.cards import card_path_for, validate_card
-from ml.catalog import NOT_EVALUATED
-from ml.checksum import file_sha256
-from ml.download import DownloadError, download
 from ml.errors import ModelError
+from ml.models.archs import ARCH_NAMES
+from ml.models.cards import card_path_for, validate_card
+from ml.models.catalog import NOT_EVALUATED
+from ml.models.checksum import file_sha256
+from ml.models.download import DownloadError, download
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def check_loaded_model(model: Any, card: dict[str, Any]) -> None:
         )
     if tuple(model.output_shape)[1:] != (1,):
         raise ModelError("The network must output one fake probability per input.")
-    # Networks built by ml.archs carry the architecture's name; others are checked by shape only.
+    # Networks built by ml.models.archs carry the architecture's name; others are checked by shape only.
     if card["arch"] in ARCH_NAMES and model.name != card["arch"]:
         raise ModelError(f"The card says {card['arch']} but the file holds a {model.name} network.")
 
@@ -318,10 +318,10 @@ def convert_weights(converter: str, src: Path, dest: Path, *, arch: str) -> dict
     """Published weights → `dest` (.keras); returns the card fields the conversion sets."""
     try:
         if converter == "mesonet":
-            from ml.convert.mesonet import convert_mesonet
+            from ml.models.convert.mesonet import convert_mesonet
 
             return convert_mesonet(src, dest, arch=arch)
-        from ml.convert.dfdc import convert_checkpoint
+        from ml.models.convert.dfdc import convert_checkpoint
 
         return convert_checkpoint(src, dest)
     except ModelError:

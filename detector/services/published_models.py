@@ -1,4 +1,4 @@
-"""Installing the published detectors of the catalog (ml/catalog.py) by name.
+"""Installing the published detectors of the catalog (ml/models/catalog.py) by name.
 
 Files come from their upstream addresses, or from a mirror: a local folder holding the same file
 names, or an http(s) address serving them (`install_model NAME --mirror`, or MODELS_MIRROR).
@@ -28,10 +28,10 @@ from detector.services.models import (
     incoming_dir,
     model_install_checked,
 )
-from ml.catalog import CatalogEntry, CatalogFile, catalog_card, catalog_entry
-from ml.checksum import file_sha256
-from ml.download import TIMEOUT_S, DownloadError, Timeout, download
 from ml.errors import ModelError
+from ml.models.catalog import CatalogEntry, CatalogFile, catalog_card, catalog_entry
+from ml.models.checksum import file_sha256
+from ml.models.download import TIMEOUT_S, DownloadError, Timeout, download
 
 # progress(file name, bytes done, bytes expected or None)
 Progress = Callable[[str, int, int | None], None]

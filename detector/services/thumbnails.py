@@ -15,7 +15,7 @@ from PIL import Image
 from detector.models import Analysis
 from detector.services.files import analysis_derived_dir, analysis_media_path
 from ml.errors import MediaError
-from ml.media import iter_video_frames, load_image
+from ml.media.reader import iter_video_frames, load_image
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from ml import policy
+from ml.verdict import policy
 
 register = template.Library()
 

@@ -2,8 +2,8 @@
 
 For each item we keep up to `frames` faces (evenly spaced frames of a video; the photo itself for
 an image): a loose square crop around the largest face, and its 68 landmarks in crop coordinates.
-Training aligns the final crop from these with `ml.faces.align_crop` — the same alignment analyses
-use — and self-blending (`ml.sbi`) needs the landmarks.
+Training aligns the final crop from these with `ml.faces.detect.align_crop` — the same alignment analyses
+use — and self-blending (`ml.training.sbi`) needs the landmarks.
 
 The cache is keyed by the file's content hash plus the extraction settings, two .npy files per
 item (crops, landmarks), written atomically: an interrupted run resumes where it stopped.
@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ml.checksum import file_sha256
 from ml.datasets.base import Item
 from ml.errors import MediaError
+from ml.models.checksum import file_sha256
 
 CACHE_VERSION = 1
 LOOSE_FACTOR = 2.0  # loose crop side / landmark box side: room for alignment, shifts and SBI
@@ -41,7 +41,7 @@ class FaceSamples:
 
 
 def _frames(item: Item, count: int) -> Iterator[np.ndarray]:
-    from ml.media import iter_frames_at, load_image, probe, sample_indices, sniff
+    from ml.media.reader import iter_frames_at, load_image, probe, sample_indices, sniff
 
     if not item.is_video:
         yield load_image(item.path)
@@ -114,7 +114,7 @@ def extract_faces(
             marks = np.load(_landmarks_path(path))
         else:
             if analyzer is None:
-                from ml.faces import FaceAnalyzer
+                from ml.faces.detect import FaceAnalyzer
 
                 analyzer = FaceAnalyzer()
             try:

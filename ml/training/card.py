@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.cards import validate_card
-from ml.checksum import file_sha256
 from ml.evaluate import choose_threshold, evaluate_scores, write_plots
+from ml.models.cards import validate_card
+from ml.models.checksum import file_sha256
 from ml.training.checkpoints import write_json
 from ml.training.config import TrainResult, init_for
 from ml.training.examples import FRAMING

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml.archs import ARCH_NAMES
+from ml.models.archs import ARCH_NAMES
 
 ProgressFn = Callable[[dict[str, Any]], None]
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.archs import preprocess
-from ml.classify import track_indices
 from ml.datasets.extract import FaceSamples
 from ml.errors import MediaError
-from ml.framing import Framing, crop_from_landmarks
-from ml.sbi import self_blend
+from ml.faces.framing import Framing, crop_from_landmarks
+from ml.models.archs import preprocess
+from ml.models.classify import track_indices
 from ml.training.augment import augment
+from ml.training.sbi import self_blend
 
 FRAMING = Framing()
 

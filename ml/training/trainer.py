@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ml.archs import get_arch
 from ml.datasets import load_dataset, split_items
 from ml.datasets.extract import extract_faces, loose_size_for
 from ml.errors import MediaError, ModelError
+from ml.models.archs import get_arch
 from ml.training.callbacks import training_callbacks
 from ml.training.card import write_model_and_card
 from ml.training.checkpoints import best_model, fresh_state, last_checkpoint

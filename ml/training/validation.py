@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ml.cards import ModelSpec
-from ml.classify import FrameClassifier, TemporalClassifier
-from ml.forward import Forward
+from ml.models.cards import ModelSpec
+from ml.models.classify import FrameClassifier, TemporalClassifier
+from ml.models.forward import Forward
 from ml.training.examples import render_face, render_track, track_examples
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from detector import services
-from ml.report import ClassifierInfo
+from ml.verdict.report import ClassifierInfo
 from tests.support.api import api_client_for
 from tests.support.photos import write_training_photos
 from tests.support.uploads import as_upload

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from detector import services
 from detector.models import Analysis
 from detector.services import webhook_secret_for
-from ml.report import Report
+from ml.verdict.report import Report
 from tests.support.accounts import PASSWORD
 from tests.support.api import LIST_URL, api_client_for, detail_url
 from tests.support.detector_models import detector_model_create

@@ -12,10 +12,10 @@ from django.core.management import call_command
 import ml
 from detector.models import DetectorModel
 from detector.selectors import model_options, model_spec
-from ml.classify import FrameClassifier
-from ml.faces import FaceAnalyzer
-from ml.framing import Framing
-from ml.media import load_image
+from ml.faces.detect import FaceAnalyzer
+from ml.faces.framing import Framing
+from ml.media.reader import load_image
+from ml.models.classify import FrameClassifier
 from tests.fixtures.dfdc import synthetic
 from tests.support.mediagen import write_image
 

@@ -12,7 +12,7 @@ from detector.flags import (
     REPORTED,
     review_reasons,
 )
-from ml.report import BlinkResult, FaceResult, Report
+from ml.verdict.report import BlinkResult, FaceResult, Report
 
 
 def report(verdict, probability=None, *, blink="ok", other_blink="ok", judged=True):

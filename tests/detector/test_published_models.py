@@ -1,4 +1,4 @@
-"""Published detectors installed by name (ml/catalog.py), from the authors' real MesoNet files.
+"""Published detectors installed by name (ml/models/catalog.py), from the authors' real MesoNet files.
 
 The files are the published weights kept beside the repository (shared/models/mesonet, or the
 folder MESONET_MIRROR names). Each installed model is checked against the authors' network built
@@ -21,8 +21,8 @@ from rest_framework.test import APIClient
 
 from detector import services
 from detector.models import Analysis, DetectorModel
-from ml.catalog import CATALOG
-from ml.download import CHUNK
+from ml.models.catalog import CATALOG
+from ml.models.download import CHUNK
 from tests.support.detector_models import detector_model_create
 from tests.support.httpmirror import serve
 from tests.support.mesonet import mesonet_folder, reference_network, sample_inputs

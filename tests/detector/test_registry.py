@@ -24,9 +24,9 @@ from detector.services.models import (
     model_install_checked,
     model_store_evaluation,
 )
-from ml.archs import get_arch
-from ml.download import DownloadError, download
 from ml.errors import ModelError
+from ml.models.archs import get_arch
+from ml.models.download import DownloadError, download
 from tests.support.httpmirror import serve
 
 pytestmark = pytest.mark.django_db

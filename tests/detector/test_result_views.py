@@ -10,7 +10,7 @@ import pytest
 from detector import services
 from detector.models import Analysis
 from detector.services import review_record
-from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
+from ml.verdict.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
 
 pytestmark = pytest.mark.django_db
 

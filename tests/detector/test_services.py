@@ -17,7 +17,7 @@ from detector.jobs import run_analysis_failed
 from detector.models import Analysis
 from detector.services import analyses
 from detector.uploads import UploadRejected
-from ml.report import FaceResult
+from ml.verdict.report import FaceResult
 from tests.support.detector_models import detector_model_create
 from tests.support.reports import report_dict
 from tests.support.uploads import as_upload

@@ -10,7 +10,7 @@ from detector.uploads import (
     upload_sha256,
     validate_upload,
 )
-from ml.media import DAMAGED_IMAGE_MESSAGE, UNSUPPORTED_MESSAGE
+from ml.media.reader import DAMAGED_IMAGE_MESSAGE, UNSUPPORTED_MESSAGE
 from tests.support.uploads import as_upload
 
 

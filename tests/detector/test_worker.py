@@ -6,7 +6,7 @@ import django_rq
 import pytest
 
 from detector.worker import AnalysisWorker
-from ml import faces
+from ml.faces import detect as faces
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

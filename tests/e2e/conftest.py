@@ -76,7 +76,7 @@ def tiny_frame_model(tmp_path):
     import keras
 
     from detector.models import DetectorModel
-    from ml.checksum import file_sha256
+    from ml.models.checksum import file_sha256
 
     size = 64
     keras.utils.set_random_seed(7)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.faces import FaceAnalyzer
+from ml.faces.detect import FaceAnalyzer
 from tests.support import mediagen
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ml.aggregate import (
+from ml.verdict.aggregate import (
     FaceScore,
     confident_mean,
     ensemble_face_score,

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from ml.archs import ARCH_NAMES, get_arch, preprocess
 from ml.errors import ModelError
+from ml.models.archs import ARCH_NAMES, get_arch, preprocess
 
 
 def test_registry_describes_each_architecture():

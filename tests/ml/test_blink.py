@@ -1,4 +1,4 @@
-"""ml.blink: EAR geometry, blink events on synthetic EAR series, and end to end on video."""
+"""ml.signals.blink: EAR geometry, blink events on synthetic EAR series, and end to end on video."""
 
 import json
 import math
@@ -7,9 +7,10 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from ml import media, policy
-from ml.blink import detect_blinks, ear_from_landmarks, eye_aspect_ratio, not_applicable
-from ml.tracking import FaceTracker
+from ml.faces.tracking import FaceTracker
+from ml.media import reader as media
+from ml.signals.blink import detect_blinks, ear_from_landmarks, eye_aspect_ratio, not_applicable
+from ml.verdict import policy
 from tests.support import mediagen
 from tests.support.mediagen import BLINK_TIMES_S, BLINK_VIDEO_FPS
 

@@ -7,10 +7,10 @@ import keras
 import numpy as np
 import pytest
 
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
-from ml.classify import Ensemble, FrameClassifier, load_ensemble, unload_models_except
 from ml.errors import ModelError
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
+from ml.models.classify import Ensemble, FrameClassifier, load_ensemble, unload_models_except
 from tests.support.networks import SIZE, save_spec
 
 
@@ -154,7 +154,7 @@ def test_each_member_scores_the_crops_of_its_own_framing(tmp_path, crops):
 
 
 def test_imagenet_preprocessing_normalises_by_mean_and_std():
-    from ml.archs import preprocess
+    from ml.models.archs import preprocess
 
     pixel = np.array([[[[255, 0, 128]]]], dtype=np.uint8)
     x = preprocess(pixel, "imagenet")[0, 0, 0]
@@ -166,7 +166,7 @@ def test_imagenet_preprocessing_normalises_by_mean_and_std():
 
 def test_a_model_is_loaded_once_and_again_after_it_was_unloaded(tmp_path, caplog):
     kept, dropped = save_spec(tmp_path, "kept", seed=1), save_spec(tmp_path, "dropped", seed=2)
-    caplog.set_level("INFO", logger="ml.classify")
+    caplog.set_level("INFO", logger="ml.models.classify")
     unload_models_except([])  # nothing loaded, as in a fresh process
     first = FrameClassifier.load(kept)
     assert FrameClassifier.load(kept)._forward is first._forward  # from the cache, not the file

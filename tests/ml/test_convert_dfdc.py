@@ -16,15 +16,15 @@ import keras
 import numpy as np
 import pytest
 
-from ml.convert import torch_checkpoint
-from ml.convert.dfdc import (
+from ml.errors import ModelError
+from ml.models.convert import torch_checkpoint
+from ml.models.convert.dfdc import (
     assign_weights,
     build_model,
     convert_checkpoint,
     detect_variant,
     keras_target,
 )
-from ml.errors import ModelError
 from tests.fixtures.dfdc import synthetic
 
 FIXTURES = synthetic.HERE

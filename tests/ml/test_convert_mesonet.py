@@ -2,8 +2,8 @@
 
 import pytest
 
-from ml.convert.mesonet import convert_mesonet
 from ml.errors import ModelError
+from ml.models.convert.mesonet import convert_mesonet
 from tests.support.mesonet import mesonet_folder
 
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-from ml.cards import ModelSpec
 from ml.errors import ModelError
 from ml.evaluate import (
     choose_threshold,
@@ -10,6 +9,7 @@ from ml.evaluate import (
     evaluate_model,
     score_metrics,
 )
+from ml.models.cards import ModelSpec
 
 
 def test_perfect_separation():

@@ -1,13 +1,13 @@
-"""ml.faces with the real dlib models on the astronaut photo and generated videos."""
+"""ml.faces.detect with the real dlib models on the astronaut photo and generated videos."""
 
 import cv2
 import numpy as np
 
-from ml import media
-from ml.boxes import iou
-from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, align_crop
-from ml.media import Frame
-from ml.tracking import FaceTracker
+from ml.faces.boxes import iou
+from ml.faces.detect import LEFT_EYE, RIGHT_EYE, FaceAnalyzer, align_crop
+from ml.faces.tracking import FaceTracker
+from ml.media import reader as media
+from ml.media.reader import Frame
 from tests.support import astronaut
 from tests.support.faces import CountingAnalyzer
 

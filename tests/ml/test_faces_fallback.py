@@ -1,13 +1,13 @@
-"""The BlazeFace fallback of ml.faces on generated hard 1080p frames (tests/support/hardfaces):
+"""The BlazeFace fallback of ml.faces.detect on generated hard 1080p frames (tests/support/hardfaces):
 an 80 px face in low light, looking down, which dlib's HOG does not find."""
 
 import numpy as np
 import pytest
 
-from ml.boxes import iou
-from ml.faces import LEFT_EYE, RIGHT_EYE, FaceAnalyzer
-from ml.media import Frame
-from ml.tracking import FaceTracker
+from ml.faces.boxes import iou
+from ml.faces.detect import LEFT_EYE, RIGHT_EYE, FaceAnalyzer
+from ml.faces.tracking import FaceTracker
+from ml.media.reader import Frame
 from tests.support.hardfaces import hard_frame
 
 

@@ -1,17 +1,17 @@
 """The compiled pass that scores frames and feeds Grad-CAM gives Keras' own scores, on real face
-crops and a nested EfficientNet backbone as ml.archs builds it (random weights: equality only)."""
+crops and a nested EfficientNet backbone as ml.models.archs builds it (random weights: equality only)."""
 
 import json
 
 import numpy as np
 import pytest
 
-from ml.archs import get_arch, preprocess
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
-from ml.classify import FrameClassifier
-from ml.framing import Framing
-from ml.media import iter_video_frames
+from ml.faces.framing import Framing
+from ml.media.reader import iter_video_frames
+from ml.models.archs import get_arch, preprocess
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
+from ml.models.classify import FrameClassifier
 
 SIZE = 64
 
@@ -77,7 +77,7 @@ def test_heatmaps_of_a_nested_backbone_come_from_the_same_pass(efficientnet, fac
 
 def test_a_pass_without_feature_map_scores_the_whole_batch(efficientnet, face_crops):
     """As temporal models and training validation use it."""
-    from ml.forward import Forward
+    from ml.models.forward import Forward
 
     x = preprocess(face_crops, "raw255")
     maps, outputs = Forward(efficientnet._forward.model, feature_map=False)(x)

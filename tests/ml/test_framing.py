@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ml.errors import ModelError
-from ml.faces import Face, align_crop
-from ml.framing import Framing, box_crop
+from ml.faces.detect import Face, align_crop
+from ml.faces.framing import Framing, box_crop
 
 
 def marked_frame() -> np.ndarray:
@@ -45,7 +45,7 @@ def test_a_box_of_300_px_gets_exactly_100_px_each_side():
 
 
 def test_aligned_framing_is_the_landmark_crop(face_analyzer, face_jpeg):
-    from ml.media import load_image
+    from ml.media.reader import load_image
 
     rgb = load_image(str(face_jpeg))
     face = face_analyzer.detect(rgb)[0]

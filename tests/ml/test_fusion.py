@@ -2,10 +2,10 @@
 
 import pytest
 
-from ml import policy
-from ml.aggregate import FaceScore
-from ml.fusion import NO_FACE, TrackScore, decision_bounds, fuse
-from ml.report import BlinkResult
+from ml.verdict import policy
+from ml.verdict.aggregate import FaceScore
+from ml.verdict.fusion import NO_FACE, TrackScore, decision_bounds, fuse
+from ml.verdict.report import BlinkResult
 
 NO_MODEL = "no trained classifier is installed, so faces were not scored"
 NORMAL = BlinkResult(status="ok", count=5, rate_per_minute=15.0, message="")

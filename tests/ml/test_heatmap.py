@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
-from ml.classify import FrameClassifier
-from ml.heatmap import HEATMAP_SIZE, overlay_jpeg
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
+from ml.models.classify import FrameClassifier
+from ml.models.heatmap import HEATMAP_SIZE, overlay_jpeg
 
 SIZE = 32
 
@@ -20,7 +20,7 @@ SIZE = 32
 def red_detector(tmp_path, *, sign: float, nested: bool = False) -> FrameClassifier:
     """P(fake) = sigmoid(sign * mean redness): the only evidence is the red channel.
 
-    `nested`: the red filter sits inside a backbone sub-model, as ml.archs builds EfficientNets.
+    `nested`: the red filter sits inside a backbone sub-model, as ml.models.archs builds EfficientNets.
     """
     inputs = keras.Input((SIZE, SIZE, 3))
     red_filter = keras.layers.Conv2D(1, 1, use_bias=False, name="red")

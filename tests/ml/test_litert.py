@@ -10,15 +10,15 @@ import keras
 import numpy as np
 import pytest
 
-from ml import classify, heatmap, litert
-from ml.archs import get_arch, preprocess
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
-from ml.classify import FrameClassifier, fake_probability
-from ml.convert.mesonet import convert_mesonet
-from ml.forward import Forward
-from ml.framing import Framing
-from ml.media import iter_video_frames
+from ml.faces.framing import Framing
+from ml.media.reader import iter_video_frames
+from ml.models import classify, heatmap, litert
+from ml.models.archs import get_arch, preprocess
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
+from ml.models.classify import FrameClassifier, fake_probability
+from ml.models.convert.mesonet import convert_mesonet
+from ml.models.forward import Forward
 from tests.support.mesonet import mesonet_folder, sample_inputs
 
 B0_SIZE = 64
@@ -146,7 +146,7 @@ def test_a_model_that_cannot_be_exported_scores_through_keras(
     shadow = tmp_path / "shadow" / "tensorflow"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('no TensorFlow here')\n")
-    with caplog.at_level(logging.WARNING, logger="ml.litert"):
+    with caplog.at_level(logging.WARNING, logger="ml.models.litert"):
         classifier = FrameClassifier.load(spec)
     assert classifier.info.runtime == "keras"
     assert "scoring through Keras" in caplog.text

@@ -1,11 +1,11 @@
-"""ml.media against generated images and videos: types from content, decoding, limits, frames."""
+"""ml.media.reader against generated images and videos: types from content, decoding, limits, frames."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from ml import media
 from ml.errors import MediaError
+from ml.media import reader as media
 from tests.support import astronaut, mediagen
 
 

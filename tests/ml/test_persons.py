@@ -7,23 +7,25 @@ import keras
 import numpy as np
 import pytest
 
-from ml import persons, policy
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
-from ml.classify import FrameClassifier
-from ml.faces import FaceAnalyzer
-from ml.framing import Framing
-from ml.media import iter_video_frames
-from ml.people import even_over_time
+from ml.faces import identity
+from ml.faces import quality as face_quality
+from ml.faces.detect import FaceAnalyzer
+from ml.faces.framing import Framing
+from ml.faces.people import even_over_time
+from ml.faces.scan import EvenSample, FaceTrace
+from ml.media.reader import iter_video_frames
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
+from ml.models.classify import FrameClassifier
 from ml.pipeline import analyze
-from ml.scan import EvenSample, FaceTrace
+from ml.verdict import policy
 from tests.support import astronaut, mediagen
 
 # --- identity on descriptors ---------------------------------------------------------------
 
 
 def _fragment(first, last, centre, rng):
-    return persons.Fragment(first, last, centre + 0.01 * rng.standard_normal((2, 128)))
+    return identity.Fragment(first, last, centre + 0.01 * rng.standard_normal((2, 128)))
 
 
 def test_fragments_merge_by_descriptor_but_never_when_seen_together():
@@ -35,32 +37,32 @@ def test_fragments_merge_by_descriptor_but_never_when_seen_together():
         _fragment(20, 30, a, rng),  # comes back: the first person (closest, no overlap)
         _fragment(40, 50, b, rng),  # a stranger
     ]
-    assert persons.group_fragments(fragments) == [[0, 2], [1], [3]]
+    assert identity.group_fragments(fragments) == [[0, 2], [1], [3]]
 
 
 def test_fragments_without_descriptors_stay_apart():
     empty = np.zeros((0, 128), np.float32)
-    fragments = [persons.Fragment(0, 5, empty), persons.Fragment(9, 12, empty)]
-    assert persons.group_fragments(fragments) == [[0], [1]]
+    fragments = [identity.Fragment(0, 5, empty), identity.Fragment(9, 12, empty)]
+    assert identity.group_fragments(fragments) == [[0], [1]]
 
 
 def test_quality_reasons_name_the_failing_measure():
-    good = persons.Quality(64, 50, 0.95, 1.0, frames=45, seen_s=3.0)
-    assert persons.not_judged_reason(good, media_type="video") == ""
-    small = persons.Quality(30, 50, 0.95, 1.0, 45, 3.0)
-    assert persons.not_judged_reason(small, media_type="video").startswith("too small")
-    blurred = persons.Quality(64, 7, 0.95, 1.0, 45, 3.0)
-    assert persons.not_judged_reason(blurred, media_type="video").startswith("too blurred")
-    brief = persons.Quality(64, 50, 0.95, 1.0, 8, 0.5)
-    assert persons.not_judged_reason(brief, media_type="video").startswith("too brief")
-    assert persons.not_judged_reason(brief, media_type="image") == ""
+    good = face_quality.Quality(64, 50, 0.95, 1.0, frames=45, seen_s=3.0)
+    assert face_quality.not_judged_reason(good, media_type="video") == ""
+    small = face_quality.Quality(30, 50, 0.95, 1.0, 45, 3.0)
+    assert face_quality.not_judged_reason(small, media_type="video").startswith("too small")
+    blurred = face_quality.Quality(64, 7, 0.95, 1.0, 45, 3.0)
+    assert face_quality.not_judged_reason(blurred, media_type="video").startswith("too blurred")
+    brief = face_quality.Quality(64, 50, 0.95, 1.0, 8, 0.5)
+    assert face_quality.not_judged_reason(brief, media_type="video").startswith("too brief")
+    assert face_quality.not_judged_reason(brief, media_type="image") == ""
 
 
 def test_frontalness_drops_as_the_head_turns():
     points = astronaut.astronaut_landmarks().copy()
-    assert persons.frontalness(points) > 0.9
+    assert face_quality.frontalness(points) > 0.9
     points[30, 0] = points[0, 0] + 0.15 * (points[16, 0] - points[0, 0])  # nose near one ear
-    assert persons.frontalness(points) < policy.MIN_JUDGED_FRONTALNESS
+    assert face_quality.frontalness(points) < policy.MIN_JUDGED_FRONTALNESS
 
 
 def test_a_persons_crops_are_spread_over_the_time_they_were_seen():

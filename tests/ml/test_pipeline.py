@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.aggregate import confident_mean
 from ml.errors import MediaError
 from ml.pipeline import analyze
-from ml.scoring import NO_MODEL_REASON
+from ml.signals.classifier import NO_MODEL_REASON
+from ml.verdict.aggregate import confident_mean
 from tests.support import astronaut, mediagen
 from tests.support.networks import constant_spec, save_spec
 

@@ -1,4 +1,4 @@
-"""ml.readahead: frames decoded in a thread come out as the decoder gives them."""
+"""ml.media.readahead: frames decoded in a thread come out as the decoder gives them."""
 
 import threading
 import time
@@ -6,9 +6,9 @@ import time
 import numpy as np
 import pytest
 
-from ml import media
 from ml.errors import MediaError
-from ml.readahead import THREAD_NAME, read_ahead
+from ml.media import reader as media
+from ml.media.readahead import THREAD_NAME, read_ahead
 
 
 def readers_alive() -> int:

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from ml.pipeline import analyze
-from ml.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
+from ml.verdict.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan, Report
 from tests.support import mediagen
 from tests.support.networks import save_spec
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import skimage.data
 
-from ml.faces import FaceAnalyzer
-from ml.sbi import hull_mask, self_blend
+from ml.faces.detect import FaceAnalyzer
+from ml.training.sbi import hull_mask, self_blend
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
-from ml.classify import FrameClassifier, TemporalClassifier
 from ml.errors import ModelError
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
+from ml.models.classify import FrameClassifier, TemporalClassifier
 from ml.pipeline import analyze
-from ml.scoring import NO_MODEL_REASON
+from ml.signals.classifier import NO_MODEL_REASON
 from ml.training import TrainConfig, train
 from tests.support import mediagen
 from tests.support.networks import (

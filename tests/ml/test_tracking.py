@@ -1,12 +1,12 @@
-"""ml.tracking: the detection schedule, following new faces back, and the read-ahead scan."""
+"""ml.faces.tracking: the detection schedule, following new faces back, and the read-ahead scan."""
 
 import cv2
 import numpy as np
 
-from ml import media
-from ml.faces import FaceAnalyzer
-from ml.media import Frame
-from ml.tracking import FOLLOW_BACK, HOLD_BYTES, FaceTracker
+from ml.faces.detect import FaceAnalyzer
+from ml.faces.tracking import FOLLOW_BACK, HOLD_BYTES, FaceTracker
+from ml.media import reader as media
+from ml.media.reader import Frame
 from tests.support import astronaut
 from tests.support.faces import CountingAnalyzer
 

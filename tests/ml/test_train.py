@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import skimage.data
 
-from ml.cards import METRICS, ModelSpec, validate_card
 from ml.datasets import load_dataset
 from ml.datasets.extract import FaceSamples, extract_faces, loose_size_for
 from ml.evaluate import evaluate_model
-from ml.sbi import self_blend
+from ml.models.cards import METRICS, ModelSpec, validate_card
 from ml.training import TrainConfig, train
+from ml.training.sbi import self_blend
 
 pytestmark = pytest.mark.slow
 SIZE = 96
@@ -154,7 +154,7 @@ def trained_spec(run) -> ModelSpec:
 
 
 def test_model_loads_through_the_platform_loader(run):
-    from ml.classify import FrameClassifier
+    from ml.models.classify import FrameClassifier
 
     classifier = FrameClassifier.load(trained_spec(run))
     crops = np.zeros((2, SIZE, SIZE, 3), np.uint8)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from detector.models import DetectorModel
-from ml.cards import ModelSpec
+from ml.models.cards import ModelSpec
 
 
 def detector_model_create(spec: ModelSpec | None = None, **fields) -> DetectorModel:

@@ -1,6 +1,6 @@
 """The real face analyzer, instrumented for tests of the detection schedule."""
 
-from ml.faces import FaceAnalyzer
+from ml.faces.detect import FaceAnalyzer
 
 
 class CountingAnalyzer(FaceAnalyzer):

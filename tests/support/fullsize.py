@@ -3,7 +3,7 @@
 `python -m tests.support.fullsize build PATH` saves an EfficientNet-B7 at 380 px with random
 weights (timing and memory only: such a model never scores a user's file);
 `python -m tests.support.fullsize score PATH N [H]` loads it as the worker does
-(`ml.classify.FrameClassifier`), scores N random 380 px crops, draws Grad-CAM heatmaps of the
+(`ml.models.classify.FrameClassifier`), scores N random 380 px crops, draws Grad-CAM heatmaps of the
 first H of them (none by default) and prints a JSON line with the process's peak resident memory.
 """
 
@@ -32,21 +32,21 @@ def peak_rss_mb() -> float:
 
 
 def build(path: str) -> None:
-    from ml.archs import get_arch
+    from ml.models.archs import get_arch
 
     get_arch("efficientnet_b7").build(init="none").save(path)
 
 
 def b7_spec(path: str):
-    from ml.cards import ModelSpec
-    from ml.checksum import file_sha256
+    from ml.models.cards import ModelSpec
+    from ml.models.checksum import file_sha256
 
     name, version = B7_CARD["name"], B7_CARD["version"]
     return ModelSpec(name=name, version=version, sha256=file_sha256(path), path=path, card=B7_CARD)
 
 
 def score(path: str, count: int, heatmaps: int = 0) -> dict:
-    from ml.classify import FrameClassifier
+    from ml.models.classify import FrameClassifier
 
     start = time.perf_counter()
     classifier = FrameClassifier.load(b7_spec(path))

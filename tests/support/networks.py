@@ -13,8 +13,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ml.cards import ModelSpec
-from ml.checksum import file_sha256
+from ml.models.cards import ModelSpec
+from ml.models.checksum import file_sha256
 
 SIZE = 32  # input side of every tiny network
 LENGTH = 4  # crops per face track of the temporal network

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ml.report import Report
+from ml.verdict.report import Report
 
 
 def report_dict(verdict: str = "real", probability: float | None = 0.1, **extra) -> dict:

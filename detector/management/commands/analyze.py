@@ -15,10 +15,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 import ml
 from detector.models import DetectorModel
 from detector.selectors import model_options
-from ml import media
 from ml.errors import MediaError
+from ml.media import reader as media
 from ml.options import DEFAULT_FRAMES, FRAMES
-from ml.report import FaceResult, Report
+from ml.verdict.report import FaceResult, Report
 
 
 class Command(BaseCommand):

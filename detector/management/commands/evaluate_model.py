@@ -15,11 +15,11 @@ from django.core.management.base import BaseCommand, CommandError
 from detector.models import DetectorModel
 from detector.selectors import model_spec
 from detector.services import model_store_evaluation
-from ml.cards import METRICS
 from ml.datasets import load_dataset
 from ml.datasets.extract import extract_faces, loose_size_for
 from ml.errors import MediaError, ModelError
 from ml.evaluate import evaluate_model
+from ml.models.cards import METRICS
 from ml.options import DEFAULT_FRAMES
 
 

@@ -1,6 +1,6 @@
 """Install a detector model.
 
-    manage.py install_model --list                        the published detectors (ml/catalog.py)
+    manage.py install_model --list                        the published detectors (ml/models/catalog.py)
     manage.py install_model NAME [--mirror DIR|URL] [--activate]
     manage.py install_model PATH_OR_URL [--sha256 HEX] [--name N] [--activate]
     manage.py install_model PATH_OR_URL --format dfdc --name N --version V [--activate]
@@ -20,8 +20,8 @@ from django.core.management.base import BaseCommand, CommandError
 from detector.selectors import frame_model_installed, published_model_state
 from detector.services import model_install, published_model_install
 from detector.services.published_models import FIRST_RUN_TIMEOUT
-from ml.catalog import CATALOG, CatalogEntry, human_size
 from ml.errors import ModelError
+from ml.models.catalog import CATALOG, CatalogEntry, human_size
 
 
 class Command(BaseCommand):

@@ -1,0 +1,76 @@
+"""Whether a person's face is good enough to judge.
+
+A person's face quality (size, sharpness, pose, detector confidence, time seen) decides whether
+the person may be judged at all: a classifier's score on a blurred 30-pixel shape says nothing
+about the video, so such faces are shown but never scored into the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ml.verdict import policy
+
+
+def sharpness(chip: np.ndarray) -> float:
+    """Variance of the Laplacian of the aligned grey chip: high for crisp detail, near 0 when
+    blurred. A small face upscaled to the chip size scores low too, which is wanted."""
+    grey = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY)
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def frontalness(landmarks: np.ndarray) -> float:
+    """1 for a face looking straight at the camera, towards 0 in profile: how evenly the nose
+    tip (point 30) splits the jaw line between its ends (points 0 and 16)."""
+    left = float(landmarks[30, 0] - landmarks[0, 0])
+    right = float(landmarks[16, 0] - landmarks[30, 0])
+    if left <= 0 or right <= 0:
+        return 0.0
+    return 1.0 - abs(left - right) / (left + right)
+
+
+@dataclass
+class Quality:
+    """How well a person's face was seen (medians over the frames it was seen in)."""
+
+    face_px: float  # the shorter side of the detector box
+    sharpness: float  # variance of the Laplacian on the aligned chip
+    frontalness: float  # 1 frontal .. 0 profile
+    detection_score: float  # the detector's confidence (ml.faces.detect.Face.score)
+    frames: int
+    seen_s: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "face_px": round(self.face_px, 1),
+            "sharpness": round(self.sharpness, 1),
+            "frontalness": round(self.frontalness, 3),
+            "detection_score": round(self.detection_score, 3),
+            "frames": self.frames,
+            "seen_s": round(self.seen_s, 2),
+        }
+
+
+def not_judged_reason(quality: Quality, *, media_type: str) -> str:
+    """Why this face may not decide the verdict, in words; "" when it may."""
+    if quality.face_px < policy.MIN_JUDGED_FACE_PX:
+        return (
+            f"too small ({quality.face_px:.0f} px across; at least "
+            f"{policy.MIN_JUDGED_FACE_PX} px are needed)"
+        )
+    if quality.sharpness < policy.MIN_JUDGED_SHARPNESS:
+        return (
+            f"too blurred (sharpness {quality.sharpness:.1f}; at least "
+            f"{policy.MIN_JUDGED_SHARPNESS:g} is needed)"
+        )
+    if quality.frontalness < policy.MIN_JUDGED_FRONTALNESS:
+        return "turned too far from the camera"
+    if media_type == "video" and quality.seen_s < policy.MIN_JUDGED_SEEN_S:
+        return (
+            f"too brief (seen for {quality.seen_s:.1f} s; at least "
+            f"{policy.MIN_JUDGED_SEEN_S:g} s are needed)"
+        )
+    return ""

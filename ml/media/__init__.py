@@ -1,0 +1,1 @@
+"""Media files: what type a file is (by content), its frames, decoded in a thread ahead of use."""

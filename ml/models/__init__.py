@@ -1,0 +1,1 @@
+"""Detector models: cards, the catalog, architectures, converters, loading and running them."""

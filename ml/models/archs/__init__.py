@@ -1,0 +1,108 @@
+"""The model architectures a user can train, by name.
+
+Each entry says how to build the network, its default input size, how pixels are scaled before
+they reach it (the card's "preprocessing") and whether it scores single frames or face tracks.
+Every builder uses the Keras 3 API only, so saved models also load on the JAX and PyTorch backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ml.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    name: str
+    builder: Callable[..., Any]  # builder(input_size=..., init=...) -> keras.Model
+    input_size: int
+    preprocessing: str  # "raw255" | "unit", see ml.models.cards.PREPROCESSING
+    kind: str  # "frame" | "temporal"
+    description: str = ""
+
+    def build(self, *, input_size: int | None = None, init: str = "none", **kwargs: Any):
+        return self.builder(input_size=input_size or self.input_size, init=init, **kwargs)
+
+
+def _registry() -> dict[str, ArchSpec]:
+    # Imported here so that listing the names does not import Keras twice at start-up.
+    from ml.models.archs import efficientnet, meso4, mesoinception, temporal
+
+    return {
+        "efficientnet_b7": ArchSpec(
+            "efficientnet_b7",
+            efficientnet.build_b7,
+            380,
+            "raw255",
+            "frame",
+            "EfficientNet-B7 backbone, the recommended frame classifier (slow, accurate).",
+        ),
+        "efficientnet_b0": ArchSpec(
+            "efficientnet_b0",
+            efficientnet.build_b0,
+            224,
+            "raw255",
+            "frame",
+            "EfficientNet-B0 backbone: fast to train, for small datasets and CPUs.",
+        ),
+        "meso4": ArchSpec(
+            "meso4",
+            meso4.build,
+            256,
+            "unit",
+            "frame",
+            "MesoNet Meso-4: a small network of mesoscopic image features.",
+        ),
+        "mesoinception4": ArchSpec(
+            "mesoinception4",
+            mesoinception.build,
+            256,
+            "unit",
+            "frame",
+            "MesoNet MesoInception-4: Meso-4 with two inception blocks in front.",
+        ),
+        "efficientnet_lstm": ArchSpec(
+            "efficientnet_lstm",
+            temporal.build,
+            224,
+            "raw255",
+            "temporal",
+            "EfficientNet-B0 features per frame of a face track, then an LSTM: one score per track.",
+        ),
+    }
+
+
+ARCH_NAMES = (
+    "efficientnet_b7",
+    "efficientnet_b0",
+    "meso4",
+    "mesoinception4",
+    "efficientnet_lstm",
+)
+
+
+def get_arch(name: str) -> ArchSpec:
+    archs = _registry()
+    if name not in archs:
+        raise ModelError(f"Unknown architecture {name!r}; choose one of {', '.join(ARCH_NAMES)}.")
+    return archs[name]
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def preprocess(crops, preprocessing: str):
+    """uint8 RGB crops → the float input the network expects (see ml.models.cards.PREPROCESSING)."""
+    import numpy as np
+
+    x = np.asarray(crops, dtype="float32")
+    if preprocessing == "raw255":
+        return x
+    x = x / 255.0
+    if preprocessing == "imagenet":
+        x = (x - np.float32(IMAGENET_MEAN)) / np.float32(IMAGENET_STD)
+    return x

@@ -1,0 +1,1 @@
+"""Signals: each kind of evidence measured on the people of an analysis."""

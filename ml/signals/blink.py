@@ -1,0 +1,227 @@
+"""Blinks from eye landmarks: the eye aspect ratio (EAR) over time, blink events, the rate.
+
+EAR (Soukupova & Cech, CVWW 2016) = (|p2-p6| + |p3-p5|) / (2 |p1-p4|) over the six landmarks
+of one eye; it sits near 0.25-0.35 for an open eye and drops toward 0 as the eye closes. Since
+the open level differs between people (and with face size and pose), a blink is a dip below a
+fraction of each person's own open-eye baseline rather than below one fixed number. Every
+threshold lives in ml/verdict/policy.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml.faces.detect import LEFT_EYE, RIGHT_EYE
+from ml.verdict import policy
+from ml.verdict.report import BlinkResult
+
+
+def eye_aspect_ratio(eye: np.ndarray) -> float:
+    """EAR of one eye from its six landmarks p1..p6 (corner, top, top, corner, bottom, bottom)."""
+    p = np.asarray(eye, dtype=np.float64)
+    width = np.linalg.norm(p[0] - p[3])
+    if width < 1e-6:
+        return float("nan")
+    return float((np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])) / (2.0 * width))
+
+
+def ear_from_landmarks(landmarks: np.ndarray) -> float:
+    """Mean EAR of both eyes from 68 face landmarks (NaN when either eye is degenerate)."""
+    return (eye_aspect_ratio(landmarks[LEFT_EYE]) + eye_aspect_ratio(landmarks[RIGHT_EYE])) / 2.0
+
+
+def not_applicable() -> BlinkResult:
+    return BlinkResult(
+        status="not_applicable", message="A still image carries no blink information."
+    )
+
+
+@dataclass
+class _Closure:
+    start_s: float  # first sample below the closed threshold
+    end_s: float  # last sample below it
+    duration_s: float
+
+    @property
+    def middle_s(self) -> float:
+        return (self.start_s + self.end_s) / 2.0
+
+
+def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResult:
+    """Find blinks in one person's EAR series and judge the rate against human norms.
+
+    ears may hold NaN where a frame had no usable landmarks; those frames are skipped, so they
+    can neither create nor split a blink (gaps longer than policy.BLINK_MAX_GAP_S end one).
+    """
+    times, values = (
+        np.asarray(times_s, dtype=np.float64),
+        np.asarray(ears, dtype=np.float64),
+    )
+    if times.shape != values.shape:
+        raise ValueError("times_s and ears must have the same length")
+    usable = np.isfinite(times) & np.isfinite(values)
+    order = np.argsort(times[usable], kind="stable")
+    t, ear = times[usable][order], values[usable][order]
+    if len(t) < 2:
+        return _insufficient(
+            t, ear, "The eyes were never visible clearly enough to measure blinking."
+        )
+    period = float(np.median(np.diff(t)))
+    fps = 1.0 / period if period > 0 else 0.0
+    observed_s = _observed_seconds(t, period)
+    if fps < policy.BLINK_MIN_FPS:
+        return _insufficient(
+            t,
+            ear,
+            f"The eyes were measured only {fps:.0f} times a second, too seldom to see blinks, "
+            "which last about a tenth of a second.",
+        )
+    too_short = len(t) < policy.BLINK_MIN_USABLE_FRAMES or observed_s < policy.BLINK_MIN_OBSERVED_S
+    if fps >= policy.BLINK_SMOOTH_MIN_FPS:
+        ear = _smooth(ear)
+    baseline = float(np.percentile(ear, policy.BLINK_BASELINE_PERCENTILE))
+    if baseline < policy.BLINK_MIN_OPEN_EAR:
+        # Eyes that never look open are not "a person who does not blink": the eyes may be shut
+        # throughout, hidden (sunglasses, hair, downward gaze) or too small for the landmarks.
+        # We cannot tell these apart, so this is missing evidence, not evidence of a fake.
+        return _insufficient(
+            t,
+            ear,
+            "The eyes never appeared open (eye aspect ratio stayed below "
+            f"{policy.BLINK_MIN_OPEN_EAR:.2f}), so blinking could not be measured: they may be "
+            "closed throughout, hidden, or too small in the frame.",
+            baseline=baseline,
+        )
+    threshold = baseline * policy.BLINK_CLOSED_RATIO
+    closures = _closures(t, ear, threshold, baseline * policy.BLINK_REOPEN_RATIO, period)
+    blinks = [
+        c
+        for c in closures
+        if policy.BLINK_MIN_DURATION_S <= c.duration_s <= policy.BLINK_MAX_DURATION_S
+    ]
+    long_closures = [c for c in closures if c.duration_s > policy.BLINK_MAX_DURATION_S]
+    measured = {
+        "count": len(blinks),
+        "mean_duration_ms": round(1000.0 * float(np.mean([b.duration_s for b in blinks])), 1)
+        if blinks
+        else None,
+        "timestamps_s": [round(float(b.middle_s), 3) for b in blinks],
+        "ear_series": _downsample(t, ear),
+        "usable_frames": len(t),
+        "threshold": round(threshold, 4),
+        "baseline_ear": round(baseline, 4),
+    }
+    if too_short:
+        # The blinks seen are still shown (a reader sees them in the EAR curve), but a rate
+        # over a few seconds means nothing, so there is no judgement.
+        return BlinkResult(
+            status="insufficient_evidence",
+            message=f"The eyes were measurable for only {observed_s:.1f} s ({len(t)} frames); "
+            f"at least {policy.BLINK_MIN_OBSERVED_S:.0f} s are needed to judge blinking.",
+            **measured,
+        )
+    rate = len(blinks) / (observed_s / 60.0)
+    status, message = _judge(len(blinks), rate, observed_s, long_closures)
+    return BlinkResult(
+        status=status,
+        rate_per_minute=round(rate, 2),
+        message=message,
+        **measured,
+    )
+
+
+def _judge(
+    count: int, rate: float, observed_s: float, long_closures: list[_Closure]
+) -> tuple[str, str]:
+    seen = f"{count} blink{'s' if count != 1 else ''} in {observed_s:.0f} s ({rate:.1f} per minute)"
+    norms = (
+        f"people blink about {policy.HUMAN_BLINK_RATE_REST:.0f} times a minute at rest, "
+        f"{policy.HUMAN_BLINK_RATE_TALKING:.0f} while talking and "
+        f"{policy.HUMAN_BLINK_RATE_READING} while reading"
+    )
+    closed = ""
+    if long_closures:
+        lengths = ", ".join(f"{c.duration_s:.1f} s" for c in long_closures)
+        closed = (
+            f" The eyes also stayed shut longer than a blink ({lengths} at "
+            f"{', '.join(f'{c.start_s:.1f} s' for c in long_closures)})."
+        )
+    if observed_s >= policy.BLINK_MIN_SPAN_FOR_RATE_S and rate < policy.BLINK_LOW_RATE_PER_MIN:
+        return "abnormal", (
+            f"{seen.capitalize()}: far below human norms ({norms}). Missing blinks are a known "
+            f"sign of some face-swap videos, though a few people do blink rarely.{closed}"
+        )
+    if long_closures:
+        return (
+            "abnormal",
+            f"{seen.capitalize()}.{closed} Such closures are unusual in genuine video.",
+        )
+    if count == 0:
+        # Zero blinks in a short clip happens by chance (about 3 blinks per 10 s at rest, far
+        # fewer while reading), so it says nothing either way.
+        return "insufficient_evidence", (
+            f"No blinks in {observed_s:.0f} s. This clip is too short to judge: {norms}, so a "
+            "short stretch without a blink is common."
+        )
+    return "ok", f"{seen.capitalize()}; {norms}."
+
+
+def _insufficient(
+    t: np.ndarray, ear: np.ndarray, message: str, baseline: float | None = None
+) -> BlinkResult:
+    return BlinkResult(
+        status="insufficient_evidence",
+        ear_series=_downsample(t, ear),
+        usable_frames=len(t),
+        baseline_ear=None if baseline is None else round(baseline, 4),
+        message=message,
+    )
+
+
+def _closures(
+    t: np.ndarray, ear: np.ndarray, closed: float, reopen: float, period: float
+) -> list[_Closure]:
+    """Stretches where the eye is shut: they start below `closed` and last until the EAR is back
+    above `reopen` (hysteresis) or the landmarks go missing for longer than the gap limit."""
+    found: list[_Closure] = []
+    start = last = None
+    previous_t = None
+    for time, value in zip(t, ear, strict=True):
+        if start is not None and time - previous_t > policy.BLINK_MAX_GAP_S:
+            found.append(_Closure(start, last, last - start + period))
+            start = None
+        if value < closed:
+            if start is None:
+                start = time
+            last = time
+        elif value >= reopen and start is not None:
+            found.append(_Closure(start, last, last - start + period))
+            start = None
+        previous_t = time
+    if start is not None:
+        found.append(_Closure(start, last, last - start + period))
+    return found
+
+
+def _observed_seconds(t: np.ndarray, period: float) -> float:
+    """Time covered by usable frames; gaps longer than the gap limit do not count."""
+    steps = np.diff(t)
+    return float(steps[steps <= policy.BLINK_MAX_GAP_S].sum() + period)
+
+
+def _smooth(ear: np.ndarray) -> np.ndarray:
+    padded = np.concatenate([ear[:1], ear, ear[-1:]])
+    return (padded[:-2] + 2.0 * padded[1:-1] + padded[2:]) / 4.0
+
+
+def _downsample(t: np.ndarray, ear: np.ndarray) -> list[list[float]]:
+    """At most BLINK_SERIES_MAX_POINTS [t, ear] pairs; each bin keeps its lowest point so the
+    blinks stay visible in a chart."""
+    if len(t) == 0:
+        return []
+    bins = np.array_split(np.arange(len(t)), min(len(t), policy.BLINK_SERIES_MAX_POINTS))
+    picks = [b[np.argmin(ear[b])] for b in bins if len(b)]
+    return [[round(float(t[i]), 3), round(float(ear[i]), 4)] for i in picks]

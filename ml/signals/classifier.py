@@ -1,0 +1,132 @@
+"""The classifier stages of an analysis: load the installed models, score each judged person's
+kept crops (all people in one batched call per model), score face tracks with a temporal model,
+and draw Grad-CAM heatmaps over the most suspicious faces."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ml.errors import ModelError
+from ml.faces.framing import CropSpec, Framing
+from ml.faces.people import Person
+from ml.models import heatmap, litert
+from ml.models.cards import ModelSpec
+from ml.models.classify import Ensemble, TemporalClassifier, load_ensemble
+from ml.verdict.aggregate import FaceScore
+from ml.verdict.assemble import THUMBNAIL_SIZE
+from ml.verdict.fusion import TrackScore
+
+log = logging.getLogger(__name__)
+
+THUMBNAIL_CROP = CropSpec(Framing(), THUMBNAIL_SIZE)  # the crop kept when no model runs
+MAX_HEATMAP_FACES = 5  # one gradient pass per face: bounded for crowd scenes
+
+NO_MODEL_REASON = "no trained classifier is installed, so faces were not scored"
+
+
+def loading_label(specs: list[ModelSpec]) -> str:
+    """What the load stage tells the user: a first load that exports a model takes minutes."""
+    frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
+    if any(litert.needs_export(s.path, s.sha256) for s in frame_specs):
+        return "Preparing the classifier for this computer (once per model, a few minutes)"
+    return "Loading the classifier"
+
+
+def load_classifier(specs: list[ModelSpec], warnings: list[str]) -> tuple[Ensemble | None, str]:
+    """The frame ensemble, or None with the reason in words."""
+    frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
+    for spec in specs:
+        if spec.card.get("kind", "frame") != "frame":
+            warnings.append(
+                f"{spec.name} {spec.version} is a temporal model listed among the frame "
+                "models; it was not used to score frames."
+            )
+    if not frame_specs:
+        return None, NO_MODEL_REASON
+    try:
+        return load_ensemble(frame_specs), ""
+    except ModelError as exc:
+        # The analysis still reports faces and blinks; the operator sees why scores are missing.
+        log.error("classifier unusable: %s", exc)
+        warnings.append(str(exc))
+        return (
+            None,
+            "the installed classifier could not be loaded, so faces were not scored",
+        )
+
+
+def load_temporal(
+    specs: list[ModelSpec], media_type: str, warnings: list[str]
+) -> TemporalClassifier | None:
+    """The temporal model for a video; None for images, where it has no track to score."""
+    if not specs or media_type != "video":
+        return None
+    first, *others = specs
+    for spec in others:
+        warnings.append(f"only one temporal model is used; {spec.name} {spec.version} was not")
+    try:
+        return TemporalClassifier.load(first)
+    except ModelError as exc:
+        log.error("temporal model unusable: %s", exc)
+        warnings.append(str(exc))
+        return None
+
+
+def crop_specs(classifier: Ensemble | None, temporal: TemporalClassifier | None) -> list[CropSpec]:
+    """Each crop the models in use need, cut once per sampled moment; without a model, only
+    a small crop for thumbnails."""
+    specs = [*(classifier.crop_specs if classifier else [])]
+    if temporal is not None:
+        specs.append(temporal.crop_spec)
+    return list(dict.fromkeys(specs)) or [THUMBNAIL_CROP]
+
+
+def score_tracks(temporal: TemporalClassifier, people: list[Person]) -> list[TrackScore]:
+    """The temporal model's score for each person, over the crops kept for the classifier."""
+    tracks = []
+    for person in people:
+        crops = person.crops(temporal.crop_spec)
+        if crops:
+            score = temporal.predict_track(np.stack(crops))
+            tracks.append(TrackScore(person.track_id, score, len(crops)))
+    return tracks
+
+
+def score_faces(classifier: Ensemble, people: list[Person]) -> dict[int, np.ndarray]:
+    """Each model's fake probability of each kept crop, (models, crops) per person; all people
+    in one batched call per model."""
+    counts = {p.track_id: len(p.samples) for p in people}
+    if not sum(counts.values()):
+        return {}
+    crops = {
+        spec: np.stack([c for p in people for c in p.crops(spec)]) for spec in classifier.crop_specs
+    }
+    scores = classifier.predict_members(crops)
+    result, start = {}, 0
+    for track_id, count in counts.items():
+        if count:
+            result[track_id] = scores[:, start : start + count]
+            start += count
+    return result
+
+
+def heatmaps(
+    classifier: Ensemble,
+    people: list[Person],
+    summaries: dict[int, FaceScore],
+    scores: dict[int, np.ndarray],
+) -> dict[int, str]:
+    """Grad-CAM over each person's most suspicious crop, for the most suspicious only."""
+    ranked = sorted(summaries.values(), key=lambda f: f.score, reverse=True)[:MAX_HEATMAP_FACES]
+    by_id = {p.track_id: p for p in people}
+    lead = classifier.lead
+    result = {}
+    for face in ranked:
+        crops = by_id[face.track_id].crops(lead.crop_spec)
+        crop = crops[int(np.argmax(scores[face.track_id]))]
+        heat = lead.heatmap(crop)
+        if heat is not None:
+            result[face.track_id] = heatmap.overlay_jpeg(crop, heat)
+    return result

@@ -1,0 +1,1 @@
+"""The verdict: evidence and policy fused into real, fake or inconclusive, and the Report."""
