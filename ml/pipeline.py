@@ -19,14 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from ml.faces import people, scan
+from ml.faces.quality import NONE_JUDGED
 from ml.media import reader as media
 from ml.models.cards import ModelSpec
 from ml.options import DEFAULT_FRAMES, DEFAULT_SCAN_FPS, FRAMES, SCAN_FPS
+from ml.signals import blink as blinks
 from ml.signals import classifier as scoring
 from ml.verdict import assemble as results
 from ml.verdict import policy
 from ml.verdict.aggregate import ensemble_face_score
-from ml.verdict.fusion import fuse
+from ml.verdict.fusion import Scores, fuse
 from ml.verdict.report import Report
 from ml.version import code_version
 
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.3  # at most about three progress reports a second
 
-NOT_JUDGED_REASON = "no face was seen clearly enough to judge"
+NOT_JUDGED_REASON = NONE_JUDGED.text
 
 Progress = Callable[[int, str], None]
 
@@ -109,7 +111,7 @@ def analyze(
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
     with run.stage("load_models", 3, scoring.loading_label(opts["models"])):
-        classifier, skipped_reason = scoring.load_classifier(opts["models"], warnings)
+        classifier, unscored = scoring.load_classifier(opts["models"], warnings)
         temporal = scoring.load_temporal(opts["temporal_models"], info.media_type, warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):
         scanned = scan.scan(
@@ -147,21 +149,23 @@ def analyze(
         person_blinks = people.person_blinks(info.media_type, everyone, scanned.times)
     min_frames = 1 if info.media_type == "image" else policy.MIN_SCORED_FRAMES_PER_FACE
     if everyone and not judged and (classifier or temporal):
-        skipped_reason = NOT_JUDGED_REASON
+        unscored = NONE_JUDGED
+    evidence = [
+        *scoring.face_evidence(list(summaries.values()), info.media_type, threshold),
+        *scoring.track_evidence(tracks, temporal_threshold),
+        *people.left_out(everyone),
+        *blinks.evidence(info.media_type, {p.track_id: person_blinks[p.track_id] for p in judged}),
+    ]
     with run.stage("verdict", 97, "Weighing the evidence"):
         fusion = fuse(
             media_type=info.media_type,
             faces_found=len(everyone),
-            face_scores=list(summaries.values()),
-            threshold=threshold,
-            skipped_reason=skipped_reason,
-            blink=None,
-            min_frames=min_frames,
-            temporal=tracks,
-            temporal_threshold=temporal_threshold,
-            person_blinks={p.track_id: person_blinks[p.track_id] for p in judged},
+            scores=Scores(
+                list(summaries.values()), threshold, tracks, temporal_threshold, unscored
+            ),
+            evidence=evidence,
             judged={p.track_id: results.judged_note(p, info.media_type) for p in judged},
-            not_judged={p.track_id: p.not_judged for p in everyone if p.not_judged},
+            min_frames=min_frames,
         )
     # The timeline shows the person who decided the verdict (frame and temporal scores combined).
     decisive = fusion.decisive.track_id if fusion.decisive else None
@@ -171,6 +175,7 @@ def analyze(
         verdict=fusion.verdict,
         fake_probability=fusion.fake_probability,
         reasons=fusion.reasons,
+        evidence=[e.to_dict() for e in fusion.evidence],
         duration_s=results.duration(info, scanned),
         fps=info.fps,
         width=info.width,

@@ -13,6 +13,7 @@ from ml.faces import quality as face_quality
 from ml.faces.framing import CropSpec
 from ml.faces.scan import FaceTrace, Sample, Scan
 from ml.signals import blink as blinks
+from ml.verdict.evidence import Evidence
 from ml.verdict.report import BlinkResult
 
 
@@ -24,7 +25,7 @@ class Person:
     fragments: list[FaceTrace]
     samples: list[Sample]  # up to `frames` evenly spaced over all fragments
     quality: face_quality.Quality
-    not_judged: str  # why this face may not decide; "" when it may
+    not_judged: Evidence | None  # why this face may not decide; None when it may
 
     @property
     def first(self) -> int:
@@ -52,9 +53,16 @@ def people(scan: Scan, media_type: str, frames: int) -> list[Person]:
         fragments = sorted((scan.faces[i] for i in group), key=lambda f: f.first)
         quality = _quality(fragments, scan.times, period)
         samples = even_over_time(fragments, scan.times, period, frames)
-        reason = face_quality.not_judged_reason(quality, media_type=media_type)
+        reason = face_quality.not_judged(quality, subject=number, media_type=media_type)
         result.append(Person(number, fragments, samples, quality, reason))
     return result
+
+
+def left_out(people: list[Person]) -> list[Evidence]:
+    """Why each person who may not decide the verdict was left out, naming the person."""
+    return [
+        p.not_judged.prefixed(f"Face {p.track_id} not judged: ") for p in people if p.not_judged
+    ]
 
 
 def _group(fragments: list[FaceTrace]) -> list[list[int]]:

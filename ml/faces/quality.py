@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ml.verdict import policy
+from ml.verdict.evidence import Evidence
 
 
 def sharpness(chip: np.ndarray) -> float:
@@ -54,23 +55,50 @@ class Quality:
         }
 
 
-def not_judged_reason(quality: Quality, *, media_type: str) -> str:
-    """Why this face may not decide the verdict, in words; "" when it may."""
+CODES = {
+    "quality.too_small": "the face is too small to judge",
+    "quality.too_blurred": "the face is too blurred to judge",
+    "quality.turned_away": "the face is turned too far from the camera to judge",
+    "quality.too_brief": "the face was seen too briefly to judge",
+    "quality.none_judged": "no face was seen clearly enough to judge",
+}
+NONE_JUDGED = Evidence("quality.none_judged", "no face was seen clearly enough to judge")
+
+
+def not_judged(quality: Quality, *, subject: int, media_type: str) -> Evidence | None:
+    """Why this face may not decide the verdict; None when it may."""
     if quality.face_px < policy.MIN_JUDGED_FACE_PX:
-        return (
+        return Evidence(
+            "quality.too_small",
             f"too small ({quality.face_px:.0f} px across; at least "
-            f"{policy.MIN_JUDGED_FACE_PX} px are needed)"
+            f"{policy.MIN_JUDGED_FACE_PX} px are needed)",
+            subject,
+            {"face_px": round(quality.face_px, 1), "minimum": policy.MIN_JUDGED_FACE_PX},
         )
     if quality.sharpness < policy.MIN_JUDGED_SHARPNESS:
-        return (
+        return Evidence(
+            "quality.too_blurred",
             f"too blurred (sharpness {quality.sharpness:.1f}; at least "
-            f"{policy.MIN_JUDGED_SHARPNESS:g} is needed)"
+            f"{policy.MIN_JUDGED_SHARPNESS:g} is needed)",
+            subject,
+            {"sharpness": round(quality.sharpness, 1), "minimum": policy.MIN_JUDGED_SHARPNESS},
         )
     if quality.frontalness < policy.MIN_JUDGED_FRONTALNESS:
-        return "turned too far from the camera"
-    if media_type == "video" and quality.seen_s < policy.MIN_JUDGED_SEEN_S:
-        return (
-            f"too brief (seen for {quality.seen_s:.1f} s; at least "
-            f"{policy.MIN_JUDGED_SEEN_S:g} s are needed)"
+        return Evidence(
+            "quality.turned_away",
+            "turned too far from the camera",
+            subject,
+            {
+                "frontalness": round(quality.frontalness, 3),
+                "minimum": policy.MIN_JUDGED_FRONTALNESS,
+            },
         )
-    return ""
+    if media_type == "video" and quality.seen_s < policy.MIN_JUDGED_SEEN_S:
+        return Evidence(
+            "quality.too_brief",
+            f"too brief (seen for {quality.seen_s:.1f} s; at least "
+            f"{policy.MIN_JUDGED_SEEN_S:g} s are needed)",
+            subject,
+            {"seen_s": round(quality.seen_s, 2), "minimum": policy.MIN_JUDGED_SEEN_S},
+        )
+    return None

@@ -16,6 +16,7 @@ import numpy as np
 
 from ml.faces.detect import LEFT_EYE, RIGHT_EYE
 from ml.verdict import policy
+from ml.verdict.evidence import Evidence
 from ml.verdict.report import BlinkResult
 
 
@@ -33,9 +34,28 @@ def ear_from_landmarks(landmarks: np.ndarray) -> float:
     return (eye_aspect_ratio(landmarks[LEFT_EYE]) + eye_aspect_ratio(landmarks[RIGHT_EYE])) / 2.0
 
 
+CODES = {
+    "blink.still_image": "a still image carries no blink signal",
+    "blink.no_face": "no face to measure blinking on",
+    "blink.eyes_not_visible": "the eyes were never visible clearly enough to measure",
+    "blink.measured_too_seldom": "the eyes were measured too seldom a second to see blinks",
+    "blink.eyes_never_open": "the eyes never appeared open",
+    "blink.too_short": "the eyes were measurable for too short a time to judge a rate",
+    "blink.too_few_frames": "too few usable frames to measure blinking",
+    "blink.none_in_short_clip": "no blink, in a clip too short for that to mean anything",
+    "blink.rate_far_below": "far fewer blinks than people make (abnormal)",
+    "blink.long_closure": "the eyes stayed shut longer than a blink (abnormal)",
+    "blink.rate_normal": "a blink rate within human norms",
+    "blink.rate_outside_range": "a rate outside the usual human range (abnormal)",
+    "blink.rate_in_range": "a rate within the usual human range",
+}
+
+
 def not_applicable() -> BlinkResult:
     return BlinkResult(
-        status="not_applicable", message="A still image carries no blink information."
+        status="not_applicable",
+        message="A still image carries no blink information.",
+        code="blink.still_image",
     )
 
 
@@ -67,7 +87,10 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
     t, ear = times[usable][order], values[usable][order]
     if len(t) < 2:
         return _insufficient(
-            t, ear, "The eyes were never visible clearly enough to measure blinking."
+            t,
+            ear,
+            "blink.eyes_not_visible",
+            "The eyes were never visible clearly enough to measure blinking.",
         )
     period = float(np.median(np.diff(t)))
     fps = 1.0 / period if period > 0 else 0.0
@@ -76,6 +99,7 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
         return _insufficient(
             t,
             ear,
+            "blink.measured_too_seldom",
             f"The eyes were measured only {fps:.0f} times a second, too seldom to see blinks, "
             "which last about a tenth of a second.",
         )
@@ -90,6 +114,7 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
         return _insufficient(
             t,
             ear,
+            "blink.eyes_never_open",
             "The eyes never appeared open (eye aspect ratio stayed below "
             f"{policy.BLINK_MIN_OPEN_EAR:.2f}), so blinking could not be measured: they may be "
             "closed throughout, hidden, or too small in the frame.",
@@ -121,21 +146,24 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
             status="insufficient_evidence",
             message=f"The eyes were measurable for only {observed_s:.1f} s ({len(t)} frames); "
             f"at least {policy.BLINK_MIN_OBSERVED_S:.0f} s are needed to judge blinking.",
+            code="blink.too_short",
             **measured,
         )
     rate = len(blinks) / (observed_s / 60.0)
-    status, message = _judge(len(blinks), rate, observed_s, long_closures)
+    status, code, message = _judge(len(blinks), rate, observed_s, long_closures)
     return BlinkResult(
         status=status,
         rate_per_minute=round(rate, 2),
         message=message,
+        code=code,
         **measured,
     )
 
 
 def _judge(
     count: int, rate: float, observed_s: float, long_closures: list[_Closure]
-) -> tuple[str, str]:
+) -> tuple[str, str, str]:
+    """(status, code, message)."""
     seen = f"{count} blink{'s' if count != 1 else ''} in {observed_s:.0f} s ({rate:.1f} per minute)"
     norms = (
         f"people blink about {policy.HUMAN_BLINK_RATE_REST:.0f} times a minute at rest, "
@@ -150,34 +178,80 @@ def _judge(
             f"{', '.join(f'{c.start_s:.1f} s' for c in long_closures)})."
         )
     if observed_s >= policy.BLINK_MIN_SPAN_FOR_RATE_S and rate < policy.BLINK_LOW_RATE_PER_MIN:
-        return "abnormal", (
-            f"{seen.capitalize()}: far below human norms ({norms}). Missing blinks are a known "
-            f"sign of some face-swap videos, though a few people do blink rarely.{closed}"
+        return (
+            "abnormal",
+            "blink.rate_far_below",
+            (
+                f"{seen.capitalize()}: far below human norms ({norms}). Missing blinks are a known "
+                f"sign of some face-swap videos, though a few people do blink rarely.{closed}"
+            ),
         )
     if long_closures:
         return (
             "abnormal",
+            "blink.long_closure",
             f"{seen.capitalize()}.{closed} Such closures are unusual in genuine video.",
         )
     if count == 0:
         # Zero blinks in a short clip happens by chance (about 3 blinks per 10 s at rest, far
         # fewer while reading), so it says nothing either way.
-        return "insufficient_evidence", (
-            f"No blinks in {observed_s:.0f} s. This clip is too short to judge: {norms}, so a "
-            "short stretch without a blink is common."
+        return (
+            "insufficient_evidence",
+            "blink.none_in_short_clip",
+            (
+                f"No blinks in {observed_s:.0f} s. This clip is too short to judge: {norms}, so a "
+                "short stretch without a blink is common."
+            ),
         )
-    return "ok", f"{seen.capitalize()}; {norms}."
+    return "ok", "blink.rate_normal", f"{seen.capitalize()}; {norms}."
 
 
 def _insufficient(
-    t: np.ndarray, ear: np.ndarray, message: str, baseline: float | None = None
+    t: np.ndarray, ear: np.ndarray, code: str, message: str, baseline: float | None = None
 ) -> BlinkResult:
     return BlinkResult(
         status="insufficient_evidence",
+        code=code,
         ear_series=_downsample(t, ear),
         usable_frames=len(t),
         baseline_ear=None if baseline is None else round(baseline, 4),
         message=message,
+    )
+
+
+def evidence(media_type: str, person_blinks: dict[int, BlinkResult]) -> list[Evidence]:
+    """What each person's blinks say, as evidence; the sentences name the person."""
+    if media_type == "image":
+        return [Evidence("blink.still_image", "a still image carries no blink signal")]
+    return [
+        found
+        for subject, blink in sorted(person_blinks.items())
+        for found in blink_evidence(blink, subject)
+    ]
+
+
+def blink_evidence(blink: BlinkResult | None, subject: int | None = None) -> list[Evidence]:
+    """What one blink measurement says (nothing when blinks were not measured)."""
+    if blink is None or blink.status == "not_applicable":
+        return []
+    values = {"status": blink.status, "count": blink.count, "rate": blink.rate_per_minute}
+    if blink.message:
+        code, text = blink.code or _status_code(blink), blink.message
+    elif blink.rate_per_minute is None:
+        code, text = "blink.too_few_frames", "too few usable frames to measure blinking"
+    else:
+        where = "outside" if blink.status == "abnormal" else "within"
+        usual = f"{policy.HUMAN_BLINK_RATE_READING:g}-{policy.HUMAN_BLINK_RATE_TALKING:g}/min"
+        code = _status_code(blink)
+        text = f"{blink.rate_per_minute:.1f} blinks/min, {where} the usual human range of {usual}"
+    found = Evidence(code, text, subject, values)
+    return [found.prefixed(f"Face {subject}: ") if subject is not None else found]
+
+
+def _status_code(blink: BlinkResult) -> str:
+    """The code of a measurement made without one (reports from before codes, hand-made ones)."""
+    return {"abnormal": "blink.rate_outside_range", "ok": "blink.rate_in_range"}.get(
+        blink.status, "blink.too_few_frames"
     )
 
 

@@ -14,16 +14,29 @@ from ml.faces.people import Person
 from ml.models import heatmap, litert
 from ml.models.cards import ModelSpec
 from ml.models.classify import Ensemble, TemporalClassifier, load_ensemble
-from ml.verdict.aggregate import FaceScore
+from ml.verdict.aggregate import FaceScore, TrackScore
 from ml.verdict.assemble import THUMBNAIL_SIZE
-from ml.verdict.fusion import TrackScore
+from ml.verdict.evidence import Evidence
 
 log = logging.getLogger(__name__)
 
 THUMBNAIL_CROP = CropSpec(Framing(), THUMBNAIL_SIZE)  # the crop kept when no model runs
 MAX_HEATMAP_FACES = 5  # one gradient pass per face: bounded for crowd scenes
 
-NO_MODEL_REASON = "no trained classifier is installed, so faces were not scored"
+CODES = {
+    "classifier.no_model": "no trained classifier is installed",
+    "classifier.not_loaded": "the installed classifier could not be loaded",
+    "classifier.face_score": "one face's fake probability from the frame classifier",
+    "temporal.track_score": "one face track's fake probability from the temporal model",
+}
+NO_MODEL = Evidence(
+    "classifier.no_model", "no trained classifier is installed, so faces were not scored"
+)
+NOT_LOADED = Evidence(
+    "classifier.not_loaded",
+    "the installed classifier could not be loaded, so faces were not scored",
+)
+NO_MODEL_REASON = NO_MODEL.text
 
 
 def loading_label(specs: list[ModelSpec]) -> str:
@@ -34,8 +47,10 @@ def loading_label(specs: list[ModelSpec]) -> str:
     return "Loading the classifier"
 
 
-def load_classifier(specs: list[ModelSpec], warnings: list[str]) -> tuple[Ensemble | None, str]:
-    """The frame ensemble, or None with the reason in words."""
+def load_classifier(
+    specs: list[ModelSpec], warnings: list[str]
+) -> tuple[Ensemble | None, Evidence | None]:
+    """The frame ensemble, or None with the reason."""
     frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
     for spec in specs:
         if spec.card.get("kind", "frame") != "frame":
@@ -44,17 +59,14 @@ def load_classifier(specs: list[ModelSpec], warnings: list[str]) -> tuple[Ensemb
                 "models; it was not used to score frames."
             )
     if not frame_specs:
-        return None, NO_MODEL_REASON
+        return None, NO_MODEL
     try:
-        return load_ensemble(frame_specs), ""
+        return load_ensemble(frame_specs), None
     except ModelError as exc:
         # The analysis still reports faces and blinks; the operator sees why scores are missing.
         log.error("classifier unusable: %s", exc)
         warnings.append(str(exc))
-        return (
-            None,
-            "the installed classifier could not be loaded, so faces were not scored",
-        )
+        return None, NOT_LOADED
 
 
 def load_temporal(
@@ -130,3 +142,45 @@ def heatmaps(
         if heat is not None:
             result[face.track_id] = heatmap.overlay_jpeg(crop, heat)
     return result
+
+
+def face_evidence(
+    faces: list[FaceScore], media_type: str, threshold: float | None
+) -> list[Evidence]:
+    """Each face's score as the frame classifier gave it."""
+    if threshold is None:
+        return []
+    return [_face_evidence(face, media_type, threshold) for face in faces]
+
+
+def _face_evidence(face: FaceScore, media_type: str, threshold: float) -> Evidence:
+    values = {
+        "score": round(face.score, 4),
+        "frames_scored": face.frames_scored,
+        "frames_over_threshold": face.frames_over_threshold,
+        "threshold": threshold,
+    }
+    if media_type == "image":
+        text = f"classifier: {face.score:.2f} fake for face {face.track_id}"
+    else:
+        text = (
+            f"classifier: {face.score:.2f} fake on {face.frames_over_threshold} of "
+            f"{face.frames_scored} frames of face {face.track_id} (threshold {threshold:.2f})"
+        )
+    return Evidence("classifier.face_score", text, face.track_id, values)
+
+
+def track_evidence(tracks: list[TrackScore], threshold: float | None) -> list[Evidence]:
+    """Each face track's score as the temporal model gave it."""
+    if threshold is None:
+        return []
+    return [
+        Evidence(
+            "temporal.track_score",
+            f"temporal model: {t.score:.2f} fake for face {t.track_id} over {t.frames} "
+            f"frames (threshold {threshold:.2f})",
+            t.track_id,
+            {"score": round(t.score, 4), "frames": t.frames, "threshold": threshold},
+        )
+        for t in tracks
+    ]

@@ -44,6 +44,15 @@ class FaceScore:
     frames_over_threshold: int
 
 
+@dataclass(frozen=True)
+class TrackScore:
+    """A temporal model's fake probability for one whole face track."""
+
+    track_id: int
+    score: float
+    frames: int  # the crops of the track the model saw
+
+
 def face_score(*, track_id: int, scores: Sequence[float], threshold: float) -> FaceScore | None:
     """Summarise one face's frame scores; None when the face was never scored."""
     return ensemble_face_score(

@@ -45,7 +45,11 @@ def main_blink(
     if media_type == "image":
         return blinks.not_applicable()
     if not people:
-        return BlinkResult(status="insufficient_evidence", message="no face to measure blinking on")
+        return BlinkResult(
+            status="insufficient_evidence",
+            message="no face to measure blinking on",
+            code="blink.no_face",
+        )
     if decisive is not None:
         return person_blinks[decisive]
     main = max(people, key=lambda p: (not p.not_judged, p.frames_seen))
@@ -76,7 +80,8 @@ def face_results(
                 fragments=[_fragment_span(f, times) for f in person.fragments],
                 quality=person.quality.as_dict(),
                 judged=not person.not_judged,
-                not_judged_reason=person.not_judged,
+                not_judged_reason=person.not_judged.text if person.not_judged else "",
+                not_judged_code=person.not_judged.code if person.not_judged else "",
                 blink=person_blinks.get(person.track_id),
             )
         )

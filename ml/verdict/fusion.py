@@ -13,7 +13,11 @@ The rules (docs/verdict.md explains them and their sources):
 - blinks can only hold a verdict back, never make one: an abnormal blink pattern turns a
   classifier's "real" into "inconclusive", but without a classifier it cannot make "fake"
   (published blink detectors reach about 87.5 % accuracy and newer generators synthesise blinks),
-  and a normal blink pattern is no proof of "real" for the same reason.
+  and a normal blink pattern is no proof of "real" for the same reason. Which blink codes hold a
+  "real" back is `policy.BLINK_HOLDS_BACK_REAL`.
+
+Every signal hands its findings in as `Evidence` (ml/verdict/evidence.py); the verdict's reasons
+are evidence items too, each with a stable code (docs/verdict.md lists them all).
 """
 
 from __future__ import annotations
@@ -23,59 +27,89 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ml.verdict import policy
-from ml.verdict.aggregate import FaceScore, most_suspicious
-from ml.verdict.report import BlinkResult
+from ml.verdict.aggregate import FaceScore, TrackScore, most_suspicious
+from ml.verdict.evidence import Evidence, codes
 
-NO_FACE = "no face detected, so there was nothing to judge"
 MAX_FACE_REASONS = 5  # a crowd shot should not bury the verdict under reasons
+SCORE_SIGNALS = ("classifier", "temporal")  # per-face scores, ordered by fusion
+
+CODES = {
+    "face.none_found": "no face was found, so there was nothing to judge",
+    "classifier.above_threshold": "the deciding score is well above the model's threshold (fake)",
+    "classifier.below_threshold": "the deciding score is well below the model's threshold (real)",
+    "classifier.near_threshold": "the deciding score is too close to the threshold to call",
+    "classifier.no_face_scored": "the classifier did not score any face",
+    "verdict.decided_by_only_face": "the only face seen clearly enough to judge decides",
+    "verdict.decided_by_most_suspicious": "the most suspicious of the faces judged decides",
+    "blink.holds_back_real": "an abnormal blink pattern holds back a classifier's real",
+    "blink.alone_not_enough": "an abnormal blink pattern alone cannot make a fake",
+}
+NO_FACE = Evidence("face.none_found", "no face detected, so there was nothing to judge")
+NOT_SCORED = Evidence("classifier.no_face_scored", "the classifier did not score any face")
+HOLDS_BACK_REAL = Evidence(
+    "blink.holds_back_real",
+    "the classifier finds the faces real but the blink pattern is abnormal",
+)
+BLINKS_ALONE = Evidence(
+    "blink.alone_not_enough",
+    "an abnormal blink pattern alone is not enough evidence to call a video fake",
+)
+# Who gave the deciding score, as the verdict's sentence names it.
+SOURCES = {
+    "classifier": "the classifier's score",
+    "temporal": "the temporal model's score",
+    "combined": "the combined score of the classifier and the temporal model",
+}
 
 
 class Fusion(NamedTuple):
     verdict: str
     fake_probability: float | None
-    reasons: list[str]
+    evidence: list[Evidence]  # the reasons, in the order shown
     faces: list[FaceScore] = []  # each face's combined score (frame and temporal models)
     decisive: FaceScore | None = None  # the face that decided the verdict
 
+    @property
+    def reasons(self) -> list[str]:
+        return [e.text for e in self.evidence]
+
 
 @dataclass(frozen=True)
-class TrackScore:
-    """A temporal model's fake probability for one whole face track."""
+class Scores:
+    """What the classifiers scored: per face (frame models) and per track (a temporal model),
+    each against its model's threshold; `unscored` says why nothing was, when nothing was."""
 
-    track_id: int
-    score: float
-    frames: int  # the crops of the track the model saw
+    frame: Sequence[FaceScore] = ()
+    frame_threshold: float | None = None
+    temporal: Sequence[TrackScore] = ()
+    temporal_threshold: float | None = None
+    unscored: Evidence | None = None
 
 
-class Evidence(NamedTuple):
+class Combined(NamedTuple):
     """What the verdict weighs: one score per face, the threshold and who gave them."""
 
     faces: list[FaceScore]
     threshold: float | None
-    source: str  # names the scorer in the verdict's reason
+    source: str  # a key of SOURCES
 
 
-def combine(
-    *,
-    frame: Sequence[FaceScore],
-    frame_threshold: float | None,
-    temporal: Sequence[TrackScore] = (),
-    temporal_threshold: float | None = None,
-) -> Evidence:
+def combine(scores: Scores) -> Combined:
     """Per-face scores from the frame classifier, the temporal model, or both (weighted mean)."""
-    if not temporal or temporal_threshold is None:
-        return Evidence(list(frame), frame_threshold, "the classifier's score")
+    frame, temporal = list(scores.frame), list(scores.temporal)
+    if not temporal or scores.temporal_threshold is None:
+        return Combined(frame, scores.frame_threshold, "classifier")
+    if not frame or scores.frame_threshold is None:
+        faces = [_track_as_face(t, scores.temporal_threshold) for t in temporal]
+        return Combined(faces, scores.temporal_threshold, "temporal")
     tracks = {t.track_id: t for t in temporal}
-    if not frame or frame_threshold is None:
-        faces = [_track_as_face(t, temporal_threshold) for t in temporal]
-        return Evidence(faces, temporal_threshold, "the temporal model's score")
     w_frame, w_temporal = policy.FRAME_MODEL_WEIGHT, policy.TEMPORAL_MODEL_WEIGHT
     total = w_frame + w_temporal
     faces = [
         _mixed(f, tracks[f.track_id], w_frame / total) if f.track_id in tracks else f for f in frame
     ]
-    threshold = (w_frame * frame_threshold + w_temporal * temporal_threshold) / total
-    return Evidence(faces, threshold, "the combined score of the classifier and the temporal model")
+    threshold = (w_frame * scores.frame_threshold + w_temporal * scores.temporal_threshold) / total
+    return Combined(faces, threshold, "combined")
 
 
 def _track_as_face(track: TrackScore, threshold: float) -> FaceScore:
@@ -101,156 +135,74 @@ def fuse(
     *,
     media_type: str,
     faces_found: int,
-    face_scores: Sequence[FaceScore],
-    threshold: float | None,
-    skipped_reason: str = "",
-    blink: BlinkResult | None = None,
-    min_frames: int = 1,
-    temporal: Sequence[TrackScore] = (),
-    temporal_threshold: float | None = None,
-    person_blinks: Mapping[int, BlinkResult] | None = None,
+    scores: Scores,
+    evidence: Sequence[Evidence] = (),
     judged: Mapping[int, str] | None = None,
-    not_judged: Mapping[int, str] | None = None,
+    min_frames: int = 1,
 ) -> Fusion:
     """Combine the evidence about one file into a verdict.
 
-    Per person (videos of several people): `person_blinks` holds each judged person's blinks
-    (used instead of `blink`; reasons name the person), `judged` why each person scored may
-    decide, and `not_judged` why the others were left out of the verdict.
-
-    `face_scores` is empty when no classifier ran (then `skipped_reason` says why in words);
-    `threshold` is the classifier's decision threshold from its model card. `temporal` holds
-    the temporal model's track scores (empty when none ran), compared with `temporal_threshold`.
+    `evidence` holds what the signals found: the classifiers' per-face scores (ordered here,
+    the deciding face first), then the other signals' items (people left out, blinks), kept in
+    the order given. `judged` says in words why each person scored may decide.
     """
-    if person_blinks is not None:
-        blink_reasons = _person_blink_reasons(media_type, person_blinks)
-        abnormal = any(_is_abnormal(b) for b in person_blinks.values())
-    else:
-        blink_reasons = _blink_reasons(media_type, blink)
-        abnormal = _is_abnormal(blink)
-    left_out = [
-        f"Face {track_id} not judged: {reason}"
-        for track_id, reason in sorted((not_judged or {}).items())
-    ]
+    scored = [e for e in evidence if e.signal in SCORE_SIGNALS]
+    others = [e for e in evidence if e.signal not in SCORE_SIGNALS]
+    holds_back = bool(codes(others) & policy.BLINK_HOLDS_BACK_REAL)
     if faces_found == 0:
-        return Fusion("inconclusive", None, [NO_FACE, *blink_reasons])
-    evidence = combine(
-        frame=face_scores,
-        frame_threshold=threshold,
-        temporal=temporal,
-        temporal_threshold=temporal_threshold,
-    )
-    decisive = most_suspicious(evidence.faces, min_frames=min_frames)
-    if decisive is None or evidence.threshold is None:
-        reason = skipped_reason or "the classifier did not score any face"
-        return Fusion(
-            "inconclusive",
-            None,
-            [reason, *left_out, *blink_reasons, *_blinks_alone(abnormal)],
-            evidence.faces,
-            decisive,
-        )
-    verdict, verdict_reason = _classifier_verdict(
-        decisive.score, evidence.threshold, evidence.source
-    )
-    reasons = [verdict_reason]
-    if judged and decisive.track_id in judged:
-        reasons.append(_decides(decisive.track_id, judged))
-    if threshold is not None:
-        reasons += _face_reasons(face_scores, decisive, media_type, threshold)
-    if temporal_threshold is not None:
-        reasons += _track_reasons(temporal, decisive, temporal_threshold)
-    if verdict == "real" and abnormal:
+        return Fusion("inconclusive", None, [NO_FACE, *others])
+    combined = combine(scores)
+    decisive = most_suspicious(combined.faces, min_frames=min_frames)
+    if decisive is None or combined.threshold is None:
+        unscored = scores.unscored or NOT_SCORED
+        alone = [BLINKS_ALONE] if holds_back else []
+        return Fusion("inconclusive", None, [unscored, *others, *alone], combined.faces, decisive)
+    verdict, decision = _classifier_verdict(decisive.score, combined.threshold, combined.source)
+    reasons = [decision, *_decides(decisive.track_id, judged or {}), *_ordered(scored, decisive)]
+    if verdict == "real" and holds_back:
         verdict = "inconclusive"
-        reasons.append("the classifier finds the faces real but the blink pattern is abnormal")
-    return Fusion(
-        verdict,
-        round(decisive.score, 4),
-        reasons + left_out + blink_reasons,
-        evidence.faces,
-        decisive,
-    )
+        reasons.append(HOLDS_BACK_REAL)
+    return Fusion(verdict, round(decisive.score, 4), reasons + others, combined.faces, decisive)
 
 
 def _classifier_verdict(
-    score: float, threshold: float, source: str = "the classifier's score"
-) -> tuple[str, str]:
+    score: float, threshold: float, source: str = "classifier"
+) -> tuple[str, Evidence]:
     real_below, fake_from = decision_bounds(threshold)
-    said = f"{source} {score:.2f} is"
+    said = f"{SOURCES[source]} {score:.2f} is"
+    values = {"score": round(score, 4), "threshold": round(threshold, 4), "source": source}
     if score >= fake_from:
-        return "fake", f"{said} well above its {threshold:.2f} threshold"
+        text = f"{said} well above its {threshold:.2f} threshold"
+        return "fake", Evidence("classifier.above_threshold", text, None, values)
     if score <= real_below:
-        return "real", f"{said} well below its {threshold:.2f} threshold"
-    return (
-        "inconclusive",
-        f"{said} too close to its {threshold:.2f} threshold to call",
-    )
+        text = f"{said} well below its {threshold:.2f} threshold"
+        return "real", Evidence("classifier.below_threshold", text, None, values)
+    text = f"{said} too close to its {threshold:.2f} threshold to call"
+    return "inconclusive", Evidence("classifier.near_threshold", text, None, values)
 
 
-def _face_reasons(
-    faces: Sequence[FaceScore], decisive: FaceScore, media_type: str, threshold: float
-) -> list[str]:
-    # The deciding face first, then the others by suspicion.
-    ordered = sorted(faces, key=lambda f: (f.track_id != decisive.track_id, -f.score))
-    return [_face_reason(f, media_type, threshold) for f in ordered[:MAX_FACE_REASONS]]
+def _ordered(scored: Sequence[Evidence], decisive: FaceScore) -> list[Evidence]:
+    """Per model, the deciding face first, then the others by suspicion."""
+    result = []
+    for signal in SCORE_SIGNALS:
+        items = [e for e in scored if e.signal == signal]
+        items.sort(key=lambda e: (e.subject != decisive.track_id, -e.params["score"]))
+        result += items[:MAX_FACE_REASONS]
+    return result
 
 
-def _track_reasons(
-    tracks: Sequence[TrackScore], decisive: FaceScore, threshold: float
-) -> list[str]:
-    ordered = sorted(tracks, key=lambda t: (t.track_id != decisive.track_id, -t.score))
-    return [
-        f"temporal model: {t.score:.2f} fake for face {t.track_id} over {t.frames} "
-        f"frames (threshold {threshold:.2f})"
-        for t in ordered[:MAX_FACE_REASONS]
-    ]
-
-
-def _face_reason(face: FaceScore, media_type: str, threshold: float) -> str:
-    if media_type == "image":
-        return f"classifier: {face.score:.2f} fake for face {face.track_id}"
-    return (
-        f"classifier: {face.score:.2f} fake on {face.frames_over_threshold} of "
-        f"{face.frames_scored} frames of face {face.track_id} (threshold {threshold:.2f})"
-    )
-
-
-def _is_abnormal(blink: BlinkResult | None) -> bool:
-    return blink is not None and blink.status == "abnormal"
-
-
-def _decides(track_id: int, judged: Mapping[int, str]) -> str:
+def _decides(track_id: int, judged: Mapping[int, str]) -> list[Evidence]:
+    if track_id not in judged:
+        return []
+    values = {"faces_judged": len(judged), "note": judged[track_id]}
     if len(judged) == 1:
-        return f"Face {track_id} decides: the only face seen clearly enough to judge ({judged[track_id]})"
-    return (
+        text = (
+            f"Face {track_id} decides: the only face seen clearly enough to judge "
+            f"({judged[track_id]})"
+        )
+        return [Evidence("verdict.decided_by_only_face", text, track_id, values)]
+    text = (
         f"Face {track_id} decides: the most suspicious of the {len(judged)} faces seen clearly "
         f"enough to judge ({judged[track_id]})"
     )
-
-
-def _person_blink_reasons(media_type: str, person_blinks: Mapping[int, BlinkResult]) -> list[str]:
-    if media_type == "image":
-        return ["a still image carries no blink signal"]
-    return [
-        f"Face {track_id}: {reason}"
-        for track_id, blink in sorted(person_blinks.items())
-        for reason in _blink_reasons(media_type, blink)
-    ]
-
-
-def _blinks_alone(abnormal: bool) -> list[str]:
-    if abnormal:
-        return ["an abnormal blink pattern alone is not enough evidence to call a video fake"]
-    return []
-
-
-def _blink_reasons(media_type: str, blink: BlinkResult | None) -> list[str]:
-    if media_type == "image" or blink is None or blink.status == "not_applicable":
-        return ["a still image carries no blink signal"] if media_type == "image" else []
-    if blink.message:
-        return [blink.message]
-    if blink.rate_per_minute is None:
-        return ["too few usable frames to measure blinking"]
-    where = "outside" if blink.status == "abnormal" else "within"
-    usual = f"{policy.HUMAN_BLINK_RATE_READING:g}-{policy.HUMAN_BLINK_RATE_TALKING:g}/min"
-    return [f"{blink.rate_per_minute:.1f} blinks/min, {where} the usual human range of {usual}"]
+    return [Evidence("verdict.decided_by_most_suspicious", text, track_id, values)]

@@ -36,6 +36,11 @@ BLINK_MIN_USABLE_FRAMES = 50
 # happens by chance.
 BLINK_LOW_RATE_PER_MIN = 3.0
 BLINK_MIN_SPAN_FOR_RATE_S = 20.0
+# Blink findings (reason codes, ml/signals/blink.py) that turn a classifier's "real" into
+# "inconclusive". Blinks never make a "fake" on their own (docs/verdict.md).
+BLINK_HOLDS_BACK_REAL = frozenset(
+    {"blink.rate_far_below", "blink.long_closure", "blink.rate_outside_range"}
+)
 # The EAR curve kept in the report, for the chart.
 BLINK_SERIES_MAX_POINTS = 300
 

@@ -27,6 +27,7 @@ class BlinkResult:
     threshold: float | None = None  # the EAR threshold used (relative to the open-eye baseline)
     baseline_ear: float | None = None
     message: str = ""
+    code: str = ""  # the reason code of `message` (ml/signals/blink.py CODES)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class FaceResult:
     quality: dict[str, float] | None = None
     judged: bool = True  # False: seen too poorly to decide the verdict (never scored)
     not_judged_reason: str = ""  # e.g. "too blurred (sharpness 7.0; at least 15 is needed)"
+    not_judged_code: str = ""  # its reason code, e.g. "quality.too_blurred"
     blink: BlinkResult | None = None  # this person's blinks over all their fragments
 
     @classmethod
@@ -84,6 +86,8 @@ class Report:
     verdict: str  # one of VERDICTS
     fake_probability: float | None  # None when no classifier ran
     reasons: list[str] = field(default_factory=list)
+    # One item per reason, in the same order: its code, the person, the values (Evidence).
+    evidence: list[dict[str, Any]] = field(default_factory=list)
     duration_s: float | None = None
     fps: float | None = None
     width: int | None = None

@@ -1,33 +1,53 @@
-"""The verdict rules on crafted evidence: each rule, its band and its reasons."""
+"""The verdict rules on crafted evidence: each rule, its band, its reasons and their codes."""
 
 import pytest
 
+from ml.faces import quality
+from ml.signals import blink as blinks
+from ml.signals.classifier import NO_MODEL, face_evidence, track_evidence
 from ml.verdict import policy
-from ml.verdict.aggregate import FaceScore
-from ml.verdict.fusion import NO_FACE, TrackScore, decision_bounds, fuse
+from ml.verdict.aggregate import FaceScore, TrackScore
+from ml.verdict.fusion import NO_FACE, Scores, decision_bounds, fuse
 from ml.verdict.report import BlinkResult
 
-NO_MODEL = "no trained classifier is installed, so faces were not scored"
 NORMAL = BlinkResult(status="ok", count=5, rate_per_minute=15.0, message="")
 ABNORMAL = BlinkResult(status="abnormal", count=1, rate_per_minute=2.1, message="")
 
 
-def video(face_scores, *, blink=NORMAL, threshold=0.5, faces_found=None, **kw):
+def video(
+    face_scores,
+    *,
+    blink=NORMAL,
+    threshold=0.5,
+    faces_found=None,
+    unscored=None,
+    temporal=(),
+    temporal_threshold=None,
+    person_blinks=None,
+    left_out=(),
+    **kw,
+):
+    """The evidence an analysis of one video would hand to `fuse`, in the pipeline's order."""
     found = len(face_scores) if faces_found is None else faces_found
-    return fuse(
-        media_type="video",
-        faces_found=found,
-        face_scores=face_scores,
-        threshold=threshold,
-        blink=blink,
-        **kw,
+    blink_items = (
+        blinks.evidence("video", person_blinks)
+        if person_blinks is not None
+        else blinks.blink_evidence(blink)
     )
+    evidence = [
+        *face_evidence(face_scores, "video", threshold),
+        *track_evidence(list(temporal), temporal_threshold),
+        *left_out,
+        *blink_items,
+    ]
+    scores = Scores(face_scores, threshold, temporal, temporal_threshold, unscored)
+    return fuse(media_type="video", faces_found=found, scores=scores, evidence=evidence, **kw)
 
 
 def test_no_face_is_inconclusive():
-    result = video([], faces_found=0, threshold=None, skipped_reason=NO_MODEL)
+    result = video([], faces_found=0, threshold=None, unscored=NO_MODEL)
     assert result.verdict == "inconclusive" and result.fake_probability is None
-    assert result.reasons[0] == NO_FACE
+    assert result.reasons[0] == NO_FACE.text
 
 
 def test_confident_fake_face_makes_a_fake_and_says_where():
@@ -77,15 +97,15 @@ def test_abnormal_blinks_hold_back_a_real():
 
 
 def test_without_a_classifier_abnormal_blinks_alone_are_not_a_fake():
-    result = video([], faces_found=1, threshold=None, skipped_reason=NO_MODEL, blink=ABNORMAL)
+    result = video([], faces_found=1, threshold=None, unscored=NO_MODEL, blink=ABNORMAL)
     assert result.verdict == "inconclusive" and result.fake_probability is None
-    assert result.reasons[0] == NO_MODEL
+    assert result.reasons[0] == NO_MODEL.text
     assert any("alone is not enough" in r for r in result.reasons)
 
 
 def test_without_a_classifier_normal_blinks_are_not_proof_of_real():
-    result = video([], faces_found=1, threshold=None, skipped_reason=NO_MODEL)
-    assert result.verdict == "inconclusive" and result.reasons[0] == NO_MODEL
+    result = video([], faces_found=1, threshold=None, unscored=NO_MODEL)
+    assert result.verdict == "inconclusive" and result.reasons[0] == NO_MODEL.text
 
 
 def test_blink_message_from_the_blink_stage_is_used_as_is():
@@ -94,12 +114,12 @@ def test_blink_message_from_the_blink_stage_is_used_as_is():
 
 
 def test_image_reasons_speak_of_the_face_not_frames():
+    faces = [FaceScore(1, 0.93, 1, 1)]
     result = fuse(
         media_type="image",
         faces_found=1,
-        face_scores=[FaceScore(1, 0.93, 1, 1)],
-        threshold=0.5,
-        blink=BlinkResult(status="not_applicable"),
+        scores=Scores(faces, 0.5),
+        evidence=[*face_evidence(faces, "image", 0.5), *blinks.evidence("image", {})],
     )
     assert result.verdict == "fake"
     assert "classifier: 0.93 fake for face 1" in result.reasons
@@ -128,7 +148,6 @@ def test_the_deciding_face_combines_frame_and_temporal_scores():
 def test_per_person_blinks_name_the_person_and_any_abnormal_one_holds_back_real():
     result = video(
         [FaceScore(1, 0.05, 32, 0), FaceScore(2, 0.04, 32, 0)],
-        blink=None,
         person_blinks={
             1: BlinkResult(status="ok", message="3 blinks in 10 s"),
             2: BlinkResult(status="abnormal", message="no blink in 40 s"),
@@ -144,13 +163,44 @@ def test_per_person_blinks_name_the_person_and_any_abnormal_one_holds_back_real(
     )
 
 
+BLURRED = quality.Quality(64, 7.0, 0.95, 1.0, frames=45, seen_s=3.0)
+
+
 def test_faces_not_judged_are_listed_with_their_reason():
     result = video(
         [FaceScore(1, 0.05, 32, 0)],
         faces_found=2,
         judged={1: "120 px across"},
-        not_judged={2: "too blurred (sharpness 7.0; at least 15 is needed)"},
+        left_out=[
+            quality.not_judged(BLURRED, subject=2, media_type="video").prefixed(
+                "Face 2 not judged: "
+            )
+        ],
     )
     assert result.verdict == "real"
     assert "Face 2 not judged: too blurred (sharpness 7.0; at least 15 is needed)" in result.reasons
     assert [f.track_id for f in result.faces] == [1]
+
+
+def test_every_reason_has_a_documented_code():
+    """Reasons and codes travel together, and each code is one the signals declare."""
+    from pathlib import Path
+
+    from ml.signals import classifier
+    from ml.verdict import fusion
+
+    declared = {**blinks.CODES, **classifier.CODES, **quality.CODES, **fusion.CODES}
+    verdict_md = (Path(__file__).resolve().parents[2] / "docs" / "verdict.md").read_text()
+    undocumented = [code for code in declared if f"`{code}`" not in verdict_md]
+    assert not undocumented, f"codes missing from docs/verdict.md: {undocumented}"
+    results = [
+        video([FaceScore(1, 0.1, 32, 0)], blink=ABNORMAL),
+        video([], faces_found=1, threshold=None, unscored=NO_MODEL, blink=ABNORMAL),
+        video(
+            [FaceScore(1, 0.5, 32, 9)], temporal=[TrackScore(1, 0.5, 32)], temporal_threshold=0.5
+        ),
+        video([], faces_found=0, threshold=None),
+    ]
+    for result in results:
+        assert len(result.evidence) == len(result.reasons)
+        assert {e.code for e in result.evidence} <= set(declared)

@@ -47,15 +47,19 @@ def test_fragments_without_descriptors_stay_apart():
 
 
 def test_quality_reasons_name_the_failing_measure():
+    def reason(quality, media_type="video"):
+        return face_quality.not_judged(quality, subject=1, media_type=media_type)
+
     good = face_quality.Quality(64, 50, 0.95, 1.0, frames=45, seen_s=3.0)
-    assert face_quality.not_judged_reason(good, media_type="video") == ""
-    small = face_quality.Quality(30, 50, 0.95, 1.0, 45, 3.0)
-    assert face_quality.not_judged_reason(small, media_type="video").startswith("too small")
-    blurred = face_quality.Quality(64, 7, 0.95, 1.0, 45, 3.0)
-    assert face_quality.not_judged_reason(blurred, media_type="video").startswith("too blurred")
+    assert reason(good) is None
+    small = reason(face_quality.Quality(30, 50, 0.95, 1.0, 45, 3.0))
+    assert small.code == "quality.too_small" and small.text.startswith("too small")
+    blurred = reason(face_quality.Quality(64, 7, 0.95, 1.0, 45, 3.0))
+    assert blurred.code == "quality.too_blurred" and blurred.text.startswith("too blurred")
+    assert blurred.params == {"sharpness": 7.0, "minimum": policy.MIN_JUDGED_SHARPNESS}
     brief = face_quality.Quality(64, 50, 0.95, 1.0, 8, 0.5)
-    assert face_quality.not_judged_reason(brief, media_type="video").startswith("too brief")
-    assert face_quality.not_judged_reason(brief, media_type="image") == ""
+    assert reason(brief).code == "quality.too_brief" and reason(brief).text.startswith("too brief")
+    assert reason(brief, "image") is None
 
 
 def test_frontalness_drops_as_the_head_turns():

@@ -172,3 +172,11 @@ def test_a_face_too_blurred_to_judge_leaves_the_verdict_open(tmp_path):
     assert face.score is None and report.fake_probability is None
     assert report.verdict == "inconclusive" and report.reasons[0] == NOT_JUDGED_REASON
     assert f"Face 1 not judged: {face.not_judged_reason}" in report.reasons
+    # The same reasons as codes, in order: what scripts and review flags read.
+    assert [e["code"] for e in report.evidence] == [
+        "quality.none_judged",
+        "quality.too_blurred",
+        "blink.still_image",
+    ]
+    assert [e["text"] for e in report.evidence] == report.reasons
+    assert face.not_judged_code == "quality.too_blurred" and report.evidence[1]["subject"] == 1

@@ -19,6 +19,8 @@ def validate(report: Report) -> dict:
     # Through JSON text, as the platform stores it: NaN or numpy values would fail here.
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    if data["evidence"]:  # a report the pipeline made: one coded item per reason
+        assert [item["text"] for item in data["evidence"]] == data["reasons"]
     return data
 
 
