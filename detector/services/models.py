@@ -4,12 +4,13 @@ Which models an analysis uses (`model_options`) is read in detector.selectors.
 
 A model is a `NAME.keras` file (Keras 3 format) with its card `NAME.card.json` next to it (for a
 URL, the card is fetched from the same address with `.keras` replaced by `.card.json`).
-`model_install` proves a model usable before it is registered: checksum, card, a real Keras load,
-and the loaded network's architecture and input size against the card. It then copies the file,
-the card and the card's plots into `MODELS_ROOT/<name>/<version>/`. A refused install leaves
-nothing behind: no folder, no row. Every install, from a path, a URL, a DFDC checkpoint or the
-catalog of published detectors (services.published_models), ends in the same staged, atomic
-step: `model_install_checked`.
+`model_install` proves a model usable before it is registered: checksum, then ml's check
+(`ml.models.verify.check_model_file`: card, a real Keras load, the network against the card).
+Published weights of another format go through ml's converter registry (`ml.models.convert`),
+which hands back a checked file and card. The file, the card and the card's plots are then copied
+into `MODELS_ROOT/<name>/<version>/`. A refused install leaves nothing behind: no folder, no row.
+Every install, from a path, a URL, converted weights or the catalog of published detectors
+(services.published_models), ends in the same staged, atomic step: `model_install_checked`.
 
 One model per kind is active at a time. `model_activate(..., ensemble=True)` keeps the others of
 its kind active too: active frame models then form an ensemble whose fake probability is the
@@ -19,7 +20,6 @@ weighted mean of their scores, weighted by each model's `ensemble_weight` (defau
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -34,14 +34,12 @@ from django.db import transaction
 from detector.models import DetectorModel
 from detector.selectors import model_dir
 from ml.errors import ModelError
-from ml.models.archs import ARCH_NAMES
 from ml.models.cards import card_path_for, validate_card
-from ml.models.catalog import NOT_EVALUATED
 from ml.models.checksum import file_sha256
+from ml.models.convert import KERAS, converter_for
+from ml.models.convert.published import convert_file
 from ml.models.download import DownloadError, download
-
-logger = logging.getLogger(__name__)
-
+from ml.models.verify import check_model_file
 
 # --- install -----------------------------------------------------------------------------------
 
@@ -80,38 +78,6 @@ def _read_card(card_file: Path) -> dict[str, Any]:
     return card
 
 
-def check_loaded_model(model: Any, card: dict[str, Any]) -> None:
-    """The network must be what the card says: architecture, input size, one output."""
-    size = card["input_size"]
-    expected = (size, size, 3)
-    shape = tuple(model.input_shape)
-    if card["kind"] == "frame" and shape[1:] != expected:
-        raise ModelError(
-            f"The card says {size}x{size} RGB input but the network takes {shape[1:]}."
-        )
-    if card["kind"] == "temporal" and (len(shape) != 5 or shape[2:] != expected):
-        raise ModelError(
-            f"The card says face tracks of {size}x{size} but the network takes {shape[1:]}."
-        )
-    if tuple(model.output_shape)[1:] != (1,):
-        raise ModelError("The network must output one fake probability per input.")
-    # Networks built by ml.models.archs carry the architecture's name; others are checked by shape only.
-    if card["arch"] in ARCH_NAMES and model.name != card["arch"]:
-        raise ModelError(f"The card says {card['arch']} but the file holds a {model.name} network.")
-
-
-def _load_and_check(model_file: Path, card: dict[str, Any]) -> None:
-    import keras
-
-    try:
-        model = keras.saving.load_model(model_file, compile=False)
-    except Exception as exc:  # a corrupt file raises anything from zip to HDF5 errors
-        raise ModelError(
-            f"Keras cannot load {model_file.name}: the file is damaged or not a Keras model."
-        ) from exc
-    check_loaded_model(model, card)
-
-
 def _copy_plots(card: dict[str, Any], source_dir: Path | None, target_dir: Path) -> dict[str, str]:
     """Copy the plots the card names that exist next to the model; others are dropped."""
     kept = {}
@@ -128,7 +94,8 @@ def _copy_plots(card: dict[str, Any], source_dir: Path | None, target_dir: Path)
 
 @dataclass
 class Candidate:
-    """One model file with its card, checked and ready to be installed."""
+    """One model file with its card. Checked (by `candidate_check`, or by ml when ml converted
+    it), it is ready for `model_install_checked`."""
 
     model_file: Path
     card: dict[str, Any]
@@ -146,7 +113,7 @@ def candidate_check(candidate: Candidate) -> Candidate:
     card = candidate.card
     validate_card(card)
     _refuse_if_installed(card)
-    _load_and_check(candidate.model_file, card)
+    check_model_file(candidate.model_file, card)
     candidate.card = {**card, "sha256": file_sha256(candidate.model_file)}
     return candidate
 
@@ -240,23 +207,25 @@ def model_install(
     sha256: str | None = None,
     name: str | None = None,
     activate: bool = False,
-    format: str = "keras",
+    format: str = KERAS,
     version: str | None = None,
 ) -> DetectorModel:
     """Install a model from a path or URL; raises ModelError with the reason when refused.
 
-    format "keras": NAME.keras with its card beside it. format "dfdc": one checkpoint of the
-    DFDC winners' format, converted here (name and version are then required).
+    format "keras": NAME.keras with its card beside it. Any other format names a converter
+    (ml.models.convert): one file of published weights, converted here (name and version are
+    then required).
     """
     with incoming_dir() as tmp:
         workdir = Path(tmp)
-        if format == "dfdc":
-            candidate = _dfdc_candidate(
-                str(source), workdir, sha256=sha256, name=name, version=version
+        if format == KERAS:
+            candidate = candidate_check(
+                _keras_candidate(str(source), workdir, sha256=sha256, name=name)
             )
         else:
-            candidate = _keras_candidate(str(source), workdir, sha256=sha256, name=name)
-        candidate = candidate_check(candidate)
+            candidate = _converted_candidate(
+                format, str(source), workdir, sha256=sha256, name=name, version=version
+            )
         (model,) = model_install_checked(candidates=[candidate], workdir=workdir, activate=activate)
     return model
 
@@ -290,7 +259,8 @@ def _fetch_file(source: str, workdir: Path, sha256: str | None) -> Path:
         raise ModelError(str(exc)) from exc
 
 
-def _dfdc_candidate(
+def _converted_candidate(
+    format: str,
     source: str,
     workdir: Path,
     *,
@@ -298,37 +268,15 @@ def _dfdc_candidate(
     name: str | None,
     version: str | None,
 ) -> Candidate:
+    """Published weights converted and checked by ml; refused before any download or
+    conversion when the format is unknown or the name is taken."""
+    converter = converter_for(format)
     if not name or not version:
-        raise ModelError("A DFDC checkpoint needs --name and --version.")
-    checkpoint = _fetch_file(source, workdir, sha256)
-    card = {
-        "name": name,
-        "version": version,
-        "kind": "frame",
-        "threshold": 0.5,
-        "source": {"url": source, "sha256": file_sha256(checkpoint)},
-        "platform_evaluation": NOT_EVALUATED,
-    }
-    dest = workdir / f"{name}.keras"
-    card.update(convert_weights("dfdc", checkpoint, dest, arch="efficientnet_b7"))
-    return Candidate(dest, card, source)
-
-
-def convert_weights(converter: str, src: Path, dest: Path, *, arch: str) -> dict[str, Any]:
-    """Published weights → `dest` (.keras); returns the card fields the conversion sets."""
-    try:
-        if converter == "mesonet":
-            from ml.models.convert.mesonet import convert_mesonet
-
-            return convert_mesonet(src, dest, arch=arch)
-        from ml.models.convert.dfdc import convert_checkpoint
-
-        return convert_checkpoint(src, dest)
-    except ModelError:
-        raise
-    except Exception as exc:  # a converter bug or a file it cannot read: nothing installed
-        logger.exception("conversion of %s failed", src)
-        raise ModelError(f"Converting {Path(src).name} failed: {exc}") from exc
+        raise ModelError(f"A {converter.what} needs --name and --version.")
+    _refuse_if_installed({"name": name, "version": version})
+    published = _fetch_file(source, workdir, sha256)
+    converted = convert_file(format, published, workdir, name=name, version=version, url=source)
+    return Candidate(converted.model_file, converted.card, source)
 
 
 # --- activation and evaluation ---------------------------------------------------------------

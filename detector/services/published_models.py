@@ -3,9 +3,9 @@
 Files come from their upstream addresses, or from a mirror: a local folder holding the same file
 names, or an http(s) address serving them (`install_model NAME --mirror`, or MODELS_MIRROR).
 Downloads resume where they stopped (HTTP Range) and are checked against the catalog's sha256
-where it is known. Each file is converted to the platform's Keras format with an honest card and
-installed through services.models' one staged, atomic step; a catalog entry of several files (an
-ensemble) is installed whole or not at all.
+where it is known. One call to ml (`ml.models.convert.published.convert_published`) turns the
+files into checked Keras models with honest cards; they are installed through services.models'
+one staged, atomic step, and a catalog entry of several files (an ensemble) whole or not at all.
 
 Only an interrupted download leaves something behind on failure: what arrived, under
 MODELS_ROOT/.downloads/, so that running the same command again resumes it. Once the files
@@ -21,16 +21,11 @@ from urllib.parse import urlparse
 from django.conf import settings
 
 from detector.models import DetectorModel
-from detector.services.models import (
-    Candidate,
-    candidate_check,
-    convert_weights,
-    incoming_dir,
-    model_install_checked,
-)
+from detector.services.models import Candidate, incoming_dir, model_install_checked
 from ml.errors import ModelError
-from ml.models.catalog import CatalogEntry, CatalogFile, catalog_card, catalog_entry
+from ml.models.catalog import CatalogEntry, CatalogFile, catalog_entry
 from ml.models.checksum import file_sha256
+from ml.models.convert.published import convert_published
 from ml.models.download import TIMEOUT_S, DownloadError, Timeout, download
 
 # progress(file name, bytes done, bytes expected or None)
@@ -56,6 +51,10 @@ def _from_folder(file: CatalogFile, folder: Path) -> Path:
     return path
 
 
+def _is_folder(mirror: str | None) -> bool:
+    return bool(mirror) and not _is_url(mirror)
+
+
 def _fetch(
     file: CatalogFile,
     *,
@@ -64,7 +63,7 @@ def _fetch(
     timeout: Timeout,
 ) -> tuple[Path, str]:
     """The file on this machine, and where it came from."""
-    if mirror and not _is_url(mirror):
+    if _is_folder(mirror):
         path = _from_folder(file, Path(mirror).resolve())
         return path, str(path)
     url = f"{mirror.rstrip('/')}/{file.filename}" if mirror else file.url
@@ -91,22 +90,6 @@ def _refuse_if_installed(entry: CatalogEntry) -> None:
     taken = DetectorModel.objects.filter(name__in=names, version=entry.version)
     if taken.exists():
         raise ModelError(f"{entry.name} {entry.version} is already installed.")
-
-
-def _candidate(
-    entry: CatalogEntry, file: CatalogFile, source: Path, origin: str, workdir: Path
-) -> Candidate:
-    dest = workdir / f"{file.model_name}.keras"
-    card = catalog_card(entry, file)
-    card.update(convert_weights(entry.converter, source, dest, arch=entry.arch))
-    # What the catalog knows about the family wins over what a converter assumes.
-    card.update({key: entry.card[key] for key in ("framing", "compute") if key in entry.card})
-    card["family"] = entry.name
-    # What was actually converted (the release may publish no checksum to compare with).
-    card["source"]["file_sha256"] = file_sha256(source)
-    if source.parent == downloads_dir():
-        source.unlink()  # converted: the raw download is no longer needed
-    return candidate_check(Candidate(dest, card, origin))
 
 
 def _remove_downloads(entry: CatalogEntry) -> None:
@@ -148,9 +131,13 @@ def published_model_install(
     try:
         with incoming_dir() as tmp:
             workdir = Path(tmp)
+            # Downloads are consumed as they are converted; a mirror folder's files stay.
+            converted = convert_published(
+                entry, [path for path, _ in fetched], workdir, consume=not _is_folder(mirror)
+            )
             candidates = [
-                _candidate(entry, f, path, origin, workdir)
-                for f, (path, origin) in zip(entry.files, fetched, strict=True)
+                Candidate(c.model_file, c.card, origin)
+                for c, (_, origin) in zip(converted, fetched, strict=True)
             ]
             return model_install_checked(candidates=candidates, workdir=workdir, activate=activate)
     finally:

@@ -62,7 +62,7 @@ class CatalogEntry:
     licence: str
     citation: str
     source: str  # the repository and the commit or tag the files come from
-    converter: str  # "mesonet" | "dfdc": how a file becomes NAME.keras
+    converter: str  # how a file becomes NAME.keras: a name in ml.models.convert.CONVERTERS
     version: str
     files: tuple[CatalogFile, ...]
     card: dict[str, Any] = field(default_factory=dict)  # facts copied onto every card

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from detector import services
 from detector.models import Analysis, DetectorModel
+from ml.errors import ModelError
 from ml.models.catalog import CATALOG
 from ml.models.download import CHUNK
 from tests.support.detector_models import detector_model_create
@@ -252,6 +253,29 @@ def test_dfdc_format_needs_a_name_and_a_version(tmp_path, models_root):
     with pytest.raises(CommandError, match="needs --name and --version"):
         call_command("install_model", str(checkpoint), "--format", "dfdc")
     assert_nothing_installed(models_root)
+
+
+def test_an_unknown_format_is_refused_before_anything_is_read(tmp_path, models_root):
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"never read")
+    with pytest.raises(ModelError, match="No converter reads the format 'onnx'"):
+        services.model_install(source=str(weights), format="onnx", name="n", version="1")
+    assert_nothing_installed(models_root)
+
+
+def test_mesonet_weights_from_elsewhere_install_with_format_mesonet(mesonet, models_root):
+    source = mesonet / "MesoInception_DF.h5"
+    call_command(
+        "install_model", str(source), "--format", "mesonet", "--name", "mine", "--version", "2"
+    )
+    model = DetectorModel.objects.get(name="mine", version="2")
+    assert model.arch == "mesoinception4" and model.card["framing"]["margin"] == 0.17
+    assert model.card["source"] == {
+        "url": str(source),
+        "sha256": CATALOG["mesoinception4-df"].files[0].sha256,
+    }
+    assert source.is_file(), "the given file is left where it was"
+    assert [p.name for p in models_root.iterdir()] == ["mine"]
 
 
 @pytest.mark.django_db(transaction=True)

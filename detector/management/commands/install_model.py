@@ -3,11 +3,12 @@
     manage.py install_model --list                        the published detectors (ml/models/catalog.py)
     manage.py install_model NAME [--mirror DIR|URL] [--activate]
     manage.py install_model PATH_OR_URL [--sha256 HEX] [--name N] [--activate]
-    manage.py install_model PATH_OR_URL --format dfdc --name N --version V [--activate]
+    manage.py install_model PATH_OR_URL --format CONVERTER --name N --version V [--activate]
     manage.py install_model --first-run                   DETECTORS (default meso4-df), once
 
 For a .keras file the card must sit next to it as NAME.card.json (for a URL: the same address
-ending in .card.json). A refused model leaves nothing installed.
+ending in .card.json). The other formats are those ml's converters read (ml.models.convert).
+A refused model leaves nothing installed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from detector.services import model_install, published_model_install
 from detector.services.published_models import FIRST_RUN_TIMEOUT
 from ml.errors import ModelError
 from ml.models.catalog import CATALOG, CatalogEntry, human_size
+from ml.models.convert import CONVERTERS, FORMATS, KERAS
 
 
 class Command(BaseCommand):
@@ -29,7 +31,7 @@ class Command(BaseCommand):
     _shown: tuple[str, int] | None = None  # the progress line last written
     help = (
         "Install a published detector by name (see --list), or a model (.keras + card, "
-        "or a DFDC checkpoint) from a path or an http(s) URL."
+        "or published weights a converter reads) from a path or an http(s) URL."
     )
 
     def create_parser(self, prog_name, subcommand, **kwargs):
@@ -57,9 +59,10 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--format",
-            choices=("keras", "dfdc"),
-            default="keras",
-            help="keras: NAME.keras with its card; dfdc: a DFDC 1st-place checkpoint, converted",
+            choices=FORMATS,
+            default=KERAS,
+            help=f"{KERAS}: NAME.keras with its card; "
+            + "; ".join(f"{c.name}: a {c.what}, converted" for c in CONVERTERS.values()),
         )
         parser.add_argument("--sha256", default=None, help="expected sha256 of the file")
         parser.add_argument(
@@ -69,7 +72,7 @@ class Command(BaseCommand):
             "--version",
             dest="model_version",
             default=None,
-            help="version (--format dfdc)",
+            help="version (a --format other than keras)",
         )
         parser.add_argument("--activate", action="store_true", help="use it for new analyses")
 
@@ -114,7 +117,7 @@ class Command(BaseCommand):
 
     def _install_published(self, name: str, opts) -> list:
         file_options = ("sha256", "name", "model_version")
-        if opts["format"] != "keras" or any(opts[key] for key in file_options):
+        if opts["format"] != KERAS or any(opts[key] for key in file_options):
             raise CommandError(
                 "--sha256, --name, --version and --format apply to model files; "
                 f"{name} is a published detector (see --list)."

@@ -12,7 +12,10 @@ from typing import Any
 
 from ml.errors import ModelError
 from ml.models.archs import get_arch
+from ml.models.catalog import MESONET_FRAMING
 
+# The authors' two networks; a file's weights fit one of them only (their layer lists differ).
+ARCHS = ("meso4", "mesoinception4")
 FLIP_NOTE = (
     "The published network outputs P(real); the last Dense layer's kernel and bias were "
     "negated so that the one sigmoid unit gives P(fake) = 1 - P(real)."
@@ -26,23 +29,46 @@ def flip_output(model: Any) -> None:
     last.set_weights([-kernel, -bias])
 
 
-def convert_mesonet(src: Path, dest: Path, *, arch: str) -> dict[str, Any]:
-    """Build `arch` (meso4 | mesoinception4), load the authors' .h5 by layer order, flip the
-    output to P(fake) and save `dest` (.keras). Returns the card fields the conversion decides."""
-    spec = get_arch(arch)
-    model = spec.build(init="none")
+def load_published(src: Path, arch: str) -> Any:
+    """`arch` built here with the authors' weights from `src`, loaded by layer order."""
+    model = get_arch(arch).build(init="none")
     try:
         model.load_weights(str(src))
     except Exception as exc:  # h5py / Keras raise ValueError, OSError or KeyError by fault
         raise ModelError(
             f"{Path(src).name} does not hold {arch} weights in Keras HDF5 format: {exc}"
         ) from exc
+    return model
+
+
+def load_either(src: Path) -> tuple[str, Any]:
+    """Whichever of the authors' networks the weights of `src` fit, with its name."""
+    for arch in ARCHS:
+        try:
+            return arch, load_published(src, arch)
+        except ModelError:
+            continue
+    raise ModelError(
+        f"{Path(src).name} holds neither meso4 nor mesoinception4 weights in Keras HDF5 format."
+    )
+
+
+def convert_mesonet(src: Path, dest: Path, *, arch: str | None = None) -> dict[str, Any]:
+    """Build `arch` (meso4 | mesoinception4; None: the one the file fits), load the authors' .h5
+    by layer order, flip the output to P(fake) and save `dest` (.keras). Returns the card fields
+    the conversion decides."""
+    if arch is None:
+        arch, model = load_either(src)
+    else:
+        model = load_published(src, arch)
     flip_output(model)
     model.save(dest)
+    spec = get_arch(arch)
     return {
         "arch": arch,
         "input_size": spec.input_size,
         "preprocessing": spec.preprocessing,
+        "framing": dict(MESONET_FRAMING),
         "label_convention": "sigmoid output = P(fake)",
         "conversion": (
             f"Keras 2.1.5 HDF5 weights loaded by layer order into ml.models.archs.{arch} "
