@@ -3,7 +3,7 @@ from django import forms
 from detector.models import Analysis
 from detector.selectors import SORTS
 from detector.uploads import SUPPORTED_TYPES_TEXT
-from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES
+from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES, AnalysisOptions
 
 ACCEPT = "image/jpeg,image/png,image/webp,video/mp4,video/quicktime,video/x-msvideo,video/x-matroska,video/webm,.mkv,.avi,.mov"
 
@@ -35,9 +35,8 @@ class AnalysisUploadForm(forms.Form):
             self.add_error("file", self.upload_error)
         return cleaned
 
-    def options(self) -> dict:
-        frames = self.cleaned_data.get("frames")
-        return {"frames": frames} if frames else {}
+    def options(self) -> AnalysisOptions:
+        return AnalysisOptions.from_dict(self.cleaned_data)
 
 
 class AnalysisFilterForm(forms.Form):

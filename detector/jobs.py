@@ -32,6 +32,7 @@ from detector.services import (
 from detector.services.webhooks import callback_post
 from ml.errors import MediaError, ModelError
 from ml.models.classify import unload_models_except
+from ml.options import AnalysisOptions, ModelSpecs
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +82,18 @@ def _analyze(analysis: Analysis) -> dict:
     path = analysis_media_path(analysis)
     if not path.is_file():
         raise MediaError("The uploaded file is no longer available. Please upload it again.")
-    active = model_options()
+    # The stored options are the user's; the models are the ones active now, so a re-analysis
+    # scores with today's models.
+    options = AnalysisOptions.from_dict(analysis.options)
+    models = ModelSpecs.from_dict(model_options())
     # The worker keeps models loaded between jobs: only the active ones, so a changed set
     # frees the old models and the first job after the change loads the new ones.
-    unload_models_except(spec["sha256"] for specs in active.values() for spec in specs)
-    options = {**(analysis.options or {}), **active}
+    unload_models_except(models.sha256s())
 
     def progress(percent: int, stage: str) -> None:
         analysis_set_progress(analysis=analysis, percent=percent, stage=stage)
 
-    report = ml.analyze(str(path), options, progress=progress)
+    report = ml.analyze(str(path), options, progress=progress, models=models)
     analysis_preview_make(analysis=analysis)
     return report.to_dict()
 

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from detector.models import Analysis, DetectorModel
+from detector.uploads import upload_sha256
 from ml.models.cards import ModelSpec
 from ml.models.catalog import CatalogEntry
 
@@ -54,6 +56,14 @@ def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis
     # Only one whose file is still kept: otherwise the new upload is stored again.
     earlier = Analysis.objects.filter(owner=owner, sha256=sha256, media_removed_at=None)
     return earlier.filter(status=Analysis.Status.DONE).first() or earlier.first()
+
+
+def analysis_find_upload_duplicate(
+    *, owner: AbstractBaseUser, uploaded_file: UploadedFile
+) -> Analysis | None:
+    """The owner's earlier analysis of the content just uploaded (as `analysis_find_duplicate`),
+    so that every way of uploading can offer it instead of storing and analysing it again."""
+    return analysis_find_duplicate(owner=owner, sha256=upload_sha256(uploaded_file))
 
 
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:

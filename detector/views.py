@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from detector.downloads import media_response, private_file_response
 from detector.forms import AnalysisFilterForm, AnalysisUploadForm
+from detector.presenters import analysis_status_dict
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import (
-    analysis_find_duplicate,
+    analysis_find_upload_duplicate,
     analysis_get_for,
     analysis_list_for,
     analysis_pick_for,
@@ -32,7 +33,7 @@ from detector.services import (
     analysis_thumbnail,
 )
 from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
-from detector.uploads import UploadRejected, upload_sha256
+from detector.uploads import UploadRejected
 
 PAGE_SIZE = 25
 
@@ -75,7 +76,7 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
     uploaded = form.cleaned_data["file"]
     # The same content was analysed before: offer that result (or a fresh run of the stored
     # copy) instead of storing and queueing it again.
-    existing = analysis_find_duplicate(owner=request.user, sha256=upload_sha256(uploaded))
+    existing = analysis_find_upload_duplicate(owner=request.user, uploaded_file=uploaded)
     if existing is not None:
         return render(request, "detector/analysis_duplicate.html", {"existing": existing})
     try:
@@ -110,18 +111,7 @@ def analysis_detail(request: HttpRequest, pk) -> HttpResponse:
 def analysis_status(request: HttpRequest, pk) -> JsonResponse:
     """The small JSON the detail page polls while an analysis runs."""
     analysis = analysis_get_for(user=request.user, pk=pk)
-    return JsonResponse(
-        {
-            "id": str(analysis.pk),
-            "status": analysis.status,
-            "status_display": analysis.get_status_display(),
-            "progress": analysis.progress,
-            "stage": analysis.stage,
-            "finished": analysis.is_finished,
-            "verdict": analysis.verdict,
-            "error_message": analysis.error_message,
-        }
-    )
+    return JsonResponse(analysis_status_dict(analysis=analysis))
 
 
 @login_required

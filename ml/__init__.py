@@ -1,6 +1,8 @@
 """The science of the platform: media, faces, blinks, classifiers and the verdict.
 
-No Django in here. One entry point: `ml.analyze(path, options, progress=callback) -> Report`.
+No Django in here. One entry point: `ml.analyze(path, options, progress=callback, models=specs)
+-> Report`, where `options` are the user's `ml.options.AnalysisOptions` (or a dict of them) and
+`models` the `ml.options.ModelSpecs` to score with.
 """
 
 import os
@@ -12,11 +14,11 @@ __version__ = "0.1.0"
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 
-def analyze(path, options=None, progress=None):
+def analyze(path, options=None, progress=None, *, models=None):
     """Analyse one image or video file and return a `ml.verdict.report.Report`.
 
     Imported lazily so that `import ml` stays cheap (no TensorFlow, no dlib).
     """
     from ml.pipeline import analyze as _analyze
 
-    return _analyze(path, options, progress=progress)
+    return _analyze(path, options, progress=progress, models=models)

@@ -1,12 +1,21 @@
-"""The options of an analysis, defined once: defaults and the bounds each entry point accepts.
+"""The options of an analysis, defined once: defaults, the bounds each entry point accepts, and
+the one type that carries them (`AnalysisOptions`).
 
 `ml.analyze` accepts the widest range (the command line may ask for it); the upload form and
 the API offer a narrower one, so that one upload's run time stays bounded.
+
+The user's options and the models an analysis scores with travel apart: the user chooses
+`frames` and `scan_fps` (stored with the analysis), the platform chooses the installed models
+(`ModelSpecs`) at run time, so a re-analysis scores with the models active then.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ml.models.cards import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -31,3 +40,60 @@ UPLOAD_FRAMES = Bounds(4, 128)  # what the upload form and the API offer
 SCAN_FPS = Bounds(15.0, 60.0)  # blinks need at least 15
 
 DEFAULTS = {"frames": DEFAULT_FRAMES, "scan_fps": DEFAULT_SCAN_FPS}
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """What the user may choose about one analysis; valid once built (ValueError otherwise)."""
+
+    frames: int = DEFAULT_FRAMES
+    scan_fps: float = DEFAULT_SCAN_FPS
+
+    def __post_init__(self) -> None:
+        # Stored JSON and form data may hold numbers as text or floats: normalise, then check.
+        object.__setattr__(self, "frames", int(self.frames))
+        object.__setattr__(self, "scan_fps", float(self.scan_fps))
+        if self.frames not in FRAMES:
+            raise ValueError(f"frames must be between {FRAMES.low:g} and {FRAMES.high:g}")
+        if self.scan_fps not in SCAN_FPS:
+            raise ValueError(
+                f"scan_fps must be between {SCAN_FPS.low:g} and {SCAN_FPS.high:g} "
+                "(blinks need at least 15)"
+            )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> AnalysisOptions:
+        """The options in a stored, submitted or legacy dict; absent or empty ones take their
+        defaults. Other entries (an upload's file, the model specs) are not options."""
+        data = data or {}
+        given = {name: data[name] for name in DEFAULTS if data.get(name) is not None}
+        return cls(**given)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The shape stored in `Analysis.options` and written in the Report's `options`."""
+        return {"frames": self.frames, "scan_fps": self.scan_fps}
+
+
+@dataclass(frozen=True)
+class ModelSpecs:
+    """The installed models one analysis scores with: frame classifiers and temporal models."""
+
+    frame: list[ModelSpec] = field(default_factory=list)
+    temporal: list[ModelSpec] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ModelSpecs:
+        """From the "models" and "temporal_models" entries (ModelSpecs or their dicts), the
+        shape `detector.selectors.model_options` gives and older callers of ml.analyze pass."""
+        data = data or {}
+        return cls(
+            frame=_specs(data.get("models")),
+            temporal=_specs(data.get("temporal_models")),
+        )
+
+    def sha256s(self) -> list[str]:
+        return [spec.sha256 for spec in (*self.frame, *self.temporal)]
+
+
+def _specs(items: list[Any] | None) -> list[ModelSpec]:
+    return [s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s) for s in items or []]

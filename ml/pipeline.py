@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,7 @@ from typing import Any
 from ml.faces import people, scan
 from ml.faces.quality import NONE_JUDGED
 from ml.media import reader as media
-from ml.models.cards import ModelSpec
-from ml.options import DEFAULT_FRAMES, DEFAULT_SCAN_FPS, FRAMES, SCAN_FPS
+from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals import blink as blinks
 from ml.signals import classifier as scoring
 from ml.verdict import assemble as results
@@ -44,27 +43,15 @@ Progress = Callable[[int, str], None]
 # --- options, progress, timings -------------------------------------------------------------
 
 
-def _options(options: dict[str, Any] | None) -> dict[str, Any]:
-    options = dict(options or {})
-    frames = int(options.get("frames", DEFAULT_FRAMES))
-    scan_fps = float(options.get("scan_fps", DEFAULT_SCAN_FPS))
-    if frames not in FRAMES:
-        raise ValueError(f"frames must be between {FRAMES.low:g} and {FRAMES.high:g}")
-    if scan_fps not in SCAN_FPS:
-        raise ValueError(
-            f"scan_fps must be between {SCAN_FPS.low:g} and {SCAN_FPS.high:g} "
-            "(blinks need at least 15)"
-        )
-    return {
-        "frames": frames,
-        "scan_fps": scan_fps,
-        "models": _specs(options.get("models")),
-        "temporal_models": _specs(options.get("temporal_models")),
-    }
-
-
-def _specs(items: list[Any] | None) -> list[ModelSpec]:
-    return [s if isinstance(s, ModelSpec) else ModelSpec.from_dict(s) for s in items or []]
+def _options(
+    options: AnalysisOptions | Mapping[str, Any] | None, models: ModelSpecs | None
+) -> tuple[AnalysisOptions, ModelSpecs]:
+    """The user's options and the models, kept apart. A dict may hold both, as command-line,
+    benchmark and older callers pass them; `models`, when given, names the models instead."""
+    if isinstance(options, AnalysisOptions):
+        return options, models if models is not None else ModelSpecs()
+    chosen = AnalysisOptions.from_dict(options)
+    return chosen, models if models is not None else ModelSpecs.from_dict(options)
 
 
 class _Run:
@@ -100,30 +87,33 @@ class _Run:
 
 def analyze(
     path: str | Path,
-    options: dict[str, Any] | None = None,
+    options: AnalysisOptions | Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    *,
+    models: ModelSpecs | None = None,
 ) -> Report:
-    """Analyse one image or video; raises MediaError (user-safe message) for unusable input."""
+    """Analyse one image or video; raises MediaError (user-safe message) for unusable input
+    and ValueError for options out of bounds."""
     path = str(path)
-    opts = _options(options)
+    opts, models = _options(options, models)
     run = _Run(progress)
     warnings: list[str] = []
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
-    with run.stage("load_models", 3, scoring.loading_label(opts["models"])):
-        classifier, unscored = scoring.load_classifier(opts["models"], warnings)
-        temporal = scoring.load_temporal(opts["temporal_models"], info.media_type, warnings)
+    with run.stage("load_models", 3, scoring.loading_label(models.frame)):
+        classifier, unscored = scoring.load_classifier(models.frame, warnings)
+        temporal = scoring.load_temporal(models.temporal, info.media_type, warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):
         scanned = scan.scan(
             path,
             info,
-            frames=opts["frames"],
-            scan_fps=opts["scan_fps"],
+            frames=opts.frames,
+            scan_fps=opts.scan_fps,
             specs=scoring.crop_specs(classifier, temporal),
             progress=run.progress,
         )
     with run.stage("identity", 68, "Telling people apart"):
-        everyone = people.people(scanned, info.media_type, opts["frames"])
+        everyone = people.people(scanned, info.media_type, opts.frames)
     # Only faces seen well enough may be scored into the verdict.
     judged = [p for p in everyone if not p.not_judged]
     with run.stage("classify", 70, "Scoring faces"):
@@ -200,7 +190,7 @@ def analyze(
         ],
         timings_s=run.timings,
         warnings=warnings,
-        options=results.options_used(opts),
+        options=results.options_used(opts, models),
         version=code_version(),
     )
     run.progress(100, "Done")

@@ -1,19 +1,20 @@
 """API representations of analyses and installed models.
 
-The result is the stored Report JSON as it is (docs/report.md), the same dict the web pages,
-the printable report and the callbacks use.
+An analysis' values come from `detector.presenters.analysis_public_dict`, the shape the result
+callbacks and the detail page's status JSON share; the fields declared here describe it in the
+OpenAPI schema. The result is the stored Report JSON as it is (docs/report.md).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detector.models import Analysis, DetectorModel
+from detector.presenters import DETAIL_FIELDS, PUBLIC_FIELDS, analysis_public_dict, model_card_url
 from detector.services import validate_callback_url
 from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES
 
@@ -29,10 +30,7 @@ class ModelRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_card(self, model: DetectorModel) -> str:
-        query = urlencode({"name": model.name, "version": model.version})
-        url = f"{reverse('api:model-list')}?{query}"
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return model_card_url(model=model, request=self.context.get("request"))
 
 
 class AnalysisSerializer(serializers.ModelSerializer):
@@ -69,34 +67,17 @@ class AnalysisSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Analysis
-        fields = (
-            "id",
-            "url",
-            "original_filename",
-            "media_type",
-            "mime_type",
-            "sha256",
-            "size_bytes",
-            "status",
-            "progress",
-            "stage",
-            "error",
-            "created",
-            "started",
-            "finished",
-            "media_removed_at",
-            "verdict",
-            "fake_probability",
-            "review_label",
-            "flagged",
-            "reported_by_owner",
-            "callback_url",
-            "options",
-            "previous",
-            "models",
-            "code_version",
-        )
+        fields = PUBLIC_FIELDS
         read_only_fields = fields
+
+    def to_representation(self, instance: Analysis) -> dict[str, Any]:
+        # The fields above describe the schema; the values are the one public shape.
+        return analysis_public_dict(
+            analysis=instance,
+            request=self.context.get("request"),
+            fields=self.Meta.fields,
+            url_format=self.context.get("format"),
+        )
 
 
 class AnalysisDetailSerializer(AnalysisSerializer):
@@ -105,7 +86,7 @@ class AnalysisDetailSerializer(AnalysisSerializer):
     )
 
     class Meta(AnalysisSerializer.Meta):
-        fields = (*AnalysisSerializer.Meta.fields, "result")
+        fields = DETAIL_FIELDS
         read_only_fields = fields
 
 

@@ -42,6 +42,7 @@ from detector.forms import AnalysisFilterForm
 from detector.models import Analysis, DetectorModel
 from detector.selectors import SORTS
 from detector.uploads import UploadRejected
+from ml.options import AnalysisOptions
 
 # The web history page's filters, under the same names.
 LIST_FILTERS = [
@@ -147,14 +148,11 @@ class AnalysisViewSet(
         if rejected is not None:  # the upload handler stopped an oversized file
             raise ValidationError({"file": [rejected.message]})
         form.is_valid(raise_exception=True)
-        options = (
-            {"frames": form.validated_data["frames"]} if "frames" in form.validated_data else {}
-        )
         try:
             analysis = services.analysis_create(
                 owner=request.user,
                 uploaded_file=form.validated_data["file"],
-                options=options,
+                options=AnalysisOptions.from_dict(form.validated_data),
                 callback_url=form.validated_data.get("callback_url", ""),
             )
         except UploadRejected as rejection:

@@ -13,7 +13,6 @@ as in the modules.
 """
 
 from detector.services.analyses import (
-    DEFAULT_OPTIONS,
     MediaRemoved,
     analysis_create,
     analysis_delete,
@@ -55,7 +54,6 @@ from detector.services.webhooks import (
 )
 
 __all__ = [
-    "DEFAULT_OPTIONS",
     "REVIEW_LABELS",
     "SIGNATURE_HEADER",
     "THUMBNAIL_SIDE",

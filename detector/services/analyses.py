@@ -30,13 +30,12 @@ from detector.uploads import (
     display_filename,
     validate_upload,
 )
-from ml.options import DEFAULTS
+from ml.options import AnalysisOptions
 
 logger = logging.getLogger(__name__)
 
 RUN_ANALYSIS = "detector.jobs.run_analysis"
 RUN_ANALYSIS_FAILED = "detector.jobs.run_analysis_failed"
-DEFAULT_OPTIONS = DEFAULTS
 # Progress writes at most this often (seconds), so a fast pipeline cannot flood the database.
 PROGRESS_MIN_INTERVAL_S = 0.3
 UNFINISHED = (Analysis.Status.QUEUED, Analysis.Status.RUNNING)
@@ -111,7 +110,7 @@ def analysis_create(
     *,
     owner: AbstractBaseUser,
     uploaded_file: UploadedFile,
-    options: dict[str, Any] | None = None,
+    options: AnalysisOptions | None = None,
     callback_url: str = "",
 ) -> Analysis:
     """Validate and store an upload, record it, and queue its analysis once committed.
@@ -130,7 +129,7 @@ def analysis_create(
                 mime_type=info.mime,
                 sha256=sha256,
                 size_bytes=size,
-                options={**DEFAULT_OPTIONS, **(options or {})},
+                options=(options or AnalysisOptions()).to_dict(),
                 callback_url=callback_url or "",
                 stage="Waiting in the queue",
             )
@@ -164,7 +163,8 @@ def analysis_reanalyze(*, analysis: Analysis) -> Analysis:
             mime_type=analysis.mime_type,
             sha256=analysis.sha256,
             size_bytes=analysis.size_bytes,
-            options={**DEFAULT_OPTIONS, **(analysis.options or {})},
+            # Stored the same way as a first upload's; rows without some option take its default.
+            options=AnalysisOptions.from_dict(analysis.options).to_dict(),
             previous=analysis,
             stage="Waiting in the queue",
         )

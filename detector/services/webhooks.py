@@ -34,6 +34,7 @@ from rq import Retry
 
 from detector.callback_guard import callback_host_check, guarded_session
 from detector.models import Analysis
+from detector.presenters import analysis_public_dict
 
 logger = logging.getLogger(__name__)
 
@@ -71,19 +72,25 @@ def webhook_sign(*, secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# The analysis' fields a callback carries, as the API names and writes them.
+CALLBACK_FIELDS = (
+    "id",
+    "status",
+    "verdict",
+    "fake_probability",
+    "error",
+    "original_filename",
+    "sha256",
+    "result",
+)
+
+
 def callback_payload(*, analysis: Analysis) -> dict[str, Any]:
-    """What the receiver gets: the state of the analysis and its full Report JSON."""
+    """What the receiver gets: the event, the state of the analysis and its full Report JSON."""
     return {
         "event": "analysis.finished",
         "sent_at": timezone.now().isoformat(),
-        "id": str(analysis.pk),
-        "status": analysis.status,
-        "verdict": analysis.verdict,
-        "fake_probability": analysis.fake_probability,
-        "error": analysis.error_message,
-        "original_filename": analysis.original_filename,
-        "sha256": analysis.sha256,
-        "result": analysis.result,
+        **analysis_public_dict(analysis=analysis, fields=CALLBACK_FIELDS),
     }
 
 

@@ -14,6 +14,7 @@ from ml.faces.scan import FaceTrace, Scan
 from ml.media import reader as media
 from ml.models.cards import ModelSpec
 from ml.models.classify import Ensemble, TemporalClassifier
+from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals import blink as blinks
 from ml.verdict.aggregate import FaceScore
 from ml.verdict.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan
@@ -114,7 +115,7 @@ def judged_note(person: Person, media_type: str) -> str:
     return f"{q.face_px:.0f} px across, sharpness {q.sharpness:.0f}{seen}"
 
 
-def options_used(opts: dict[str, Any]) -> dict[str, Any]:
+def options_used(options: AnalysisOptions, models: ModelSpecs) -> dict[str, Any]:
     """The options the analysis ran with, models named by identity."""
 
     def described(specs: list[ModelSpec]) -> list[dict[str, Any]]:
@@ -128,13 +129,9 @@ def options_used(opts: dict[str, Any]) -> dict[str, Any]:
             for s in specs
         ]
 
-    used = {
-        "frames": opts["frames"],
-        "scan_fps": opts["scan_fps"],
-        "models": described(opts["models"]),
-    }
-    if opts["temporal_models"]:
-        used["temporal_models"] = described(opts["temporal_models"])
+    used = {**options.to_dict(), "models": described(models.frame)}
+    if models.temporal:
+        used["temporal_models"] = described(models.temporal)
     return used
 
 

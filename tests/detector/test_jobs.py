@@ -79,7 +79,7 @@ def test_an_unexpected_error_is_logged_and_shown_with_a_reference(
     user, jpeg_bytes, rq_worker, monkeypatch, caplog
 ):
     # Fault injection: no real input makes the pipeline raise a plain bug on demand.
-    def broken(path, options=None, progress=None):
+    def broken(path, options=None, progress=None, *, models=None):
         raise RuntimeError("boom")
 
     monkeypatch.setattr("ml.analyze", broken)

@@ -13,11 +13,13 @@ from detector import services
 from detector.models import Analysis
 from detector.selectors import (
     analysis_find_duplicate,
+    analysis_find_upload_duplicate,
     analysis_get_for,
     analysis_list_for,
     analysis_pick_for,
 )
 from tests.support.reports import report_dict
+from tests.support.uploads import as_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +120,15 @@ def test_find_duplicate_looks_only_at_the_owners_analyses(
     make_analysis(user, name="other.png", content=png_bytes)
     assert analysis_find_duplicate(owner=user, sha256=sha) == mine
     assert analysis_find_duplicate(owner=other_user, sha256=sha) is None
+
+
+def test_an_upload_of_content_seen_before_finds_the_earlier_analysis(
+    user, make_analysis, jpeg_bytes, png_bytes
+):
+    upload = as_upload("renamed.jpg", jpeg_bytes)
+    assert analysis_find_upload_duplicate(owner=user, uploaded_file=upload) is None
+    earlier = make_analysis(user)
+    assert analysis_find_upload_duplicate(owner=user, uploaded_file=upload) == earlier
+    assert upload.read() == jpeg_bytes  # the upload can still be stored afterwards
+    other = as_upload("other.png", png_bytes)
+    assert analysis_find_upload_duplicate(owner=user, uploaded_file=other) is None

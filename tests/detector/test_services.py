@@ -17,6 +17,7 @@ from detector.jobs import run_analysis_failed
 from detector.models import Analysis
 from detector.services import analyses
 from detector.uploads import UploadRejected
+from ml.options import AnalysisOptions
 from ml.verdict.report import FaceResult
 from tests.support.detector_models import detector_model_create
 from tests.support.reports import report_dict
@@ -59,7 +60,7 @@ def test_create_queues_the_job_once_committed(
         analysis = services.analysis_create(
             owner=user,
             uploaded_file=as_upload("a.jpg", jpeg_bytes),
-            options={"frames": 8},
+            options=AnalysisOptions(frames=8),
         )
     analysis.refresh_from_db()
     job = django_rq.get_queue("default").fetch_job(analysis.rq_job_id)

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from ml.errors import MediaError
+from ml.options import AnalysisOptions, ModelSpecs
 from ml.pipeline import analyze
 from ml.signals.classifier import NO_MODEL_REASON
 from ml.verdict.aggregate import confident_mean
@@ -70,6 +71,18 @@ def test_image_with_a_classifier_is_scored_and_attributed(tmp_path, model_spec):
     assert any(
         r.startswith(f"classifier: {face.score:.2f} fake for face 1") for r in report.reasons
     )
+
+
+def test_options_and_models_given_apart_run_as_one_dict_of_both(tmp_path):
+    spec = constant_spec(tmp_path, logit=5.0)
+    image = mediagen.write_image(tmp_path / "a.jpg")
+    together = analyze(image, {"frames": 4, "models": [spec]})
+    models = ModelSpecs.from_dict({"models": [spec]})
+    apart = analyze(image, AnalysisOptions(frames=4), models=models)
+    assert apart.options == together.options
+    assert list(apart.options) == ["frames", "scan_fps", "models"]
+    assert (apart.options["frames"], apart.options["scan_fps"]) == (4, 15.0)
+    assert apart.fake_probability == together.fake_probability
 
 
 def test_video_blinks_are_counted(scan_rate_blink_video):

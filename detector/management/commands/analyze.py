@@ -17,7 +17,7 @@ from detector.models import DetectorModel
 from detector.selectors import model_options
 from ml.errors import MediaError
 from ml.media import reader as media
-from ml.options import DEFAULT_FRAMES, FRAMES
+from ml.options import DEFAULT_FRAMES, FRAMES, AnalysisOptions, ModelSpecs
 from ml.verdict.report import FaceResult, Report
 
 
@@ -40,25 +40,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
-        if options["frames"] not in FRAMES:
-            raise CommandError(f"--frames must be between {FRAMES.low:g} and {FRAMES.high:g}.")
+        try:
+            chosen = AnalysisOptions(frames=options["frames"])
+        except ValueError as exc:
+            raise CommandError(f"--{exc}.") from exc
         # A cheap look at the file first: refuse bad input before loading any model.
         _refuse_media_errors(path, media.sniff)
-        analysis_options = {
-            "frames": options["frames"],
-            **_chosen_models(options["model"]),
-        }
-        report = _refuse_media_errors(path, ml.analyze, analysis_options)
+        models = ModelSpecs.from_dict(_chosen_models(options["model"]))
+        report = _refuse_media_errors(path, ml.analyze, chosen, models=models)
         if options["json"]:
             self.stdout.write(json.dumps(report.to_dict(), indent=2))
         else:
             self.stdout.write(summary(report))
 
 
-def _refuse_media_errors(path: str, function: Callable[..., Any], *args: Any) -> Any:
-    """Run function(path, *args); unusable media becomes one clear line, not a traceback."""
+def _refuse_media_errors(path: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run function(path, ...); unusable media becomes one clear line, not a traceback."""
     try:
-        return function(path, *args)
+        return function(path, *args, **kwargs)
     except MediaError as exc:
         raise CommandError(f"{path}: {exc}") from exc
 

@@ -1,0 +1,170 @@
+"""The public shape of an analysis, built in one place.
+
+The API (`detector.api.serializers`), the result callbacks (`services.webhooks`) and the JSON the
+detail page polls (`views.analysis_status`) all take their values from `analysis_public_dict`,
+so one analysis reads the same wherever it is shown. Each consumer picks the fields it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from django.urls import reverse as django_reverse
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from detector.models import Analysis, DetectorModel
+
+# The API's list representation, in its order; the detail adds "result".
+PUBLIC_FIELDS = (
+    "id",
+    "url",
+    "original_filename",
+    "media_type",
+    "mime_type",
+    "sha256",
+    "size_bytes",
+    "status",
+    "progress",
+    "stage",
+    "error",
+    "created",
+    "started",
+    "finished",
+    "media_removed_at",
+    "verdict",
+    "fake_probability",
+    "review_label",
+    "flagged",
+    "reported_by_owner",
+    "callback_url",
+    "options",
+    "previous",
+    "models",
+    "code_version",
+)
+DETAIL_FIELDS = (*PUBLIC_FIELDS, "result")
+
+# Times are written as the API has always written them (ISO 8601 in the current time zone).
+_DATETIME = serializers.DateTimeField()
+
+
+def _text(name: str) -> Callable[[Analysis], str]:
+    return lambda analysis: str(getattr(analysis, name))
+
+
+def _time(name: str) -> Callable[[Analysis], str | None]:
+    return lambda analysis: _DATETIME.to_representation(getattr(analysis, name))
+
+
+def _probability(analysis: Analysis) -> float | None:
+    value = analysis.fake_probability
+    return None if value is None else float(value)
+
+
+def _previous(analysis: Analysis) -> str | None:
+    return None if analysis.previous_id is None else str(analysis.previous_id)
+
+
+# The fields that need nothing but the row.
+_FROM_ROW: dict[str, Callable[[Analysis], Any]] = {
+    "id": lambda analysis: str(analysis.pk),
+    **{
+        name: _text(name)
+        for name in (
+            "original_filename",
+            "media_type",
+            "mime_type",
+            "sha256",
+            "status",
+            "stage",
+            "verdict",
+            "review_label",
+            "callback_url",
+            "code_version",
+        )
+    },
+    "error": lambda analysis: str(analysis.error_message),
+    "size_bytes": lambda analysis: int(analysis.size_bytes),
+    "progress": lambda analysis: int(analysis.progress),
+    **{name: _time(name) for name in ("created", "started", "finished", "media_removed_at")},
+    "fake_probability": _probability,
+    "flagged": lambda analysis: bool(analysis.flagged),
+    "reported_by_owner": lambda analysis: bool(analysis.reported_by_owner),
+    "options": lambda analysis: analysis.options,
+    "previous": _previous,
+    "result": lambda analysis: analysis.result,
+}
+
+
+def analysis_public_dict(
+    *,
+    analysis: Analysis,
+    request: HttpRequest | None = None,
+    fields: Iterable[str] = PUBLIC_FIELDS,
+    url_format: str | None = None,
+) -> dict[str, Any]:
+    """An analysis as the outside world sees it (JSON-ready), limited to `fields`.
+
+    With a request, links are absolute; `url_format` is the format suffix the request used
+    (".json"), which the analysis' own link keeps, as the API's links always have.
+    """
+    values = {}
+    for name in fields:
+        if name == "url":
+            values[name] = analysis_url(analysis=analysis, request=request, url_format=url_format)
+        elif name == "models":
+            values[name] = [
+                model_ref_dict(model=m, request=request) for m in analysis.detector_models.all()
+            ]
+        else:
+            values[name] = _FROM_ROW[name](analysis)
+    return values
+
+
+def analysis_url(
+    *, analysis: Analysis, request: HttpRequest | None = None, url_format: str | None = None
+) -> str:
+    """The analysis in the API."""
+    return reverse(
+        "api:analysis-detail", kwargs={"pk": analysis.pk}, request=request, format=url_format
+    )
+
+
+def model_ref_dict(*, model: DetectorModel, request: HttpRequest | None = None) -> dict[str, Any]:
+    """Which model produced a result, and where its card is."""
+    return {
+        "name": model.name,
+        "version": model.version,
+        "arch": model.arch,
+        "sha256": model.sha256,
+        "card": model_card_url(model=model, request=request),
+    }
+
+
+def model_card_url(*, model: DetectorModel, request: HttpRequest | None = None) -> str:
+    """The models list filtered to this model, where its card is."""
+    query = urlencode({"name": model.name, "version": model.version})
+    url = f"{django_reverse('api:model-list')}?{query}"
+    return request.build_absolute_uri(url) if request else url
+
+
+def analysis_status_dict(*, analysis: Analysis) -> dict[str, Any]:
+    """The small JSON the detail page polls while an analysis runs (static/js/progress.js)."""
+    public = analysis_public_dict(
+        analysis=analysis, fields=("id", "status", "progress", "stage", "verdict", "error")
+    )
+    return {
+        "id": public["id"],
+        "status": public["status"],
+        "status_display": analysis.get_status_display(),
+        "progress": public["progress"],
+        "stage": public["stage"],
+        # The page asks whether the analysis has ended, not when.
+        "finished": analysis.is_finished,
+        "verdict": public["verdict"],
+        "error_message": public["error"],
+    }
