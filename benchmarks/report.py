@@ -97,7 +97,7 @@ def _header(r: dict) -> list[str]:
         "",
         (
             f"Models: {r['models_source']}. Every analysis runs `ml.analyze(path, options, progress)` "
-            "as `detector/jobs.py` calls it, each scenario in a fresh child process so that its peak "
+            "as `detector/queue/jobs.py` calls it, each scenario in a fresh child process so that its peak "
             "resident memory (whole process, Python included) is its own. Times are medians; the "
             "first analysis in a process loads the models, later ones find them loaded."
         ),

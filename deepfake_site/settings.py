@@ -197,7 +197,7 @@ RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
 # The worker settles analyses whose job process died, and sweeps for orphans this often (seconds).
-RQ = {"WORKER_CLASS": "detector.worker.AnalysisWorker"}
+RQ = {"WORKER_CLASS": "detector.queue.worker.AnalysisWorker"}
 SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", "30"))
 # Pauses (seconds) before each retry of a result callback the receiver did not accept.
 WEBHOOK_RETRY_INTERVALS = [10, 60, 300, 1800]
@@ -223,15 +223,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Lines written while an analysis job runs carry its id (detector/log_context.py).
+# Lines written while an analysis job runs carry its id (detector/queue/log_context.py).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"analysis_id": {"()": "detector.log_context.AnalysisIdFilter"}},
+    "filters": {"analysis_id": {"()": "detector.queue.log_context.AnalysisIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(analysis_id)s]: %(message)s"},
-        "json": {"()": "detector.log_context.JsonFormatter"},
+        "json": {"()": "detector.queue.log_context.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -34,8 +34,8 @@ from ml.options import AnalysisOptions
 
 logger = logging.getLogger(__name__)
 
-RUN_ANALYSIS = "detector.jobs.run_analysis"
-RUN_ANALYSIS_FAILED = "detector.jobs.run_analysis_failed"
+RUN_ANALYSIS = "detector.queue.jobs.run_analysis"
+RUN_ANALYSIS_FAILED = "detector.queue.jobs.run_analysis_failed"
 # Progress writes at most this often (seconds), so a fast pipeline cannot flood the database.
 PROGRESS_MIN_INTERVAL_S = 0.3
 UNFINISHED = (Analysis.Status.QUEUED, Analysis.Status.RUNNING)

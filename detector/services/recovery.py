@@ -10,7 +10,7 @@ from django.db.models import F
 from redis import Redis
 
 from detector.models import Analysis
-from detector.queue_state import JobEnd, job_end, queue_connection
+from detector.queue.state import JobEnd, job_end, queue_connection
 from detector.services.analyses import (
     UNFINISHED,
     analysis_enqueue,

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_SCHEMES = ("http", "https")
 TIMEOUT_S = 10
 SIGNATURE_HEADER = "X-Signature"
-CALLBACK_DELIVER = "detector.jobs.callback_deliver"
+CALLBACK_DELIVER = "detector.queue.jobs.callback_deliver"
 
 
 class CallbackFailed(Exception):
@@ -97,7 +97,7 @@ def callback_payload(*, analysis: Analysis) -> dict[str, Any]:
 def callback_post(*, analysis: Analysis) -> int:
     """POST the signed payload once; raises CallbackFailed so that RQ retries on any failure.
 
-    Runs in the job `detector.jobs.callback_deliver`.
+    Runs in the job `detector.queue.jobs.callback_deliver`.
     """
     analysis_id = analysis.pk
     validate_callback_url(analysis.callback_url)

@@ -10,8 +10,8 @@ from django.conf import settings
 from rq import Callback
 
 from detector import services
-from detector.jobs import run_analysis, run_analysis_failed
 from detector.models import Analysis
+from detector.queue.jobs import run_analysis, run_analysis_failed
 from detector.services import model_install
 from tests.support.mediagen import write_corrupt_video
 from tests.support.networks import save_temporal_spec

@@ -9,7 +9,7 @@ import logging
 import pytest
 from django.db import connection
 
-from detector.log_context import AnalysisIdFilter, JsonFormatter, logs_analysis_id
+from detector.queue.log_context import AnalysisIdFilter, JsonFormatter, logs_analysis_id
 from detector.services import analysis_media_path
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from detector import services
 from detector.models import Analysis
-from detector.worker import sweep
+from detector.queue.worker import sweep
 from tests.support.reports import report_dict
 
 pytestmark = pytest.mark.django_db

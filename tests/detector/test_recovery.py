@@ -16,7 +16,7 @@ from rq.registry import StartedJobRegistry
 
 from detector import services
 from detector.models import Analysis
-from detector.queue_state import JobEnd
+from detector.queue.state import JobEnd
 from tests.support.uploads import as_upload
 
 pytestmark = pytest.mark.django_db

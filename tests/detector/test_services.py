@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 
 from detector import services
-from detector.jobs import run_analysis_failed
 from detector.models import Analysis
+from detector.queue.jobs import run_analysis_failed
 from detector.services import analyses
 from detector.uploads import UploadRejected
 from ml.options import AnalysisOptions
@@ -65,7 +65,7 @@ def test_create_queues_the_job_once_committed(
     analysis.refresh_from_db()
     job = django_rq.get_queue("default").fetch_job(analysis.rq_job_id)
     assert job is not None
-    assert job.func_name == "detector.jobs.run_analysis"
+    assert job.func_name == "detector.queue.jobs.run_analysis"
     assert job.failure_callback is run_analysis_failed  # the dotted path resolves
     assert list(job.args) == [str(analysis.pk)]
     assert analysis.options["frames"] == 8
@@ -174,7 +174,7 @@ def test_finish_and_fail_queue_the_callback_when_asked(
         services.analysis_finish(analysis=with_url, report=report_dict("real"))
         services.analysis_fail(analysis=without, reason="x")
     jobs = django_rq.get_queue("default").get_jobs()
-    deliveries = [job for job in jobs if job.func_name == "detector.jobs.callback_deliver"]
+    deliveries = [job for job in jobs if job.func_name == "detector.queue.jobs.callback_deliver"]
     assert [list(job.args) for job in deliveries] == [[str(with_url.pk)]]
 
 

@@ -20,8 +20,8 @@ from rq.job import JobStatus
 
 from detector import callback_guard
 from detector.callback_guard import CallbackRefused, guarded_session
-from detector.jobs import callback_deliver
 from detector.models import Analysis
+from detector.queue.jobs import callback_deliver
 from detector.services.webhooks import (
     callback_enqueue,
     validate_callback_url,

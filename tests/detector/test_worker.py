@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_rq
 import pytest
 
-from detector.worker import AnalysisWorker
+from detector.queue.worker import AnalysisWorker
 from ml.faces import detect as faces
 
 pytestmark = pytest.mark.django_db(transaction=True)

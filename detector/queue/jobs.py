@@ -16,10 +16,10 @@ from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
 import ml
-from detector.log_context import logs_analysis_id
 from detector.models import Analysis
 from detector.previews import analysis_preview_make
-from detector.queue_state import JobEnd
+from detector.queue.log_context import logs_analysis_id
+from detector.queue.state import JobEnd
 from detector.selectors import model_options
 from detector.services import (
     analysis_fail,

@@ -1,6 +1,6 @@
 """The worker's parent process: it runs no job itself, it keeps one job process alive.
 
-`manage.py rqworker` starts here (detector.worker.AnalysisWorker). The parent starts the same
+`manage.py rqworker` starts here (detector.queue.worker.AnalysisWorker). The parent starts the same
 command again as its child, the job process, which registers with RQ and runs every job in
 itself, one after another, so TensorFlow and the detector models are loaded once per process
 rather than once per job. The parent
@@ -31,11 +31,11 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from detector import services
-from detector.queue_state import JobEnd
+from detector.queue.state import JobEnd
 
 # Set in the job process's environment: that process runs jobs instead of supervising.
 JOB_PROCESS_ENV = "DETECTOR_JOB_PROCESS"
-RUN_ANALYSIS = "detector.jobs.run_analysis"
+RUN_ANALYSIS = "detector.queue.jobs.run_analysis"
 # A job process that ran this long was healthy: the next restart is immediate again.
 HEALTHY_RUN_S = 60
 MAX_RESTART_DELAY_S = 30

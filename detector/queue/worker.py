@@ -2,7 +2,7 @@
 "running" for ever.
 
 `manage.py rqworker` uses it (settings.RQ["WORKER_CLASS"]). Its process only supervises
-(`detector.worker_supervisor`): it starts one long-lived job process, which runs every job
+(`detector.queue.supervisor`): it starts one long-lived job process, which runs every job
 in itself like RQ's SimpleWorker, without a fork per job, so TensorFlow, the face models and
 the detector models are loaded once per process (ml.models.classify keeps them while they are active).
 A job's timeout is RQ's SIGALRM in that process's main thread. The job process
@@ -23,9 +23,9 @@ from django.db import close_old_connections, connections
 from redis import Redis
 from rq import SimpleWorker
 
-from detector.queue_state import PID_NAMESPACE_FIELD, pid_namespace
+from detector.queue.state import PID_NAMESPACE_FIELD, pid_namespace
+from detector.queue.supervisor import is_job_process, supervise
 from detector.services import analysis_reconcile_orphans, media_retention_apply
-from detector.worker_supervisor import is_job_process, supervise
 from ml.faces import detect as faces
 
 SWEEP_LOCK = "detector:sweep"
@@ -59,7 +59,7 @@ class AnalysisWorker(SimpleWorker):
 
     def register_birth(self) -> None:
         super().register_birth()
-        # Lets a worker restarted on this machine tell that this one died (queue_state).
+        # Lets a worker restarted on this machine tell that this one died (detector/queue/state.py).
         self.connection.hset(self.key, PID_NAMESPACE_FIELD, pid_namespace())
 
     def work(self, burst: bool = False, **kwargs) -> bool:

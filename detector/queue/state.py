@@ -22,7 +22,7 @@ WAITING = {JobStatus.CREATED, JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.D
 # RQ's record of a dead work-horse:
 # "Work-horse terminated unexpectedly; waitpid returned 9 (signal 9); ".
 HORSE_SIGNAL = re.compile(r"Work-horse terminated unexpectedly;.*\(signal (\d+)\)")
-# Stored by detector.worker in RQ's worker record, so that pids are compared only where they
+# Stored by detector.queue.worker in RQ's worker record, so that pids are compared only where they
 # mean the same process.
 PID_NAMESPACE_FIELD = "pid_namespace"
 # A process started this long after a worker registered is not that worker (its pid was reused).
