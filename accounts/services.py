@@ -1,5 +1,7 @@
-"""API tokens: one per user, shown on the profile page, replaced on request."""
+"""Accounts: signing up, and API tokens (one per user, shown on the profile page, replaced on
+request)."""
 
+from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -15,3 +17,8 @@ def token_rotate(*, user: AbstractBaseUser) -> Token:
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         return Token.objects.create(user=user)
+
+
+def user_sign_up(*, form: BaseUserCreationForm) -> AbstractBaseUser:
+    """Create the account a valid sign-up form describes."""
+    return form.save()

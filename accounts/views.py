@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import SignUpForm
-from accounts.services import token_get_or_create, token_rotate
+from accounts.services import token_get_or_create, token_rotate, user_sign_up
 
 
 @require_http_methods(["GET", "POST"])
@@ -15,7 +15,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("detector:analysis-list")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = user_sign_up(form=form)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}. Upload an image or video to begin.")
         return redirect("detector:analysis-create")
