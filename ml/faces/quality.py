@@ -67,38 +67,25 @@ NONE_JUDGED = Evidence("quality.none_judged", "no face was seen clearly enough t
 
 def not_judged(quality: Quality, *, subject: int, media_type: str) -> Evidence | None:
     """Why this face may not decide the verdict; None when it may."""
-    if quality.face_px < policy.MIN_JUDGED_FACE_PX:
-        return Evidence(
-            "quality.too_small",
-            f"too small ({quality.face_px:.0f} px across; at least "
-            f"{policy.MIN_JUDGED_FACE_PX} px are needed)",
-            subject,
-            {"face_px": round(quality.face_px, 1), "minimum": policy.MIN_JUDGED_FACE_PX},
-        )
-    if quality.sharpness < policy.MIN_JUDGED_SHARPNESS:
-        return Evidence(
-            "quality.too_blurred",
-            f"too blurred (sharpness {quality.sharpness:.1f}; at least "
-            f"{policy.MIN_JUDGED_SHARPNESS:g} is needed)",
-            subject,
-            {"sharpness": round(quality.sharpness, 1), "minimum": policy.MIN_JUDGED_SHARPNESS},
-        )
-    if quality.frontalness < policy.MIN_JUDGED_FRONTALNESS:
-        return Evidence(
-            "quality.turned_away",
-            "turned too far from the camera",
-            subject,
-            {
-                "frontalness": round(quality.frontalness, 3),
-                "minimum": policy.MIN_JUDGED_FRONTALNESS,
-            },
-        )
-    if media_type == "video" and quality.seen_s < policy.MIN_JUDGED_SEEN_S:
-        return Evidence(
-            "quality.too_brief",
-            f"too brief (seen for {quality.seen_s:.1f} s; at least "
-            f"{policy.MIN_JUDGED_SEEN_S:g} s are needed)",
-            subject,
-            {"seen_s": round(quality.seen_s, 2), "minimum": policy.MIN_JUDGED_SEEN_S},
-        )
+    rules = [
+        ("quality.too_small", "face_px", quality.face_px, policy.MIN_JUDGED_FACE_PX),
+        ("quality.too_blurred", "sharpness", quality.sharpness, policy.MIN_JUDGED_SHARPNESS),
+        ("quality.turned_away", "frontalness", quality.frontalness, policy.MIN_JUDGED_FRONTALNESS),
+    ]
+    if media_type == "video":
+        rules.append(("quality.too_brief", "seen_s", quality.seen_s, policy.MIN_JUDGED_SEEN_S))
+    for code, measure, value, minimum in rules:
+        if value < minimum:
+            values = {measure: round(value, 3), "minimum": minimum}
+            return Evidence(
+                code, _SENTENCES[code].format(value=value, minimum=minimum), subject, values
+            )
     return None
+
+
+_SENTENCES = {
+    "quality.too_small": "too small ({value:.0f} px across; at least {minimum} px are needed)",
+    "quality.too_blurred": "too blurred (sharpness {value:.1f}; at least {minimum:g} is needed)",
+    "quality.turned_away": "turned too far from the camera",
+    "quality.too_brief": "too brief (seen for {value:.1f} s; at least {minimum:g} s are needed)",
+}
