@@ -1,8 +1,9 @@
-"""The admin: analyses (the reviewers' queue), the review log and installed detector models.
+"""The admin: analyses (the reviewers' queue), the review log, installed detector models and
+the review metrics (how the verdicts held up against reviews).
 
 Importing the modules registers their ModelAdmins with the admin site.
 """
 
-from detector.admin import analyses, models, reviews
+from detector.admin import analyses, metrics, models, reviews
 
-__all__ = ["analyses", "models", "reviews"]
+__all__ = ["analyses", "metrics", "models", "reviews"]

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
+from detector.admin.metrics import metrics_urls
 from detector.downloads import media_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
@@ -229,7 +230,7 @@ class AnalysisAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.media_view, cacheable=True),
             name="detector_analysis_media",
         )
-        return [media, *super().get_urls()]
+        return [media, *metrics_urls(self), *super().get_urls()]
 
     def media_view(self, request: HttpRequest, pk) -> FileResponse:
         """The uploaded file, for whoever may view the analysis in the admin."""

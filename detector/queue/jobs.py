@@ -1,5 +1,5 @@
 """The background jobs: run the science on one stored upload and record the outcome; deliver
-the result callback.
+the callbacks (result, review).
 
 The analysis job always ends with the row `done` or `failed`. Expected problems (unreadable media) show
 their own message; anything else is logged with its traceback and the user gets a generic
@@ -16,7 +16,7 @@ from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
 import ml
-from detector.models import Analysis
+from detector.models import Analysis, Review
 from detector.previews import analysis_preview_make
 from detector.queue.log_context import logs_analysis_id
 from detector.queue.state import JobEnd
@@ -29,7 +29,7 @@ from detector.services import (
     analysis_recover,
     analysis_set_progress,
 )
-from detector.services.webhooks import callback_post
+from detector.services.webhooks import callback_post, review_callback_post
 from ml.errors import MediaError, ModelError
 from ml.models.classify import unload_models_except
 from ml.options import AnalysisOptions, ModelSpecs
@@ -44,6 +44,14 @@ def callback_deliver(analysis_id: str) -> int:
     if analysis is None or not analysis.callback_url:
         return 0  # deleted meanwhile, or no callback wanted: nothing to deliver
     return callback_post(analysis=analysis)
+
+
+def review_callback_deliver(review_id: int) -> int:
+    """Deliver a review's `analysis.reviewed` callback (services.webhooks); RQ retries failures."""
+    review = Review.objects.select_related("analysis__owner").filter(pk=review_id).first()
+    if review is None or not review.analysis.callback_url:
+        return 0  # deleted meanwhile, or no callback wanted: nothing to deliver
+    return review_callback_post(review=review)
 
 
 @logs_analysis_id

@@ -1,4 +1,5 @@
-"""Result callbacks: when an analysis ends, POST its result to the URL its owner gave.
+"""Result callbacks: POST to the URL an analysis' owner gave when the analysis ends
+(`analysis.finished`) and when a reviewer records a decision on it (`analysis.reviewed`).
 
 Delivery runs as its own RQ job so a slow or failing receiver never holds up an analysis, and
 RQ retries it with growing pauses (`WEBHOOK_RETRY_INTERVALS`, seconds) when the receiver is
@@ -33,7 +34,8 @@ from django.utils.crypto import salted_hmac
 from rq import Retry
 
 from detector.callback_guard import callback_host_check, guarded_session
-from detector.models import Analysis
+from detector.ground_truth import review_contradicts, review_truth
+from detector.models import Analysis, Review
 from detector.presenters import analysis_public_dict
 
 logger = logging.getLogger(__name__)
@@ -42,6 +44,9 @@ ALLOWED_SCHEMES = ("http", "https")
 TIMEOUT_S = 10
 SIGNATURE_HEADER = "X-Signature"
 CALLBACK_DELIVER = "detector.queue.jobs.callback_deliver"
+REVIEW_CALLBACK_DELIVER = "detector.queue.jobs.review_callback_deliver"
+EVENT_FINISHED = "analysis.finished"
+EVENT_REVIEWED = "analysis.reviewed"
 
 
 class CallbackFailed(Exception):
@@ -85,23 +90,63 @@ CALLBACK_FIELDS = (
 )
 
 
+# A review callback carries the analysis without its Report (the receiver has it already).
+REVIEW_CALLBACK_FIELDS = (
+    "id",
+    "status",
+    "verdict",
+    "fake_probability",
+    "review_label",
+    "original_filename",
+    "sha256",
+)
+
+
 def callback_payload(*, analysis: Analysis) -> dict[str, Any]:
     """What the receiver gets: the event, the state of the analysis and its full Report JSON."""
     return {
-        "event": "analysis.finished",
+        "event": EVENT_FINISHED,
         "sent_at": timezone.now().isoformat(),
         **analysis_public_dict(analysis=analysis, fields=CALLBACK_FIELDS),
     }
 
 
-def callback_post(*, analysis: Analysis) -> int:
-    """POST the signed payload once; raises CallbackFailed so that RQ retries on any failure.
+def review_callback_payload(*, review: Review) -> dict[str, Any]:
+    """The `analysis.reviewed` event: the analysis as it stands, and the decision itself."""
+    analysis = review.analysis
+    return {
+        "event": EVENT_REVIEWED,
+        "sent_at": timezone.now().isoformat(),
+        **analysis_public_dict(analysis=analysis, fields=REVIEW_CALLBACK_FIELDS),
+        "review": {
+            "id": review.pk,
+            "label": review.label_after,
+            "label_before": review.label_before,
+            "truth": review_truth(review.label_after),
+            "contradicts_verdict": review_contradicts(
+                verdict=analysis.verdict, label=review.label_after
+            ),
+            "created": review.created.isoformat(),
+        },
+    }
 
-    Runs in the job `detector.queue.jobs.callback_deliver`.
-    """
+
+def callback_post(*, analysis: Analysis) -> int:
+    """POST the `analysis.finished` payload once (the job `detector.queue.jobs.callback_deliver`)."""
+    return _post_signed(analysis=analysis, payload=callback_payload(analysis=analysis))
+
+
+def review_callback_post(*, review: Review) -> int:
+    """POST the `analysis.reviewed` payload once (the job `detector.queue.jobs.review_callback_deliver`)."""
+    return _post_signed(analysis=review.analysis, payload=review_callback_payload(review=review))
+
+
+def _post_signed(*, analysis: Analysis, payload: dict[str, Any]) -> int:
+    """POST a signed payload to the analysis' callback URL once; raises CallbackFailed so that
+    RQ retries on any failure."""
     analysis_id = analysis.pk
     validate_callback_url(analysis.callback_url)
-    body = json.dumps(callback_payload(analysis=analysis)).encode()
+    body = json.dumps(payload).encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "deepfake-detector-webhook/1",
@@ -127,14 +172,23 @@ def callback_post(*, analysis: Analysis) -> int:
 
 def callback_enqueue(*, analysis_id: Any) -> None:
     """Queue delivery of the result callback, once the current transaction has committed."""
+    _enqueue_on_commit(CALLBACK_DELIVER, str(analysis_id))
+
+
+def review_callback_enqueue(*, review_id: int) -> None:
+    """Queue delivery of one review's `analysis.reviewed` callback, once committed."""
+    _enqueue_on_commit(REVIEW_CALLBACK_DELIVER, review_id)
+
+
+def _enqueue_on_commit(job: str, argument: Any) -> None:
     intervals = list(settings.WEBHOOK_RETRY_INTERVALS)
     queue = django_rq.get_queue("default")
 
     def enqueue() -> None:
         # By dotted path: the job module imports services, never the other way round.
         queue.enqueue(
-            CALLBACK_DELIVER,
-            str(analysis_id),
+            job,
+            argument,
             retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
             job_timeout=TIMEOUT_S * 3,
         )
