@@ -55,6 +55,20 @@ def test_openai_image_through_the_api_is_fake_flagged_and_carried(
     assert (Path(settings.MEDIA_ROOT) / analysis.media_file).read_bytes() == sent
 
 
+def test_result_page_shows_the_provenance_panel(
+    api, user_client, rq_worker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        analysis, _ = upload(api, "ai-edited__firefly-photoshop-generative-fill.jpg")
+    rq_worker()
+    html = user_client.get(f"/analyses/{analysis.pk}/").content.decode()
+    panel = html.split('id="provenance-heading"')[1].split("</section>")[0]
+    assert "Content Credentials: valid" in panel and "Adobe Inc." in panel
+    assert "Edited with Adobe Firefly" in panel and "compositeWithTrainedAlgorithmicMedia" in panel
+    assert "Ingredients" in panel and "signed by Adobe Inc." in panel
+    assert 'data-ai-generation="declared-composite"' in html
+
+
 def flags_for(name: str) -> list[str]:
     """The review reasons of a face-less file, from its real provenance evidence and `fuse`."""
     path = files.provenance_folder() / name
