@@ -1,8 +1,9 @@
 """Which finished analyses need a person to look at them, and why (docs/verdict.md, "Review").
 
 A flag costs a reviewer's time, so it is raised for what a person can settle: a fake verdict, a
-score too close to the model's threshold, signals that disagree, and results the owner reported
-as wrong. An "inconclusive" that only means no classifier is installed, no face was found or no
+score too close to the model's threshold, signals that disagree, Content Credentials that fail
+validation or declare AI generation, unsigned AI-generation metadata, and results the owner
+reported as wrong. An "inconclusive" that only means no classifier is installed, no face was found or no
 face was clear enough is not flagged: a reviewer could not add evidence the file does not hold.
 
 The rules read the reason codes the verdict was given with (the Report's `evidence`), never its
@@ -20,6 +21,16 @@ BORDERLINE = "score too close to the threshold to call"
 DISAGREE = "the classifier and the blink pattern disagree"
 BLINKS_ONLY = "abnormal blink pattern, and no classifier score to weigh it against"
 REPORTED = "reported as wrong by the owner"
+AI_DECLARED = "AI generation declared"
+C2PA_INVALID = "Content Credentials invalid"
+AI_HINTED = "AI-generation metadata (unsigned)"
+# Provenance findings (ml/signals/provenance.py) and the flag each raises.
+PROVENANCE = {
+    "provenance.ai_declared": AI_DECLARED,
+    "provenance.ai_declared_composite": AI_DECLARED,
+    "provenance.invalid": C2PA_INVALID,
+    "provenance.hint_ai": AI_HINTED,
+}
 
 SCORED_BUT_UNDECIDED = {"classifier.near_threshold", "blink.holds_back_real"}
 
@@ -36,6 +47,7 @@ def review_reasons(report: dict[str, Any] | None, *, reported_by_owner: bool = F
         reasons.append(DISAGREE if abnormal_blinks else BORDERLINE)
     elif "blink.alone_not_enough" in found:
         reasons.append(BLINKS_ONLY)
+    reasons += dict.fromkeys(PROVENANCE[code] for code in sorted(found & PROVENANCE.keys()))
     if reported_by_owner:
         reasons.append(REPORTED)
     return reasons

@@ -24,6 +24,7 @@ from ml.media import reader as media
 from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals import blink as blinks
 from ml.signals import classifier as scoring
+from ml.signals import provenance
 from ml.verdict import assemble as results
 from ml.verdict import policy
 from ml.verdict.aggregate import ensemble_face_score
@@ -100,6 +101,9 @@ def analyze(
     warnings: list[str] = []
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
+    # Once per file (never per frame), before any pixel is decoded; never fails the analysis.
+    with run.stage("provenance", 1, "Reading Content Credentials"):
+        origin = provenance.read(path, info.mime, warnings)
     with run.stage("load_models", 3, scoring.loading_label(models.frame)):
         classifier, unscored = scoring.load_classifier(models.frame, warnings)
         temporal = scoring.load_temporal(models.temporal, info.media_type, warnings)
@@ -145,6 +149,7 @@ def analyze(
         *scoring.track_evidence(tracks, temporal_threshold),
         *people.left_out(everyone),
         *blinks.evidence(info.media_type, {p.track_id: person_blinks[p.track_id] for p in judged}),
+        *provenance.evidence(origin),
     ]
     with run.stage("verdict", 97, "Weighing the evidence"):
         fusion = fuse(
@@ -188,6 +193,7 @@ def analyze(
             *(classifier.infos if classifier else []),
             *([temporal.info] if temporal else []),
         ],
+        provenance=origin,
         timings_s=run.timings,
         warnings=warnings,
         options=results.options_used(opts, models),

@@ -22,9 +22,9 @@ are evidence items too, each with a stable code (docs/verdict.md lists them all)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ml.verdict import policy
 from ml.verdict.aggregate import FaceScore, TrackScore, most_suspicious
@@ -60,6 +60,22 @@ SOURCES = {
     "temporal": "the temporal model's score",
     "combined": "the combined score of the classifier and the temporal model",
 }
+
+
+def _declared_provenance_decides(fuse_scores: Callable[..., Fusion]) -> Callable[..., Fusion]:
+    """Valid Content Credentials that declare AI generation make "fake", whatever the scores
+    say, their reason first (`policy.PROVENANCE_MAKES_FAKE`, docs/verdict.md "Provenance")."""
+
+    def fuse(**kwargs: Any) -> Fusion:
+        fusion = fuse_scores(**kwargs)
+        declared = [e for e in kwargs.get("evidence", ()) if e.code in policy.PROVENANCE_MAKES_FAKE]
+        if not declared:
+            return fusion
+        rest = [e for e in fusion.evidence if e not in declared]
+        return fusion._replace(verdict="fake", evidence=[*declared, *rest])
+
+    fuse.__doc__ = fuse_scores.__doc__
+    return fuse
 
 
 class Fusion(NamedTuple):
@@ -131,6 +147,7 @@ def decision_bounds(threshold: float) -> tuple[float, float]:
     return max(threshold - band, threshold / 2), min(threshold + band, (1 + threshold) / 2)
 
 
+@_declared_provenance_decides
 def fuse(
     *,
     media_type: str,

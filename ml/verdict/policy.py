@@ -93,3 +93,14 @@ MIN_JUDGED_SHARPNESS = 15.0
 MIN_JUDGED_FRONTALNESS = 0.4
 # - on videos, the face is seen for at least this long (a stray detection lasts a few frames).
 MIN_JUDGED_SEEN_S = 1.0
+
+# --- Provenance: Content Credentials (C2PA) and unsigned hints (ml/signals/provenance.py) ---
+# A valid or trusted C2PA manifest that declares AI generation (IPTC trainedAlgorithmicMedia)
+# or generative AI edits (compositeWithTrainedAlgorithmicMedia, generative fill) makes "fake"
+# whatever the face classifiers say, also when no face is found: the maker of the file states it.
+PROVENANCE_MAKES_FAKE = frozenset({"provenance.ai_declared", "provenance.ai_declared_composite"})
+# Findings a person should look at; they never decide the verdict. A broken manifest (altered
+# after signing, or a bad signature) and unsigned generator metadata are both easy to produce.
+PROVENANCE_FLAGS_REVIEW = frozenset({"provenance.invalid", "provenance.hint_ai"})
+# Everything else (a capture claim, procedural media, unverifiable or absent credentials) is
+# shown only: credentials prove where a file came from, not what it shows.

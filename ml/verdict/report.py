@@ -13,6 +13,8 @@ SCHEMA_VERSION = 1
 
 VERDICTS = ("real", "fake", "inconclusive")
 BLINK_STATUSES = ("ok", "abnormal", "insufficient_evidence", "not_applicable")
+C2PA_STATES = ("absent", "valid", "trusted", "invalid", "unverifiable")
+AI_GENERATION = ("declared", "declared-composite", "hinted", "none")
 
 
 @dataclass
@@ -71,6 +73,43 @@ class FaceResult:
 
 
 @dataclass
+class C2paResult:
+    """The file's Content Credentials (C2PA), read offline (ml/signals/provenance.py)."""
+
+    state: str = "absent"  # one of C2PA_STATES
+    codes: list[str] = field(default_factory=list)  # failure codes; "ingredient:" for the chain
+    reason: str = ""  # why invalid or unverifiable, in words
+    signer: str | None = None  # the signing certificate's common name
+    issuer: str | None = None  # the organisation the signing certificate names
+    claim_generator: str | None = None
+    signed_at: str | None = None  # ISO 8601
+    digital_source_types: list[str] = field(default_factory=list)  # IPTC terms, whole chain
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    ingredients: list[dict[str, Any]] = field(default_factory=list)  # a tree: "ingredients"
+    library: str = ""  # the reader's version: results change between versions
+    trust_list: str = ""  # the trust list's source date
+
+
+@dataclass
+class ProvenanceResult:
+    """Where the file says it came from: signed credentials, and unsigned hints."""
+
+    c2pa: C2paResult = field(default_factory=C2paResult)
+    hints: list[dict[str, Any]] = field(default_factory=list)  # {source, key, value, says}
+    ai_generation: str = "none"  # one of AI_GENERATION
+    summary: str = ""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProvenanceResult:
+        return cls(
+            c2pa=C2paResult(**(data.get("c2pa") or {})),
+            hints=list(data.get("hints") or []),
+            ai_generation=data.get("ai_generation") or "none",
+            summary=data.get("summary") or "",
+        )
+
+
+@dataclass
 class ClassifierInfo:
     name: str
     version: str
@@ -100,6 +139,7 @@ class Report:
     blink: BlinkResult | None = None
     classifier: ClassifierInfo | None = None
     classifiers: list[ClassifierInfo] = field(default_factory=list)  # all ensemble members
+    provenance: ProvenanceResult | None = None  # None: not read (reports made before it was)
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -119,4 +159,6 @@ class Report:
         if data.get("classifier") is not None:
             values["classifier"] = ClassifierInfo(**data["classifier"])
         values["classifiers"] = [ClassifierInfo(**c) for c in data.get("classifiers") or []]
+        if data.get("provenance") is not None:
+            values["provenance"] = ProvenanceResult.from_dict(data["provenance"])
         return cls(**values)

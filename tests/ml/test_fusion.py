@@ -186,10 +186,16 @@ def test_every_reason_has_a_documented_code():
     """Reasons and codes travel together, and each code is one the signals declare."""
     from pathlib import Path
 
-    from ml.signals import classifier
+    from ml.signals import classifier, provenance
     from ml.verdict import fusion
 
-    declared = {**blinks.CODES, **classifier.CODES, **quality.CODES, **fusion.CODES}
+    declared = {
+        **blinks.CODES,
+        **classifier.CODES,
+        **quality.CODES,
+        **fusion.CODES,
+        **provenance.CODES,
+    }
     verdict_md = (Path(__file__).resolve().parents[2] / "docs" / "verdict.md").read_text()
     undocumented = [code for code in declared if f"`{code}`" not in verdict_md]
     assert not undocumented, f"codes missing from docs/verdict.md: {undocumented}"
