@@ -1,6 +1,6 @@
 from django.urls import path
 
-from detector import result_views, views
+from detector import policy_views, result_views, views
 from detector.redirects import moved_to
 
 app_name = "detector"
@@ -23,6 +23,7 @@ urlpatterns = [
     # The result: downloads, printable report, "this looks wrong".
     path("<uuid:pk>/report.json", result_views.result_json, name="analysis-result-json"),
     path("<uuid:pk>/print/", result_views.result_print, name="analysis-print"),
+    path("policies/<int:version>.json", policy_views.policy_card_json, name="policy-card"),
     path(
         "<uuid:pk>/report-wrong/",
         result_views.result_report_wrong,

@@ -121,6 +121,23 @@ def constant_spec(folder: Path, *, logit: float, reliability: dict | None = None
     return asdict(spec)
 
 
+def brightness_spec(
+    folder: Path, *, centre: float, gain: float, reliability: dict | None = None
+) -> ModelSpec:
+    """A frame model whose fake probability rises with the crop's mean brightness:
+    sigmoid(gain x (mean pixel in 0..1 - centre)). Brighter generated faces play the fakes."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    dense = keras.layers.Dense(1, activation="sigmoid")
+    model = keras.Model(inputs, dense(pooled))
+    kernel = np.full((3, 1), gain / 3, dtype="float32")
+    dense.set_weights([kernel, np.array([-gain * centre], dtype="float32")])
+    card = {"arch": "tiny-brightness", "kind": "frame"}
+    if reliability is not None:
+        card["reliability"] = reliability
+    return save_with_card(model, folder, "brightness", card)
+
+
 def save_temporal_spec(
     folder: Path,
     name: str = "track",
