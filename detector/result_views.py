@@ -1,4 +1,5 @@
-"""Owner-only views around a finished result: JSON download, printable report, "looks wrong".
+"""Owner-only views around a finished result: JSON download, printable report, "looks wrong",
+the policy card it was judged under.
 
 Access always goes through `analysis_get_for`, so another user's id is a 404.
 """
@@ -10,11 +11,12 @@ from pathlib import PurePosixPath
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from detector import selectors
 from detector.downloads import content_disposition
 from detector.models import Analysis
 from detector.selectors import analysis_get_for
@@ -78,3 +80,16 @@ def result_report_wrong(request: HttpRequest, pk) -> HttpResponse:
     analysis_report_wrong(analysis=analysis, note=note)
     messages.success(request, "Thank you. A reviewer will look at this result.")
     return redirect("detector:analysis-detail", pk=analysis.pk)
+
+
+@login_required
+@require_GET
+def policy_card_json(request: HttpRequest, version: int) -> JsonResponse:
+    """The policy card a result was judged under, as JSON: for staff, and for the owners of
+    results judged under it (the result page links here)."""
+    if not selectors.policy_card_visible(user=request.user, version=version):
+        raise Http404("No such policy card.")
+    card = selectors.policy_card_read(str(version))
+    if card is None:
+        raise Http404("No such policy card.")
+    return JsonResponse(card, json_dumps_params={"indent": 2})

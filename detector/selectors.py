@@ -6,10 +6,13 @@ analyses in the admin only; these selectors never widen the owner filter.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import F, QuerySet
@@ -19,6 +22,7 @@ from detector.models import Analysis, DetectorModel
 from detector.uploads import upload_sha256
 from ml.models.cards import ModelSpec
 from ml.models.catalog import CatalogEntry
+from ml.verdict.policy_card import PolicyCard
 
 # The sort keys the history accepts, mapped to their ordering.
 SORTS = {
@@ -121,3 +125,42 @@ def published_model_state(entry: CatalogEntry) -> str:
 
 def frame_model_installed() -> bool:
     return DetectorModel.objects.filter(kind=DetectorModel.Kind.FRAME).exists()
+
+
+# --- policy cards: MODELS_ROOT/policies/policy-N.json, one file per version, never rewritten --
+
+POLICY_NAME = re.compile(r"^policy-(\d+)\.json$")
+
+
+def policy_dir() -> Path:
+    return Path(settings.MODELS_ROOT) / "policies"
+
+
+def policy_card_versions() -> list[int]:
+    folder = policy_dir()
+    if not folder.is_dir():
+        return []
+    found = (POLICY_NAME.match(p.name) for p in folder.iterdir())
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def policy_card_read(version: str) -> dict[str, Any] | None:
+    if not str(version).isdigit():
+        return None
+    path = policy_dir() / f"policy-{int(version)}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def policy_card_active() -> PolicyCard | None:
+    """The newest policy card (the job passes it to `ml.analyze(policy=...)`), or None: the
+    default policy judges."""
+    versions = policy_card_versions()
+    if not versions:
+        return None
+    return PolicyCard.from_dict(policy_card_read(str(versions[-1])))
+
+
+def policy_card_visible(*, user: AbstractBaseUser, version: int) -> bool:
+    """Staff see every card; owners the cards their results were judged under."""
+    judged = Analysis.objects.filter(owner=user, result__policy_version=str(version))
+    return user.is_staff or judged.exists()

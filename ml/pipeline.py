@@ -26,9 +26,11 @@ from ml.signals import blink as blinks
 from ml.signals import classifier as scoring
 from ml.signals import provenance
 from ml.verdict import assemble as results
-from ml.verdict import policy
 from ml.verdict.aggregate import ensemble_face_score
 from ml.verdict.fusion import Scores, fuse
+from ml.verdict.policy import DEFAULT_POLICY_VERSION, MIN_SCORED_FRAMES_PER_FACE
+from ml.verdict.policy_card import PolicyCard
+from ml.verdict.reliability import weakest
 from ml.verdict.report import Report
 from ml.version import code_version
 
@@ -92,13 +94,16 @@ def analyze(
     progress: Progress | None = None,
     *,
     models: ModelSpecs | None = None,
+    policy: PolicyCard | None = None,
 ) -> Report:
     """Analyse one image or video; raises MediaError (user-safe message) for unusable input
-    and ValueError for options out of bounds."""
+    and ValueError for options out of bounds. `policy`: the active policy card; it judges
+    only when it was calibrated with exactly these models."""
     path = str(path)
     opts, models = _options(options, models)
     run = _Run(progress)
     warnings: list[str] = []
+    calibrated = _applicable(policy, models, warnings)
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
     # Once per file (never per frame), before any pixel is decoded; never fails the analysis.
@@ -141,7 +146,7 @@ def analyze(
         heatmaps = scoring.heatmaps(classifier, judged, summaries, scores) if classifier else {}
     with run.stage("blinks", 90, "Measuring blinks"):
         person_blinks = people.person_blinks(info.media_type, everyone, scanned.times)
-    min_frames = 1 if info.media_type == "image" else policy.MIN_SCORED_FRAMES_PER_FACE
+    min_frames = 1 if info.media_type == "image" else MIN_SCORED_FRAMES_PER_FACE
     if everyone and not judged and (classifier or temporal):
         unscored = NONE_JUDGED
     evidence = [
@@ -156,11 +161,17 @@ def analyze(
             media_type=info.media_type,
             faces_found=len(everyone),
             scores=Scores(
-                list(summaries.values()), threshold, tracks, temporal_threshold, unscored
+                list(summaries.values()),
+                threshold,
+                tracks,
+                temporal_threshold,
+                unscored,
+                reliability=weakest(_cards_used(classifier, temporal, tracks)),
             ),
             evidence=evidence,
             judged={p.track_id: results.judged_note(p, info.media_type) for p in judged},
             min_frames=min_frames,
+            calibrated=calibrated,
         )
     # The timeline shows the person who decided the verdict (frame and temporal scores combined).
     decisive = fusion.decisive.track_id if fusion.decisive else None
@@ -198,6 +209,24 @@ def analyze(
         warnings=warnings,
         options=results.options_used(opts, models),
         version=code_version(),
+        policy_version=calibrated.version if calibrated else DEFAULT_POLICY_VERSION,
     )
     run.progress(100, "Done")
     return report
+
+
+def _applicable(
+    card: PolicyCard | None, models: ModelSpecs, warnings: list[str]
+) -> PolicyCard | None:
+    if card is None or card.applies_to(models.sha256s()):
+        return card
+    warnings.append(
+        f"Policy {card.version} was calibrated with other models; the default policy judged."
+    )
+    return None
+
+
+def _cards_used(classifier, temporal, tracks) -> list[dict]:
+    """The cards of the models whose scores the verdict weighs."""
+    cards = [m.card for m in classifier.members] if classifier else []
+    return cards + ([temporal.card] if temporal and tracks else [])

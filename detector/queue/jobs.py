@@ -20,7 +20,7 @@ from detector.models import Analysis, Review
 from detector.previews import analysis_preview_make
 from detector.queue.log_context import logs_analysis_id
 from detector.queue.state import JobEnd
-from detector.selectors import model_options
+from detector.selectors import model_options, policy_card_active
 from detector.services import (
     analysis_fail,
     analysis_finish,
@@ -101,7 +101,11 @@ def _analyze(analysis: Analysis) -> dict:
     def progress(percent: int, stage: str) -> None:
         analysis_set_progress(analysis=analysis, percent=percent, stage=stage)
 
-    report = ml.analyze(str(path), options, progress=progress, models=models)
+    # The active policy card judges when it was calibrated with these models; the Report
+    # records which policy judged.
+    report = ml.analyze(
+        str(path), options, progress=progress, models=models, policy=policy_card_active()
+    )
     analysis_preview_make(analysis=analysis)
     return report.to_dict()
 

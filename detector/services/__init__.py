@@ -6,7 +6,8 @@
   as long as needed);
 - `reviews`: owners report a result, reviewers label it;
 - `models`: installing and activating detector models; `published_models`: the catalog's;
-- `webhooks`: the signed result callbacks.
+- `webhooks`: the signed result callbacks;
+- `policy_cards`: the policy cards `calibrate --apply` writes.
 
 Callers use `from detector import services` and `services.<function>`; the names are the same
 as in the modules.
@@ -36,6 +37,7 @@ from detector.services.models import (
     model_install,
     model_store_evaluation,
 )
+from detector.services.policy_cards import policy_card_next_version, policy_card_write
 from detector.services.published_models import published_model_install
 from detector.services.recovery import analysis_reconcile_orphans, analysis_recover
 from detector.services.retention import analysis_media_remove, media_retention_apply
@@ -83,6 +85,8 @@ __all__ = [
     "model_deactivate",
     "model_install",
     "model_store_evaluation",
+    "policy_card_next_version",
+    "policy_card_write",
     "published_model_install",
     "review_record",
     "validate_callback_url",

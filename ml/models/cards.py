@@ -28,6 +28,8 @@ METRICS = (
     "average_precision",
     "log_loss",
 )
+# The evidence a card's `reliability` block may hold (docs/verdict.md, "What a model may say").
+EVIDENCE_KINDS = ("in_domain", "cross_dataset")
 REQUIRED = (
     "name",
     "version",
@@ -77,6 +79,30 @@ def validate_card(card: dict[str, Any]) -> None:
     threshold = card["threshold"]
     if not isinstance(threshold, (int, float)) or not 0.0 < threshold < 1.0:
         raise ModelError("The model card's threshold must lie strictly between 0 and 1.")
+    validate_reliability(card.get("reliability"))
+
+
+def validate_reliability(reliability: Any) -> None:
+    """The card's evidence about its model (optional): AUCs in-domain and cross-dataset, each
+    naming its dataset and its source; an AUC of null means no one has published it."""
+    if reliability is None:
+        return
+    if not isinstance(reliability, dict):
+        raise ModelError("The model card's reliability must be a JSON object.")
+    for key in EVIDENCE_KINDS:
+        entries = reliability.get(key, [])
+        if not isinstance(entries, list):
+            raise ModelError(f"The model card's reliability.{key} must be a list.")
+        for entry in entries:
+            _check_evidence(key, entry)
+
+
+def _check_evidence(key: str, entry: Any) -> None:
+    if not isinstance(entry, dict) or not entry.get("dataset") or not entry.get("source"):
+        raise ModelError(f"Each reliability.{key} entry needs a dataset and its source.")
+    auc = entry.get("auc")
+    if auc is not None and (not isinstance(auc, (int, float)) or not 0.0 <= auc <= 1.0):
+        raise ModelError(f"reliability.{key}: an AUC lies between 0 and 1 (or is null).")
 
 
 def card_path_for(model_path: str | Path) -> Path:

@@ -14,7 +14,12 @@ The rules (docs/verdict.md explains them and their sources):
   classifier's "real" into "inconclusive", but without a classifier it cannot make "fake"
   (published blink detectors reach about 87.5 % accuracy and newer generators synthesise blinks),
   and a normal blink pattern is no proof of "real" for the same reason. Which blink codes hold a
-  "real" back is `policy.BLINK_HOLDS_BACK_REAL`.
+  "real" back is `policy.BLINK_HOLDS_BACK_REAL`;
+- a model whose card shows weak or unknown cross-dataset evidence (ml/verdict/reliability.py)
+  may support "fake" but not a confident "real": its low score is inconclusive;
+- a policy card calibrated on labelled data for the models in use (ml/verdict/policy_card.py)
+  replaces the threshold and band by its own bounds; its measured accuracy is the evidence
+  that lets a low score say "real".
 
 Every signal hands its findings in as `Evidence` (ml/verdict/evidence.py); the verdict's reasons
 are evidence items too, each with a stable code (docs/verdict.md lists them all).
@@ -22,13 +27,15 @@ are evidence items too, each with a stable code (docs/verdict.md lists them all)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ml.verdict import policy
 from ml.verdict.aggregate import FaceScore, TrackScore, most_suspicious
 from ml.verdict.evidence import Evidence, codes
+from ml.verdict.policy_card import PolicyCard
+from ml.verdict.reliability import Reliability
 
 MAX_FACE_REASONS = 5  # a crowd shot should not bury the verdict under reasons
 SCORE_SIGNALS = ("classifier", "temporal")  # per-face scores, ordered by fusion
@@ -43,6 +50,17 @@ CODES = {
     "verdict.decided_by_most_suspicious": "the most suspicious of the faces judged decides",
     "blink.holds_back_real": "an abnormal blink pattern holds back a classifier's real",
     "blink.alone_not_enough": "an abnormal blink pattern alone cannot make a fake",
+    "classifier.weak_model_low_score": (
+        "a low score from a model whose evidence cannot support a confident real (inconclusive)"
+    ),
+}
+# What a low score from a model that may not support "real" says, by its reliability level.
+LOW_SCORE_WORDS = {
+    "weak": "no sign of manipulation found by a detector that misses many modern fakes",
+    "unknown": (
+        "no sign of manipulation found by a detector whose accuracy on kinds of fakes it was "
+        "not trained on is unknown"
+    ),
 }
 NO_FACE = Evidence("face.none_found", "no face detected, so there was nothing to judge")
 NOT_SCORED = Evidence("classifier.no_face_scored", "the classifier did not score any face")
@@ -60,22 +78,6 @@ SOURCES = {
     "temporal": "the temporal model's score",
     "combined": "the combined score of the classifier and the temporal model",
 }
-
-
-def _declared_provenance_decides(fuse_scores: Callable[..., Fusion]) -> Callable[..., Fusion]:
-    """Valid Content Credentials that declare AI generation make "fake", whatever the scores
-    say, their reason first (`policy.PROVENANCE_MAKES_FAKE`, docs/verdict.md "Provenance")."""
-
-    def fuse(**kwargs: Any) -> Fusion:
-        fusion = fuse_scores(**kwargs)
-        declared = [e for e in kwargs.get("evidence", ()) if e.code in policy.PROVENANCE_MAKES_FAKE]
-        if not declared:
-            return fusion
-        rest = [e for e in fusion.evidence if e not in declared]
-        return fusion._replace(verdict="fake", evidence=[*declared, *rest])
-
-    fuse.__doc__ = fuse_scores.__doc__
-    return fuse
 
 
 class Fusion(NamedTuple):
@@ -100,6 +102,8 @@ class Scores:
     temporal: Sequence[TrackScore] = ()
     temporal_threshold: float | None = None
     unscored: Evidence | None = None
+    # What the models behind the scores may support (the weakest of them); None: not known.
+    reliability: Reliability | None = None
 
 
 class Combined(NamedTuple):
@@ -147,7 +151,6 @@ def decision_bounds(threshold: float) -> tuple[float, float]:
     return max(threshold - band, threshold / 2), min(threshold + band, (1 + threshold) / 2)
 
 
-@_declared_provenance_decides
 def fuse(
     *,
     media_type: str,
@@ -156,13 +159,38 @@ def fuse(
     evidence: Sequence[Evidence] = (),
     judged: Mapping[int, str] | None = None,
     min_frames: int = 1,
+    calibrated: PolicyCard | None = None,
 ) -> Fusion:
     """Combine the evidence about one file into a verdict.
 
     `evidence` holds what the signals found: the classifiers' per-face scores (ordered here,
-    the deciding face first), then the other signals' items (people left out, blinks), kept in
-    the order given. `judged` says in words why each person scored may decide.
+    the deciding face first), then the other signals' items (people left out, blinks,
+    provenance), kept in the order given. `judged` says in words why each person scored may
+    decide. `calibrated` is the policy card that applies to the models in use, if any.
     """
+    fusion = _weigh(faces_found, scores, evidence, judged or {}, min_frames, calibrated)
+    return _declarations_decide(fusion, evidence)
+
+
+def _declarations_decide(fusion: Fusion, evidence: Sequence[Evidence]) -> Fusion:
+    """Valid Content Credentials that declare AI generation make "fake", whatever the scores
+    say, their reason first (`policy.PROVENANCE_MAKES_FAKE`, docs/verdict.md section 9)."""
+    declared = [e for e in evidence if e.code in policy.PROVENANCE_MAKES_FAKE]
+    if not declared:
+        return fusion
+    rest = [e for e in fusion.evidence if e not in declared]
+    return fusion._replace(verdict="fake", evidence=[*declared, *rest])
+
+
+def _weigh(
+    faces_found: int,
+    scores: Scores,
+    evidence: Sequence[Evidence],
+    judged: Mapping[int, str],
+    min_frames: int,
+    calibrated: PolicyCard | None,
+) -> Fusion:
+    """The verdict the scores, the people and the blinks support."""
     scored = [e for e in evidence if e.signal in SCORE_SIGNALS]
     others = [e for e in evidence if e.signal not in SCORE_SIGNALS]
     holds_back = bool(codes(others) & policy.BLINK_HOLDS_BACK_REAL)
@@ -174,20 +202,44 @@ def fuse(
         unscored = scores.unscored or NOT_SCORED
         alone = [BLINKS_ALONE] if holds_back else []
         return Fusion("inconclusive", None, [unscored, *others, *alone], combined.faces, decisive)
-    verdict, decision = _classifier_verdict(decisive.score, combined.threshold, combined.source)
-    reasons = [decision, *_decides(decisive.track_id, judged or {}), *_ordered(scored, decisive)]
+    verdict, decision = _classifier_verdict(
+        decisive.score, combined.threshold, combined.source, calibrated
+    )
+    if verdict == "real" and calibrated is None and not _may_say_real(scores.reliability):
+        verdict, decision = "inconclusive", _weak_low_score(decision, scores.reliability)
+    reasons = [decision, *_decides(decisive.track_id, judged), *_ordered(scored, decisive)]
     if verdict == "real" and holds_back:
         verdict = "inconclusive"
         reasons.append(HOLDS_BACK_REAL)
     return Fusion(verdict, round(decisive.score, 4), reasons + others, combined.faces, decisive)
 
 
+def _may_say_real(reliability: Reliability | None) -> bool:
+    return reliability is None or reliability.supports_real
+
+
+def _weak_low_score(decision: Evidence, reliability: Reliability) -> Evidence:
+    values = {
+        **decision.params,
+        "reliability": reliability.level,
+        "evidence": reliability.basis,
+        "auc": reliability.auc,
+    }
+    text = f"{LOW_SCORE_WORDS[reliability.level]} ({reliability.basis})"
+    return Evidence("classifier.weak_model_low_score", text, None, values)
+
+
 def _classifier_verdict(
-    score: float, threshold: float, source: str = "classifier"
+    score: float,
+    threshold: float,
+    source: str = "classifier",
+    calibrated: PolicyCard | None = None,
 ) -> tuple[str, Evidence]:
-    real_below, fake_from = decision_bounds(threshold)
     said = f"{SOURCES[source]} {score:.2f} is"
     values = {"score": round(score, 4), "threshold": round(threshold, 4), "source": source}
+    if calibrated is not None:
+        return _calibrated_verdict(score, said, values, calibrated)
+    real_below, fake_from = decision_bounds(threshold)
     if score >= fake_from:
         text = f"{said} well above its {threshold:.2f} threshold"
         return "fake", Evidence("classifier.above_threshold", text, None, values)
@@ -195,6 +247,27 @@ def _classifier_verdict(
         text = f"{said} well below its {threshold:.2f} threshold"
         return "real", Evidence("classifier.below_threshold", text, None, values)
     text = f"{said} too close to its {threshold:.2f} threshold to call"
+    return "inconclusive", Evidence("classifier.near_threshold", text, None, values)
+
+
+def _calibrated_verdict(
+    score: float, said: str, values: dict, card: PolicyCard
+) -> tuple[str, Evidence]:
+    """The verdict under a policy card's bounds; a missing bound is never reached."""
+    values = {
+        **values,
+        "real_below": card.real_below,
+        "fake_from": card.fake_from,
+        "policy_version": card.version,
+    }
+    named = f"policy {card.version}"
+    if card.fake_from is not None and score >= card.fake_from:
+        text = f"{said} at or above the {card.fake_from:.2f} bound for fake ({named})"
+        return "fake", Evidence("classifier.above_threshold", text, None, values)
+    if card.real_below is not None and score <= card.real_below:
+        text = f"{said} at or below the {card.real_below:.2f} bound for real ({named})"
+        return "real", Evidence("classifier.below_threshold", text, None, values)
+    text = f"{said} outside the bounds calibrated for a confident answer ({named})"
     return "inconclusive", Evidence("classifier.near_threshold", text, None, values)
 
 

@@ -104,3 +104,23 @@ PROVENANCE_MAKES_FAKE = frozenset({"provenance.ai_declared", "provenance.ai_decl
 PROVENANCE_FLAGS_REVIEW = frozenset({"provenance.invalid", "provenance.hint_ai"})
 # Everything else (a capture claim, procedural media, unverifiable or absent credentials) is
 # shown only: credentials prove where a file came from, not what it shows.
+
+# --- What a model may say: reliability from its card (docs/verdict.md, section 5) ----------
+# A low score from a detector that generalises poorly is weak evidence of "real": DeepfakeBench
+# (Yan et al., NeurIPS 2023) reports Meso-4 trained on FF++ at about 0.61 frame AUC on Celeb-DF
+# v2 and 0.56 on DFDC. A model may support a confident "real" only when the evidence on its card
+# reaches this AUC: measured on this platform's data (its latest evaluation with at least
+# MIN_PLATFORM_EVALUATION_ITEMS items), else on every cross-dataset test published for it.
+# 0.9 sits above what FF++-trained baselines reach across datasets (EfficientNet-B4 0.749 on
+# Celeb-DF v2, 0.696 on DFDC) and below what generalisation-focused models reach on their best
+# unseen sets (SBI 93.82 video AUC on Celeb-DF). Unknown evidence counts as weak.
+STRONG_EVIDENCE_AUC = 0.9
+MIN_PLATFORM_EVALUATION_ITEMS = 50
+# A weak model keeps its "fake" at the usual bound (threshold + UNCERTAINTY_BAND), its
+# high-precision end: measured on 29 labelled real-world files, meso4-df called no real file fake.
+
+# --- Policy cards: decision bounds calibrated on labelled data (manage.py calibrate) -------
+# Without an applicable card, every result is judged under this version of the policy.
+DEFAULT_POLICY_VERSION = "default"
+# A proposal resting on fewer labelled items than this is marked provisional on its card.
+MIN_CALIBRATION_ITEMS = 50

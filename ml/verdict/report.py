@@ -144,6 +144,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     version: str = ""  # code version that produced the report
+    # The policy card the verdict was judged under ("default": the rules of ml/verdict/policy.py).
+    policy_version: str = "default"
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

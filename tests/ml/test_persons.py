@@ -20,6 +20,7 @@ from ml.models.classify import FrameClassifier
 from ml.pipeline import analyze
 from ml.verdict import policy
 from tests.support import astronaut, mediagen
+from tests.support.networks import STRONG_EVIDENCE
 
 # --- identity on descriptors ---------------------------------------------------------------
 
@@ -200,6 +201,7 @@ def _blur_detector(tmp_path) -> dict:
         "input_size": 32,
         "preprocessing": "unit",
         "threshold": 0.5,
+        "reliability": STRONG_EVIDENCE,  # so that its low score may say "real"
     }
     (tmp_path / "blur.card.json").write_text(json.dumps(card))
     spec = ModelSpec("blur", "1", file_sha256(path), str(path), card)

@@ -14,7 +14,7 @@ from ml.pipeline import analyze
 from ml.signals.classifier import NO_MODEL_REASON
 from ml.verdict.aggregate import confident_mean
 from tests.support import astronaut, mediagen
-from tests.support.networks import constant_spec, save_spec
+from tests.support.networks import STRONG_EVIDENCE, constant_spec, save_spec
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +164,7 @@ def test_confident_classifier_makes_a_fake(tmp_path):
 
 
 def test_clearly_real_scores_and_normal_blinks_make_a_real(tmp_path, scan_rate_blink_video):
-    spec = constant_spec(tmp_path, logit=-5.0)
+    spec = constant_spec(tmp_path, logit=-5.0, reliability=STRONG_EVIDENCE)
     report = analyze(scan_rate_blink_video, {"frames": 4, "models": [spec]})
     assert report.blink.status == "ok"
     assert report.verdict == "real"

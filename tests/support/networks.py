@@ -19,6 +19,16 @@ from ml.models.checksum import file_sha256
 SIZE = 32  # input side of every tiny network
 LENGTH = 4  # crops per face track of the temporal network
 
+# A card's evidence (ml/verdict/reliability.py): strong may support "real", weak may not.
+STRONG_EVIDENCE = {
+    "in_domain": [{"dataset": "generated faces", "auc": 0.99, "source": "test"}],
+    "cross_dataset": [{"dataset": "other generated faces", "auc": 0.95, "source": "test"}],
+}
+WEAK_EVIDENCE = {
+    "in_domain": [{"dataset": "generated faces", "auc": 0.99, "source": "test"}],
+    "cross_dataset": [{"dataset": "other generated faces", "auc": 0.56, "source": "test"}],
+}
+
 
 def build_model(seed: int, *, softmax: bool = False) -> keras.Model:
     """Convolution → pooling → P(fake) (or two softmax classes), seeded random weights."""
@@ -98,13 +108,34 @@ def save_spec(
     )
 
 
-def constant_spec(folder: Path, *, logit: float) -> dict:
+def constant_spec(folder: Path, *, logit: float, reliability: dict | None = None) -> dict:
     """A frame model that gives every face sigmoid(logit), whatever it sees: fixes the evidence.
-    As the options of `ml.analyze` carry it (a dict)."""
+    As the options of `ml.analyze` carry it (a dict). `reliability`: the evidence on its card
+    (none: unknown, so its low score cannot make a "real")."""
     model = build_model(0)
     fix_output(model.layers[-1], logit)
-    spec = save_with_card(model, folder, "constant", {"arch": "tiny-cnn", "kind": "frame"})
+    card = {"arch": "tiny-cnn", "kind": "frame"}
+    if reliability is not None:
+        card["reliability"] = reliability
+    spec = save_with_card(model, folder, "constant", card)
     return asdict(spec)
+
+
+def brightness_spec(
+    folder: Path, *, centre: float, gain: float, reliability: dict | None = None
+) -> ModelSpec:
+    """A frame model whose fake probability rises with the crop's mean brightness:
+    sigmoid(gain x (mean pixel in 0..1 - centre)). Brighter generated faces play the fakes."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    dense = keras.layers.Dense(1, activation="sigmoid")
+    model = keras.Model(inputs, dense(pooled))
+    kernel = np.full((3, 1), gain / 3, dtype="float32")
+    dense.set_weights([kernel, np.array([-gain * centre], dtype="float32")])
+    card = {"arch": "tiny-brightness", "kind": "frame"}
+    if reliability is not None:
+        card["reliability"] = reliability
+    return save_with_card(model, folder, "brightness", card)
 
 
 def save_temporal_spec(

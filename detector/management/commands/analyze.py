@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 import ml
 from detector.models import DetectorModel
-from detector.selectors import model_options
+from detector.selectors import model_options, policy_card_active
 from ml.errors import MediaError
 from ml.media import reader as media
 from ml.options import DEFAULT_FRAMES, FRAMES, AnalysisOptions, ModelSpecs
@@ -47,7 +47,9 @@ class Command(BaseCommand):
         # A cheap look at the file first: refuse bad input before loading any model.
         _refuse_media_errors(path, media.sniff)
         models = ModelSpecs.from_dict(_chosen_models(options["model"]))
-        report = _refuse_media_errors(path, ml.analyze, chosen, models=models)
+        report = _refuse_media_errors(
+            path, ml.analyze, chosen, models=models, policy=policy_card_active()
+        )
         if options["json"]:
             self.stdout.write(json.dumps(report.to_dict(), indent=2))
         else:
