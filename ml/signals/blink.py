@@ -308,7 +308,7 @@ def blink_evidence(blink: BlinkResult | None, subject: int | None = None) -> lis
         usual = (
             f"{policy.HUMAN_BLINK_RATE_TALKING_MIN:g}-{policy.HUMAN_BLINK_RATE_TALKING_MAX:g}/min"
         )
-        code = _status_code(blink)
+        code = blink.code or _status_code(blink)
         text = (
             f"{blink.rate_per_minute:.1f} blinks/min, {where} the range of people talking, {usual}"
         )

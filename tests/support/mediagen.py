@@ -135,6 +135,7 @@ def write_face_video(
     swap_from_s: float | None = None,
     look_down: Sequence[tuple[float, float]] = (),
     look_down_deg: float = 25.0,
+    shut: Sequence[tuple[float, float]] = (),
 ) -> Path:
     """A talking-head-like video of the astronaut: slight sway and zoom every frame.
 
@@ -146,7 +147,8 @@ def write_face_video(
     Frames before black_until_s are black (a fade-in). With two_faces and swap_from_s, the
     two faces change places from that time on. During each (start_s, end_s) in look_down the
     head pitches down by look_down_deg (reached over LOOK_DOWN_RAMP_S) with the eyes open,
-    their upper lids lowered with the gaze (tests/support/headpose.py).
+    their upper lids lowered with the gaze (tests/support/headpose.py). During each
+    (start_s, end_s) in shut the eyes are closed (a closure longer than a blink).
     """
     size = size or ((640, 320) if two_faces else (320, 320))
     frames = round(seconds * fps)
@@ -161,6 +163,8 @@ def write_face_video(
                 continue
             closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
             if closed_from_s is not None and t >= closed_from_s:
+                closure = 1.0
+            if any(start <= t < end for start, end in shut):
                 closure = 1.0
             face = close_eyes(closure) if closure > 0 else astronaut_readonly()
             pitch = _pitch(t, look_down, look_down_deg)
