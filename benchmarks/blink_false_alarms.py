@@ -99,9 +99,8 @@ def main() -> None:
     fired = {"gated": {}, "plain": {}}
     for row in rows:
         print(row)
-        for key in fired:
-            code = row[key][0]
-            fired[key][code] = fired[key].get(code, 0) + 1
+        for key, codes in fired.items():
+            codes[row[key][0]] = codes.get(row[key][0], 0) + 1
     grid = [r for r in rows if r["clip"].endswith(".mpg")]
     total_s = sum(r["seconds"] for r in grid)
     total = sum(r["gated"][1] for r in grid)
