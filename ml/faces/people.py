@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml.faces import identity
+from ml.faces import identity, pose
 from ml.faces import quality as face_quality
 from ml.faces.framing import CropSpec
 from ml.faces.scan import FaceTrace, Sample, Scan
@@ -113,20 +113,31 @@ def _quality(fragments: list[FaceTrace], times: list[float], period: float) -> f
     )
 
 
-def _ear_series(person: Person, times: list[float]) -> tuple[list[float], list[float]]:
-    """The person's EAR over every scanned frame from first to last sighting; NaN where the
-    face was not found, so time between fragments is unmeasured, not open eyes."""
+def _ear_series(person: Person, times: list[float]) -> tuple[list[float], list[float], list[bool]]:
+    """The person's EAR over every scanned frame from first to last sighting, and whether the
+    face looked at the camera there. The EAR is NaN where the face was not found, so time
+    between fragments is unmeasured, not open eyes; a face pitched down or turned away
+    (ml/faces/pose.py) is unmeasured too, not closed."""
     ears: dict[int, float] = {}
+    poses: dict[int, pose.Pose | None] = {}
     for fragment in person.fragments:
         ears.update(fragment.ears)
+        poses.update(fragment.poses)
     span = range(person.first, person.last + 1)
-    return [times[p] for p in span], [ears.get(p, math.nan) for p in span]
+    seen = [p for p in span if p in poses]
+    facing = dict(zip(seen, pose.facing_camera([poses[p] for p in seen]), strict=True))
+    return (
+        [times[p] for p in span],
+        [ears.get(p, math.nan) for p in span],
+        [facing.get(p, True) for p in span],
+    )
 
 
 def person_blinks(
     media_type: str, people: list[Person], times: list[float]
 ) -> dict[int, BlinkResult]:
-    """Each person's blinks over all of their fragments."""
+    """Each person's blinks over all of their fragments, counted only while they face the
+    camera."""
     if media_type == "image":
         return {p.track_id: blinks.not_applicable() for p in people}
     return {p.track_id: blinks.detect_blinks(*_ear_series(p, times)) for p in people}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ml.errors import MediaError
-from ml.faces import identity
+from ml.faces import identity, pose
 from ml.faces import quality as face_quality
 from ml.faces.detect import FaceAnalyzer
 from ml.faces.framing import CropSpec
@@ -64,6 +64,8 @@ class FaceTrace:
     samples: EvenSample
     frames_seen: int = 0
     ears: dict[int, float] = field(default_factory=dict)  # scan position → EAR
+    # scan position → head pose (None where the fit failed): blinks count only facing the camera
+    poses: dict[int, pose.Pose | None] = field(default_factory=dict)
     first: int = 0  # scan positions of first and last sighting
     last: int = 0
     first_frame: int = 0  # decoded frame indices of first and last sighting
@@ -159,6 +161,7 @@ def _observe(
     trace.last = position
     trace.last_frame = frame.index
     trace.ears[position] = blinks.ear_from_landmarks(face.landmarks)
+    trace.poses[position] = pose.head_pose(face.landmarks, frame.rgb.shape)
     # Crop only the frames the even sample will keep: aligning every frame would be wasted work.
     if trace.samples.wants_next():
         trace.samples.offer((frame.index, frame.t_s, _crops(frame.rgb, face, specs)))

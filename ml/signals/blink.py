@@ -3,8 +3,14 @@
 EAR (Soukupova & Cech, CVWW 2016) = (|p2-p6| + |p3-p5|) / (2 |p1-p4|) over the six landmarks
 of one eye; it sits near 0.25-0.35 for an open eye and drops toward 0 as the eye closes. Since
 the open level differs between people (and with face size and pose), a blink is a dip below a
-fraction of each person's own open-eye baseline rather than below one fixed number. Every
-threshold lives in ml/verdict/policy.py.
+fraction of each person's own open-eye baseline rather than below one fixed number.
+
+Only frames where the face looks at the camera count (ml/faces/pose.py): a head pitched down to
+read lowers the lids with the gaze and reads "closed" while the eyes are open. A closure that
+touches such a frame, a gap in the landmarks or the end of what was seen is unmeasured, not a
+blink and not a long closure. Blink evidence is weak: only "no blink at all over a long
+stretch" may hold a verdict back (policy.BLINK_HOLDS_BACK_REAL). Every threshold lives in
+ml/verdict/policy.py.
 """
 
 from __future__ import annotations
@@ -43,11 +49,15 @@ CODES = {
     "blink.too_short": "the eyes were measurable for too short a time to judge a rate",
     "blink.too_few_frames": "too few usable frames to measure blinking",
     "blink.none_in_short_clip": "no blink, in a clip too short for that to mean anything",
-    "blink.rate_far_below": "far fewer blinks than people make (abnormal)",
-    "blink.long_closure": "the eyes stayed shut longer than a blink (abnormal)",
-    "blink.rate_normal": "a blink rate within human norms",
-    "blink.rate_outside_range": "a rate outside the usual human range (abnormal)",
-    "blink.rate_in_range": "a rate within the usual human range",
+    "blink.absent": "no blink at all over a long stretch of open eyes facing the camera (strong)",
+    "blink.counted": "blinks counted over too short a stretch to judge the rate",
+    "blink.rate_far_below": "far fewer blinks than people make (weak)",
+    "blink.rate_low": "fewer blinks than people make while talking (weak)",
+    "blink.rate_high": "more blinks than people make while talking (weak)",
+    "blink.long_closure": "the eyes stayed shut longer than a blink (weak)",
+    "blink.rate_normal": "a blink rate within the range of people talking",
+    "blink.rate_outside_range": "a rate outside the range of people talking (weak)",
+    "blink.rate_in_range": "a rate within the range of people talking",
 }
 
 
@@ -64,25 +74,33 @@ class _Closure:
     start_s: float  # first sample below the closed threshold
     end_s: float  # last sample below it
     duration_s: float
+    measured: bool = True  # False: it touches a gap, a turned head or the end of what was seen
 
     @property
     def middle_s(self) -> float:
         return (self.start_s + self.end_s) / 2.0
 
 
-def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResult:
+def detect_blinks(
+    times_s: Sequence[float], ears: Sequence[float], facing: Sequence[bool] | None = None
+) -> BlinkResult:
     """Find blinks in one person's EAR series and judge the rate against human norms.
 
     ears may hold NaN where a frame had no usable landmarks; those frames are skipped, so they
     can neither create nor split a blink (gaps longer than policy.BLINK_MAX_GAP_S end one).
+    facing (default: all True) is False where the face was pitched down or turned away: those
+    frames are unmeasured, and a closure near one is no blink.
     """
     times, values = (
         np.asarray(times_s, dtype=np.float64),
         np.asarray(ears, dtype=np.float64),
     )
-    if times.shape != values.shape:
-        raise ValueError("times_s and ears must have the same length")
-    usable = np.isfinite(times) & np.isfinite(values)
+    toward = np.ones(len(times), bool) if facing is None else np.asarray(facing, dtype=bool)
+    if not times.shape == values.shape == toward.shape:
+        raise ValueError("times_s, ears and facing must have the same length")
+    seen = np.isfinite(times) & np.isfinite(values)
+    usable = seen & toward
+    turned_t = np.sort(times[seen & ~toward])
     order = np.argsort(times[usable], kind="stable")
     t, ear = times[usable][order], values[usable][order]
     if len(t) < 2:
@@ -122,12 +140,14 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
         )
     threshold = baseline * policy.BLINK_CLOSED_RATIO
     closures = _closures(t, ear, threshold, baseline * policy.BLINK_REOPEN_RATIO, period)
+    closures = [_unless_turned(c, turned_t) for c in closures]
+    measured_closures = [c for c in closures if c.measured]
     blinks = [
         c
-        for c in closures
+        for c in measured_closures
         if policy.BLINK_MIN_DURATION_S <= c.duration_s <= policy.BLINK_MAX_DURATION_S
     ]
-    long_closures = [c for c in closures if c.duration_s > policy.BLINK_MAX_DURATION_S]
+    long_closures = [c for c in measured_closures if c.duration_s > policy.BLINK_MAX_DURATION_S]
     measured = {
         "count": len(blinks),
         "mean_duration_ms": round(1000.0 * float(np.mean([b.duration_s for b in blinks])), 1)
@@ -150,7 +170,9 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
             **measured,
         )
     rate = len(blinks) / (observed_s / 60.0)
-    status, code, message = _judge(len(blinks), rate, observed_s, long_closures)
+    open_s = observed_s - sum(c.duration_s for c in closures)
+    status, code, message = _judge(len(blinks), rate, observed_s, open_s, long_closures)
+    message += _unmeasured(len(turned_t) * period)
     return BlinkResult(
         status=status,
         rate_per_minute=round(rate, 2),
@@ -161,49 +183,91 @@ def detect_blinks(times_s: Sequence[float], ears: Sequence[float]) -> BlinkResul
 
 
 def _judge(
-    count: int, rate: float, observed_s: float, long_closures: list[_Closure]
+    count: int, rate: float, observed_s: float, open_s: float, long_closures: list[_Closure]
 ) -> tuple[str, str, str]:
-    """(status, code, message)."""
+    """(status, code, message). Only "blink.absent" is strong evidence; the other findings are
+    shown but weak (policy.BLINK_HOLDS_BACK_REAL)."""
     seen = f"{count} blink{'s' if count != 1 else ''} in {observed_s:.0f} s ({rate:.1f} per minute)"
     norms = (
-        f"people blink about {policy.HUMAN_BLINK_RATE_REST:.0f} times a minute at rest, "
-        f"{policy.HUMAN_BLINK_RATE_TALKING:.0f} while talking and "
-        f"{policy.HUMAN_BLINK_RATE_READING} while reading"
+        f"people talking blink {policy.HUMAN_BLINK_RATE_TALKING_MIN:g}-"
+        f"{policy.HUMAN_BLINK_RATE_TALKING_MAX:g} times a minute, about "
+        f"{policy.HUMAN_BLINK_RATE_REST:.0f} at rest and {policy.HUMAN_BLINK_RATE_READING} "
+        "while reading"
     )
-    closed = ""
-    if long_closures:
-        lengths = ", ".join(f"{c.duration_s:.1f} s" for c in long_closures)
-        closed = (
-            f" The eyes also stayed shut longer than a blink ({lengths} at "
-            f"{', '.join(f'{c.start_s:.1f} s' for c in long_closures)})."
-        )
-    if observed_s >= policy.BLINK_MIN_SPAN_FOR_RATE_S and rate < policy.BLINK_LOW_RATE_PER_MIN:
+    closed = _long_closures(long_closures)
+    if count == 0 and open_s >= policy.BLINK_ABSENT_MIN_S:
         return (
             "abnormal",
-            "blink.rate_far_below",
+            "blink.absent",
             (
-                f"{seen.capitalize()}: far below human norms ({norms}). Missing blinks are a known "
-                f"sign of some face-swap videos, though a few people do blink rarely.{closed}"
+                f"No blink at all in {open_s:.0f} s of open eyes facing the camera: far below human "
+                f"norms ({norms}). Missing blinks are a known sign of some face-swap videos, though "
+                f"a person staring at a screen can go this long.{closed}"
             ),
         )
-    if long_closures:
-        return (
-            "abnormal",
-            "blink.long_closure",
-            f"{seen.capitalize()}.{closed} Such closures are unusual in genuine video.",
-        )
     if count == 0:
-        # Zero blinks in a short clip happens by chance (about 3 blinks per 10 s at rest, far
-        # fewer while reading), so it says nothing either way.
+        # Zero blinks over a short stretch happens by chance, so it says nothing either way.
         return (
             "insufficient_evidence",
             "blink.none_in_short_clip",
             (
-                f"No blinks in {observed_s:.0f} s. This clip is too short to judge: {norms}, so a "
-                "short stretch without a blink is common."
+                f"No blinks in {observed_s:.0f} s. This is too short to judge: {norms}, so a short "
+                f"stretch without a blink is common.{closed}"
             ),
         )
-    return "ok", "blink.rate_normal", f"{seen.capitalize()}; {norms}."
+    if observed_s < policy.BLINK_MIN_SPAN_FOR_RATE_S:
+        code = "blink.counted"
+        text = (
+            f"{seen.capitalize()}; at least {policy.BLINK_MIN_SPAN_FOR_RATE_S:.0f} s are needed "
+            "to compare the rate with human norms."
+        )
+    elif rate < policy.BLINK_LOW_RATE_PER_MIN:
+        return (
+            "abnormal",
+            "blink.rate_far_below",
+            (
+                f"{seen.capitalize()}: far below human norms ({norms}). Weak evidence: a few people "
+                f"blink this rarely.{closed}"
+            ),
+        )
+    elif rate > policy.HUMAN_BLINK_RATE_TALKING_MAX:
+        return (
+            "abnormal",
+            "blink.rate_high",
+            (
+                f"{seen.capitalize()}: more than people usually make ({norms}). Weak evidence: "
+                f"some people blink this often, more so under bright light or stress.{closed}"
+            ),
+        )
+    elif rate < policy.HUMAN_BLINK_RATE_TALKING_MIN:
+        code = "blink.rate_low"
+        text = f"{seen.capitalize()}: fewer than people usually make while talking ({norms})."
+    else:
+        code, text = "blink.rate_normal", f"{seen.capitalize()}; {norms}."
+    if long_closures:
+        return (
+            "abnormal",
+            "blink.long_closure",
+            (f"{text}{closed} Weak evidence: tired or thoughtful people close their eyes too."),
+        )
+    return "ok", code, text
+
+
+def _long_closures(long_closures: list[_Closure]) -> str:
+    if not long_closures:
+        return ""
+    lengths = ", ".join(f"{c.duration_s:.1f} s" for c in long_closures)
+    starts = ", ".join(f"{c.start_s:.1f} s" for c in long_closures)
+    return f" The eyes also stayed shut longer than a blink ({lengths} at {starts})."
+
+
+def _unmeasured(seconds: float) -> str:
+    if seconds < policy.BLINK_MIN_DURATION_S:
+        return ""
+    return (
+        f" Not measured: {seconds:.1f} s with the head pitched down or turned away, where "
+        "open eyes can look closed."
+    )
 
 
 def _insufficient(
@@ -241,9 +305,13 @@ def blink_evidence(blink: BlinkResult | None, subject: int | None = None) -> lis
         code, text = "blink.too_few_frames", "too few usable frames to measure blinking"
     else:
         where = "outside" if blink.status == "abnormal" else "within"
-        usual = f"{policy.HUMAN_BLINK_RATE_READING:g}-{policy.HUMAN_BLINK_RATE_TALKING:g}/min"
-        code = _status_code(blink)
-        text = f"{blink.rate_per_minute:.1f} blinks/min, {where} the usual human range of {usual}"
+        usual = (
+            f"{policy.HUMAN_BLINK_RATE_TALKING_MIN:g}-{policy.HUMAN_BLINK_RATE_TALKING_MAX:g}/min"
+        )
+        code = blink.code or _status_code(blink)
+        text = (
+            f"{blink.rate_per_minute:.1f} blinks/min, {where} the range of people talking, {usual}"
+        )
     found = Evidence(code, text, subject, values)
     return [found.prefixed(f"Face {subject}: ") if subject is not None else found]
 
@@ -259,25 +327,39 @@ def _closures(
     t: np.ndarray, ear: np.ndarray, closed: float, reopen: float, period: float
 ) -> list[_Closure]:
     """Stretches where the eye is shut: they start below `closed` and last until the EAR is back
-    above `reopen` (hysteresis) or the landmarks go missing for longer than the gap limit."""
+    above `reopen` (hysteresis). Only a closure seen to start and to end on open eyes is
+    measured: one cut by a gap longer than policy.BLINK_MAX_GAP_S, or by the start or end of
+    the series, may be a cut or a turned head rather than shut eyes."""
     found: list[_Closure] = []
     start = last = None
+    clean_start = False
     previous_t = None
     for time, value in zip(t, ear, strict=True):
-        if start is not None and time - previous_t > policy.BLINK_MAX_GAP_S:
-            found.append(_Closure(start, last, last - start + period))
+        gap = previous_t is not None and time - previous_t > policy.BLINK_MAX_GAP_S
+        if start is not None and gap:
+            found.append(_Closure(start, last, last - start + period, measured=False))
             start = None
         if value < closed:
             if start is None:
-                start = time
+                start, clean_start = time, previous_t is not None and not gap
             last = time
         elif value >= reopen and start is not None:
-            found.append(_Closure(start, last, last - start + period))
+            found.append(_Closure(start, last, last - start + period, measured=clean_start))
             start = None
         previous_t = time
     if start is not None:
-        found.append(_Closure(start, last, last - start + period))
+        found.append(_Closure(start, last, last - start + period, measured=False))
     return found
+
+
+def _unless_turned(closure: _Closure, turned_t: np.ndarray) -> _Closure:
+    """The closure, unmeasured if the head was pitched down or turned away during it or within
+    policy.BLINK_MAX_GAP_S of it (the eyes drop as the head goes down)."""
+    margin = policy.BLINK_MAX_GAP_S
+    low, high = np.searchsorted(turned_t, [closure.start_s - margin, closure.end_s + margin])
+    if high > low:
+        closure.measured = False
+    return closure
 
 
 def _observed_seconds(t: np.ndarray, period: float) -> float:

@@ -23,7 +23,10 @@ from ml.verdict.fusion import Scores, fuse
 from ml.verdict.report import BlinkResult, Report
 
 OK = BlinkResult(status="ok", count=5, rate_per_minute=15.0)
-ABNORMAL = BlinkResult(status="abnormal", count=1, rate_per_minute=2.1)
+# The blink finding strong enough to hold a "real" back (policy.BLINK_HOLDS_BACK_REAL); weak
+# ones (an unusual rate, a long closure) neither hold it back nor flag it.
+ABNORMAL = BlinkResult(status="abnormal", count=0, rate_per_minute=0.0, code="blink.absent")
+WEAK = BlinkResult(status="abnormal", count=1, rate_per_minute=2.1, code="blink.rate_far_below")
 
 
 def report(probability=None, *, blink=OK, other_blink=OK, judged=True):
@@ -64,6 +67,9 @@ def report(probability=None, *, blink=OK, other_blink=OK, judged=True):
         (report(), False, []),
         # ...but abnormal blinks are worth a look.
         (report(blink=ABNORMAL), False, [BLINKS_ONLY]),
+        # Weak blink findings are shown, not flagged: a real stays real.
+        (report(0.03, other_blink=WEAK), False, []),
+        (report(blink=WEAK), False, []),
         (report(0.03), True, [REPORTED]),
         (report(0.93), True, [FAKE, REPORTED]),
         (None, False, []),

@@ -155,10 +155,67 @@ def test_missing_landmarks_neither_create_nor_split_blinks():
     assert all_missing.status == "insufficient_evidence"
 
 
-def test_a_long_gap_ends_a_closure():
-    times, ears = ear_series(20, 30, [(5.0, 0.2), (5.6, 0.2)])
-    ears[150:165] = np.nan  # 0.5 s without landmarks between the two closures
-    assert detect_blinks(times, ears).count == 2
+def test_a_closure_cut_by_a_long_gap_is_unmeasured():
+    # A cut or a lost face in the middle of a closure: neither a blink nor a long closure.
+    times, ears = ear_series(30, 30, [(5.0, 0.2), (5.6, 0.2), (12.0, 0.2), (20.0, 1.5)])
+    ears[150:165] = np.nan  # 0.5 s without landmarks between the first two closures
+    ears[615:] = np.nan  # the clip ends while the eyes are shut
+    result = detect_blinks(times, ears)
+    assert (result.count, result.timestamps_s) == (1, pytest.approx([12.0], abs=1 / 30))
+    assert result.code != "blink.long_closure"
+    # The same closures seen whole are two blinks and a long closure.
+    whole = detect_blinks(*ear_series(30, 30, [(5.0, 0.2), (5.6, 0.2), (12.0, 0.2), (20.0, 1.5)]))
+    assert (whole.count, whole.code) == (3, "blink.long_closure")
+
+
+def test_closures_while_the_head_is_down_are_unmeasured_not_closed():
+    # 30 s at 30 fps; the head goes down to read from 10 to 16 s and the EAR falls to 0.2 there
+    # (lids lowered with the gaze) while the pose says "pitched down".
+    times, ears = ear_series(30, 30, [(3.0, 0.2), (7.0, 0.2), (20.0, 0.2), (25.0, 0.2)])
+    down = (times >= 10.0) & (times < 16.0)
+    ears[down] = 0.2
+    ears[(times >= 9.8) & (times < 10.0)] = 0.22  # going down: the pose is still "facing"
+    facing = ~down
+    result = detect_blinks(times, ears, facing)
+    assert result.count == 4 and result.code != "blink.long_closure"
+    assert "Not measured: 6.0 s with the head pitched down" in result.message
+    # Without the pose the reading looks like a 6-second closure.
+    assert detect_blinks(times, ears).code == "blink.long_closure"
+
+
+def test_a_150_ms_closure_is_a_blink():
+    result = detect_blinks(*ear_series(30, 30, [(5.0, 0.15), (12.0, 0.15), (21.0, 0.15)]))
+    assert result.count == 3
+
+
+@pytest.mark.parametrize(
+    ("closures", "code", "status"),
+    [
+        ((), "blink.absent", "abnormal"),
+        (((15, 0.2),), "blink.rate_far_below", "abnormal"),
+        ([(t, 0.2) for t in range(4, 30, 6)], "blink.rate_low", "ok"),  # 5 in 30 s
+        ([(t, 0.2) for t in range(2, 30, 3)], "blink.rate_normal", "ok"),  # 10 in 30 s
+        ([(t + 0.5, 0.2) for t in range(1, 29)], "blink.rate_high", "abnormal"),  # 56 a minute
+        (
+            [(5, 0.2), (12, 1.5), (17, 0.2), (23, 0.2), (27, 0.2), (9, 0.2)],
+            "blink.long_closure",
+            "abnormal",
+        ),
+    ],
+)
+def test_rate_judgements_against_speaking_norms(closures, code, status):
+    result = detect_blinks(*ear_series(30, 30, closures))
+    assert (result.code, result.status) == (code, status)
+
+
+def test_only_a_long_stretch_without_any_blink_is_strong_evidence():
+    assert policy.BLINK_HOLDS_BACK_REAL == {"blink.absent"}
+    # 18 s of open eyes: short of the 20 s needed, so no strong finding.
+    assert detect_blinks(*ear_series(18, 30)).code == "blink.none_in_short_clip"
+    # 30 s seen, but 12 of them looking down: 18 s facing the camera is not enough either.
+    times, ears = ear_series(30, 30)
+    facing = (times < 9.0) | (times >= 21.0)
+    assert detect_blinks(times, ears, facing).code == "blink.none_in_short_clip"
 
 
 def test_two_people_are_analyzed_separately():

@@ -11,7 +11,14 @@ from ml.verdict.fusion import NO_FACE, Scores, decision_bounds, fuse
 from ml.verdict.report import BlinkResult
 
 NORMAL = BlinkResult(status="ok", count=5, rate_per_minute=15.0, message="")
-ABNORMAL = BlinkResult(status="abnormal", count=1, rate_per_minute=2.1, message="")
+# The one blink finding strong enough to hold a "real" back (policy.BLINK_HOLDS_BACK_REAL).
+ABNORMAL = BlinkResult(
+    status="abnormal",
+    count=0,
+    rate_per_minute=0.0,
+    message="No blink at all in 31 s of open eyes facing the camera",
+    code="blink.absent",
+)
 
 
 def video(
@@ -69,7 +76,7 @@ def test_clearly_real_with_normal_blinks_is_real():
     result = video([FaceScore(1, 0.12, 32, 0)])
     assert result.verdict == "real"
     assert any("well below its 0.50 threshold" in r for r in result.reasons)
-    assert "15.0 blinks/min, within the usual human range of 4.5-26/min" in result.reasons
+    assert "15.0 blinks/min, within the range of people talking, 10.5-32.5/min" in result.reasons
 
 
 @pytest.mark.parametrize("score", [0.41, 0.5, 0.59])
@@ -92,7 +99,7 @@ def test_band_edges_follow_the_models_threshold():
 def test_abnormal_blinks_hold_back_a_real():
     result = video([FaceScore(1, 0.1, 32, 0)], blink=ABNORMAL)
     assert result.verdict == "inconclusive"
-    assert "2.1 blinks/min, outside the usual human range of 4.5-26/min" in result.reasons
+    assert "No blink at all in 31 s of open eyes facing the camera" in result.reasons
     assert any("blink pattern is abnormal" in r for r in result.reasons)
 
 
@@ -150,7 +157,7 @@ def test_per_person_blinks_name_the_person_and_any_abnormal_one_holds_back_real(
         [FaceScore(1, 0.05, 32, 0), FaceScore(2, 0.04, 32, 0)],
         person_blinks={
             1: BlinkResult(status="ok", message="3 blinks in 10 s"),
-            2: BlinkResult(status="abnormal", message="no blink in 40 s"),
+            2: BlinkResult(status="abnormal", message="no blink in 40 s", code="blink.absent"),
         },
         judged={1: "120 px across", 2: "90 px across"},
     )

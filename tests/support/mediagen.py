@@ -24,11 +24,17 @@ from tests.support.astronaut import (
     close_eyes,
     two_face_rgb,
 )
+from tests.support.headpose import pitched_face
 
 # The shared blink clip of the ml tests (tests/ml/conftest.py): three 200 ms blinks in a
 # 6-second, 25 fps video.
 BLINK_TIMES_S = (1.5, 3.0, 4.5)
 BLINK_VIDEO_FPS = 25
+# How far the upper lids follow the gaze when the head is pitched down by look_down_deg: the
+# eyes stay open but the eye aspect ratio falls to about 0.7 of its open level, as it does for a
+# person reading notes.
+LOOK_DOWN_LIDS = 0.4
+LOOK_DOWN_RAMP_S = 0.2  # how long the head takes to go down or come back up
 
 _FOURCC = {
     ".avi": "MJPG",
@@ -127,6 +133,9 @@ def write_face_video(
     absent: Sequence[tuple[float, float]] = (),
     black_until_s: float = 0.0,
     swap_from_s: float | None = None,
+    look_down: Sequence[tuple[float, float]] = (),
+    look_down_deg: float = 25.0,
+    shut: Sequence[tuple[float, float]] = (),
 ) -> Path:
     """A talking-head-like video of the astronaut: slight sway and zoom every frame.
 
@@ -136,7 +145,10 @@ def write_face_video(
     mirrored second astronaut beside the first. size defaults to 320 x 320 (640 x 320 for two).
     Each (start_s, end_s) in absent is a cut-away: frames in [start, end) show no face.
     Frames before black_until_s are black (a fade-in). With two_faces and swap_from_s, the
-    two faces change places from that time on.
+    two faces change places from that time on. During each (start_s, end_s) in look_down the
+    head pitches down by look_down_deg (reached over LOOK_DOWN_RAMP_S) with the eyes open,
+    their upper lids lowered with the gaze (tests/support/headpose.py). During each
+    (start_s, end_s) in shut the eyes are closed (a closure longer than a blink).
     """
     size = size or ((640, 320) if two_faces else (320, 320))
     frames = round(seconds * fps)
@@ -152,13 +164,27 @@ def write_face_video(
             closure = _closure(t, blinks_at_s, blink_ms / 1000.0)
             if closed_from_s is not None and t >= closed_from_s:
                 closure = 1.0
+            if any(start <= t < end for start, end in shut):
+                closure = 1.0
             face = close_eyes(closure) if closure > 0 else astronaut_readonly()
+            pitch = _pitch(t, look_down, look_down_deg)
+            if pitch > 0:
+                face = pitched_face(pitch, LOOK_DOWN_LIDS * pitch / look_down_deg)
             if two_faces and swap_from_s is not None and t >= swap_from_s:
                 face = np.hstack([face[:, ::-1], face])
             elif two_faces:
                 face = np.hstack([face, face[:, ::-1]])
             writer.write(_sway(face, index, size))
     return Path(path)
+
+
+def _pitch(t: float, look_down: Sequence[tuple[float, float]], degrees: float) -> float:
+    """The head's downward pitch at time t, in steps of 5 degrees (each step is one warp)."""
+    for start, end in look_down:
+        if start <= t < end:
+            share = min(1.0, (t - start) / LOOK_DOWN_RAMP_S, (end - t) / LOOK_DOWN_RAMP_S)
+            return 5.0 * round(degrees * share / 5.0)
+    return 0.0
 
 
 def _cutaway(size: tuple[int, int], index: int) -> np.ndarray:
