@@ -1,17 +1,27 @@
 """How a model wants its face cut out of the frame: the framing its card declares.
 
-Detectors are trained on one framing and score worse on another (a MesoNet face cut with a 30 %
-margin instead of its authors' tighter crop moves a fake probability from 0.32 to 0.0015), so
-the framing is part of the model, read from its card, never assumed:
+Detectors are trained on one framing and score worse on another (the MesoNet authors' two sample
+fakes score P(fake) 0.89 and 0.84 cut their authors' way, 0.11 and 0.35 cut as an eye-aligned
+landmark square with a 17 % margin), so the framing is part of the model, read from its card,
+never assumed:
 
 - ``aligned``: eyes levelled, the landmarks' bounding square plus ``margin`` of its side on each
-  side (``ml.faces.detect.align_crop``); the platform's own models and MesoNet (margin 0.17);
+  side; the platform's own models (margin 0.3);
+- ``eyes_mouth``: eyes levelled, a square centred on the nose whose side is ``scale`` times the
+  larger of the eye-to-eye and eyes-to-mouth distances: the MesoNet authors' own cut
+  (``pipeline.py``: 2.2 × 1.3 = 2.86);
 - ``box``: the detector box plus ``margin`` of its width and height on each side, clipped to the
   frame, resized isotropically and zero-padded to a square; the DFDC winner's framing (margin 1/3).
+
+Where a square reaches past the frame's edge, ``pad`` says what fills it, as the model's
+training saw it: ``zero`` (black: the platform's own training crops, and the DFDC winner's
+square padding) or ``reflect`` (the frame mirrored at its edge: the MesoNet authors' code pads
+this way, so a face filling a tight crop is not framed by black bars the model never saw).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +29,21 @@ import cv2
 import numpy as np
 
 from ml.errors import ModelError
-from ml.faces.detect import Face, align_crop
+from ml.faces.detect import LEFT_EYE, RIGHT_EYE, Face
 
-KINDS = ("aligned", "box")
+KINDS = ("aligned", "eyes_mouth", "box")
+PADS = {"zero": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101}
+NOSE_BRIDGE, NOSE_TIP, MOUTH = slice(27, 31), slice(31, 36), slice(48, 68)
+# The MesoNet authors' face side: 2.2 × the larger eye distance, × 1.3 "fine-tuning the zoom".
+MESONET_SCALE = 2.86
 
 
 @dataclass(frozen=True)
 class Framing:
     kind: str = "aligned"
-    margin: float = 0.3
+    margin: float = 0.3  # aligned and box
+    pad: str = "zero"  # aligned and eyes_mouth; box always pads its square with zeros
+    scale: float = MESONET_SCALE  # eyes_mouth
 
     @classmethod
     def from_card(cls, card: dict[str, Any]) -> Framing:
@@ -37,23 +53,85 @@ class Framing:
             return cls()
         if not isinstance(framing, dict) or framing.get("kind") not in KINDS:
             raise ModelError(
-                f"The model card's framing must be an object with kind {' or '.join(KINDS)}."
+                f"The model card's framing must be an object with kind {', '.join(KINDS)}."
             )
         margin = framing.get("margin", cls.margin)
-        if not isinstance(margin, (int, float)) or not 0.0 <= margin <= 1.0:
+        if not _number_in(margin, 0.0, 1.0):
             raise ModelError("The model card's framing margin must lie between 0 and 1.")
-        return cls(framing["kind"], float(margin))
+        scale = framing.get("scale", cls.scale)
+        if not _number_in(scale, 1.0, 6.0):
+            raise ModelError("The model card's framing scale must lie between 1 and 6.")
+        pad = framing.get("pad", cls.pad)
+        if pad not in PADS:
+            raise ModelError(f"The model card's framing pad must be {' or '.join(PADS)}.")
+        return cls(framing["kind"], float(margin), pad, float(scale))
 
     def crop(self, rgb: np.ndarray, face: Face, size: int) -> np.ndarray:
         """A (size, size, 3) uint8 crop of `face` from the RGB frame."""
         if self.kind == "box":
             return box_crop(rgb, face.box, size=size, margin=self.margin)
-        return align_crop(rgb, face.landmarks, size=size, margin=self.margin)
+        points = np.asarray(face.landmarks, dtype=np.float64)
+        rotation = _levelling(points)
+        if self.kind == "eyes_mouth":
+            centre, side = _eyes_mouth_square(points, self.scale)
+            centre = rotation[:, :2] @ centre + rotation[:, 2]
+        else:
+            levelled = points @ rotation[:, :2].T + rotation[:, 2]
+            low, high = levelled.min(axis=0), levelled.max(axis=0)
+            centre, side = (low + high) / 2.0, float(max(high - low)) * (1.0 + 2.0 * self.margin)
+        return _square_crop(rgb, rotation, centre, side, size, PADS[self.pad])
 
     def describe(self) -> str:
+        padding = "" if self.pad == "zero" else f", {self.pad} padding"
         if self.kind == "box":
             return f"detector box + {self.margin:.0%} each side, padded square"
-        return f"eye-aligned landmark square + {self.margin:.0%} each side"
+        if self.kind == "eyes_mouth":
+            return f"nose-centred square, {self.scale:g} × the eye/mouth span{padding}"
+        return f"eye-aligned landmark square + {self.margin:.0%} each side{padding}"
+
+
+def _number_in(value: Any, low: float, high: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+
+
+def _levelling(points: np.ndarray) -> np.ndarray:
+    """The 2x3 rotation about the landmarks' mean that levels the eyes."""
+    left_eye, right_eye = points[LEFT_EYE].mean(axis=0), points[RIGHT_EYE].mean(axis=0)
+    angle = math.degrees(math.atan2(right_eye[1] - left_eye[1], right_eye[0] - left_eye[0]))
+    centre = points.mean(axis=0)
+    return cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, 1.0)
+
+
+def _eyes_mouth_square(points: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+    """The MesoNet authors' face square: centre between nose bridge and nose tip, side `scale`
+    times the larger of the eye-to-eye and eyes-to-mouth distances (frame pixels)."""
+    left_eye, right_eye = points[LEFT_EYE].mean(axis=0), points[RIGHT_EYE].mean(axis=0)
+    eyes, mouth = (left_eye + right_eye) / 2.0, points[MOUTH].mean(axis=0)
+    nose = (points[NOSE_BRIDGE].mean(axis=0) + points[NOSE_TIP].mean(axis=0)) / 2.0
+    span = max(np.linalg.norm(right_eye - left_eye), np.linalg.norm(mouth - eyes))
+    return nose, float(span) * scale
+
+
+def _square_crop(
+    rgb: np.ndarray,
+    rotation: np.ndarray,
+    centre_levelled: np.ndarray,
+    side: float,
+    size: int,
+    border: int,
+) -> np.ndarray:
+    """The levelled square of `side` around `centre_levelled`, resized to `size`."""
+    scale = size / max(side, 1.0)
+    matrix = rotation * scale
+    matrix[:, 2] += size / 2.0 - centre_levelled * scale
+    return cv2.warpAffine(
+        rgb,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+        borderMode=border,
+        borderValue=(0, 0, 0),
+    )
 
 
 def crop_from_landmarks(
@@ -64,7 +142,7 @@ def crop_from_landmarks(
     Cut by the same code as an analysis's crops; box framings need the detector's box, which
     the cache does not keep, so they are refused rather than approximated.
     """
-    if framing.kind != "aligned":
+    if framing.kind == "box":
         raise ModelError(
             f"Models framed by the detector box ({framing.describe()}) cannot be trained or "
             "measured on cached faces, which keep landmarks only."
@@ -72,7 +150,7 @@ def crop_from_landmarks(
     points = np.asarray(landmarks, dtype=np.float32)
     x, y = points.min(axis=0)
     w, h = points.max(axis=0) - (x, y)
-    box = (int(x), int(y), int(w), int(h))  # not used by an aligned framing
+    box = (int(x), int(y), int(w), int(h))  # not used by a landmark framing
     return framing.crop(rgb, Face(box=box, landmarks=points, score=1.0), size)
 
 

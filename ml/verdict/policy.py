@@ -96,14 +96,15 @@ DESCRIPTORS_PER_FRAGMENT = 2
 # Size, sharpness and pose are measured on every QUALITY_EVERY-th sighting of a face.
 QUALITY_EVERY = 3
 # A person may decide the verdict only if the median sighting passes all of these; the values
-# were chosen on the generated test clips (docs/verdict.md, "Which faces may decide"):
+# were chosen on generated clips, H.264 renderings and real speakers (docs/verdict.md, section 3):
 # - the detector box is at least this many pixels on its shorter side (classifiers see 128-380
 #   px crops; below 40 px a crop is mostly upscaling, and dlib's detector itself stops near 40);
 MIN_JUDGED_FACE_PX = 40
-# - the variance of the Laplacian of the 150 px aligned chip is at least this: sharp generated
-#   faces of 37-64 px measure 26-64 after MJPEG compression, the same faces under a Gaussian
-#   blur of sigma 1 px measure 5-12;
-MIN_JUDGED_SHARPNESS = 15.0
+# - the sharpness of the 150 px aligned chip (100 x (1 - Crete's blur effect), contrast-free) is
+#   at least this: the same face as H.264 at 480p/720p/1080p and typical bitrates measures
+#   43-53, real GRID speakers and MesoNet's sample faces 46-60, generated MJPEG faces of 49-63 px
+#   38-43; under a Gaussian blur of sigma 2 px the H.264 renderings measure 16-33;
+MIN_JUDGED_SHARPNESS = 35.0
 # - the nose tip splits the jaw at worst 1:4 (about 60 degrees of yaw; beyond that frame
 #   classifiers trained on frontal faces are unreliable);
 MIN_JUDGED_FRONTALNESS = 0.4

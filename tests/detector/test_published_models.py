@@ -65,7 +65,7 @@ def test_mesonet_installs_from_a_mirror_and_matches_the_published_weights(name, 
     card = json.loads(Path(model.file_path).with_suffix(".card.json").read_text())
     assert card == model.card and model.active
     assert card["family"] == name and card["arch"] == entry.arch == model.arch
-    assert card["framing"] == {"kind": "aligned", "margin": 0.17}
+    assert card["framing"] == {"kind": "eyes_mouth", "scale": 2.86, "pad": "reflect"}
     assert (card["preprocessing"], card["input_size"]) == ("unit", 256)
     assert card["licence"] == "Apache-2.0" and "MesoNet" in card["citation"]
     assert card["source"]["url"] == entry.files[0].url
@@ -269,7 +269,7 @@ def test_mesonet_weights_from_elsewhere_install_with_format_mesonet(mesonet, mod
         "install_model", str(source), "--format", "mesonet", "--name", "mine", "--version", "2"
     )
     model = DetectorModel.objects.get(name="mine", version="2")
-    assert model.arch == "mesoinception4" and model.card["framing"]["margin"] == 0.17
+    assert model.arch == "mesoinception4" and model.card["framing"]["kind"] == "eyes_mouth"
     assert model.card["source"] == {
         "url": str(source),
         "sha256": CATALOG["mesoinception4-df"].files[0].sha256,

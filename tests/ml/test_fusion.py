@@ -185,7 +185,10 @@ def test_faces_not_judged_are_listed_with_their_reason():
         ],
     )
     assert result.verdict == "real"
-    assert "Face 2 not judged: too blurred (sharpness 7.0; at least 15 is needed)" in result.reasons
+    minimum = f"{policy.MIN_JUDGED_SHARPNESS:g}"
+    assert f"Face 2 not judged: too blurred (sharpness 7.0; at least {minimum} is needed)" in (
+        result.reasons
+    )
     assert [f.track_id for f in result.faces] == [1]
 
 
