@@ -111,20 +111,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Repeated failed sign-ins lock out (accounts/login_limits.py): counted by django-axes in the
-# shared cache, per username and per client address (REMOTE_ADDR: behind a proxy, set
-# AXES_IPWARE_META_PRECEDENCE_ORDER to the header it sets).
+# Repeated failed sign-ins lock out (accounts/login_limits.py, accounts/lockout_handler.py):
+# counted by django-axes in the shared cache, per username at one address and per address, with
+# separate limits, so one user's failures never lock another out. The client address is
+# REMOTE_ADDR unless that is one of TRUSTED_PROXIES (addresses or networks, comma-separated):
+# then the address that proxy wrote in X-Forwarded-For (accounts/client_address.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_HANDLER = "accounts.lockout_handler.LoginLimitsHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_address"
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "100"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_out_response"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no database records to show
 AXES_VERBOSE = False  # no banner on every start: commands keep their output to what they say
 LOGIN_URL = "login"
