@@ -100,6 +100,7 @@ def analyze(
     warnings: list[str] = []
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
+    warnings.extend(info.warnings)
     with run.stage("load_models", 3, scoring.loading_label(models.frame)):
         classifier, unscored = scoring.load_classifier(models.frame, warnings)
         temporal = scoring.load_temporal(models.temporal, info.media_type, warnings)
