@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Content-Security-Policy on HTML pages: no inline script anywhere (deepfake_site/csp.py).
+    "deepfake_site.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "deepfake_site.urls"
