@@ -135,7 +135,15 @@ AXES_VERBOSE = False  # no banner on every start: commands keep their output to 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "detector:analysis-list"
 LOGOUT_REDIRECT_URL = "login"
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: the console backend only with DEBUG. Without DEBUG and without an explicit
+# EMAIL_BACKEND, messages are dropped with an error rather than printed (password-reset links
+# would land in the log), and `check --deploy` warns (accounts/mail.py, accounts/checks.py).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "accounts.mail.UnconfiguredEmailBackend",
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 
 LANGUAGE_CODE = "en-us"
