@@ -1,10 +1,13 @@
-"""Repeated failed sign-ins lock out, per username and per client address.
+"""Repeated failed sign-ins lock out, per username at one address and per address.
 
 django-axes counts the failures of every `authenticate()` call in the shared cache (the web
-login, the admin login and the API token endpoint alike); after LOGIN_FAILURE_LIMIT failures
-for a username, or from an address, every attempt for it is refused, the right password too,
-until LOGIN_COOLOFF_MINUTES pass without another attempt. A successful sign-in resets the
-counts. This module says so to people: a form error on the web, a 429 in the API.
+login, the admin login and the API token endpoint alike; accounts/lockout_handler.py keeps the
+counts). After LOGIN_FAILURE_LIMIT failures for a username from one address, that username is
+refused there, the right password too, until LOGIN_COOLOFF_MINUTES pass without another failure;
+after LOGIN_ADDRESS_FAILURE_LIMIT failures from one address, whatever the usernames, the address
+is refused for LOGIN_COOLOFF_MINUTES. A successful sign-in resets its own username's count.
+`manage.py unlock` releases locks early. This module says so to people: a form error on the
+web, a 429 in the API.
 """
 
 from __future__ import annotations

@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Content-Security-Policy on HTML pages: no inline script anywhere (deepfake_site/csp.py).
+    "deepfake_site.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "deepfake_site.urls"
@@ -111,28 +113,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Repeated failed sign-ins lock out (accounts/login_limits.py): counted by django-axes in the
-# shared cache, per username and per client address (REMOTE_ADDR: behind a proxy, set
-# AXES_IPWARE_META_PRECEDENCE_ORDER to the header it sets).
+# Repeated failed sign-ins lock out (accounts/login_limits.py, accounts/lockout_handler.py):
+# counted by django-axes in the shared cache, per username at one address and per address, with
+# separate limits, so one user's failures never lock another out. The client address is
+# REMOTE_ADDR unless that is one of TRUSTED_PROXIES (addresses or networks, comma-separated):
+# then the address that proxy wrote in X-Forwarded-For (accounts/client_address.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+AXES_HANDLER = "accounts.lockout_handler.LoginLimitsHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_address"
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "100"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_out_response"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no database records to show
 AXES_VERBOSE = False  # no banner on every start: commands keep their output to what they say
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "detector:analysis-list"
 LOGOUT_REDIRECT_URL = "login"
-# Mail (password resets, reviews that contradict a verdict): printed to the console unless an
-# SMTP server is configured (docs/deploy.md).
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail (password resets, reviews that contradict a verdict): the console backend only with DEBUG.
+# Configure an SMTP server with the variables below (docs/deploy.md). Without DEBUG and without an explicit
+# EMAIL_BACKEND, messages are dropped with an error rather than printed (password-reset links
+# would land in the log), and `check --deploy` warns (accounts/mail.py, accounts/checks.py).
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "accounts.mail.UnconfiguredEmailBackend",
+)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "noreply@localhost")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

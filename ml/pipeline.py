@@ -106,6 +106,7 @@ def analyze(
     calibrated = _applicable(policy, models, warnings)
     with run.stage("probe", 0, "Checking the file"):
         info = media.sniff(path)
+    warnings.extend(info.warnings)
     # Once per file (never per frame), before any pixel is decoded; never fails the analysis.
     with run.stage("provenance", 1, "Reading Content Credentials"):
         origin = provenance.read(path, info.mime, warnings)

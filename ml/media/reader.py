@@ -11,7 +11,7 @@ import math
 import time
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -19,6 +19,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ml.errors import MediaError
+from ml.media import timing
+from ml.media.capture import DAMAGED_VIDEO_MESSAGE, fourcc, open_for_frames, valid_fps
+from ml.media.capture import open_video as _open_video
 from ml.media.pixels import exif_orientation, to_rgb_array
 from ml.options import DEFAULT_SCAN_FPS
 
@@ -27,12 +30,6 @@ from ml.options import DEFAULT_SCAN_FPS
 MAX_IMAGE_PIXELS = 64_000_000
 # Largest video frame we decode (8K UHD).
 MAX_VIDEO_PIXELS = 7680 * 4320
-# Containers sometimes report nonsense frame rates (0, NaN, 90000); outside this range we
-# treat the rate as unknown.
-_FPS_RANGE = (1.0, 240.0)
-# Timestamps need a rate; when the container gives none we assume a common one.
-_FALLBACK_FPS = 25.0
-
 # `sniff` runs inside the upload request, so its work is bounded whatever the file holds.
 # Finding an image's header takes milliseconds; junk after a JPEG marker would otherwise be
 # skipped one byte at a time (about 0.2 s per MB).
@@ -52,9 +49,6 @@ UNSUPPORTED_MESSAGE = (
     "or an MP4, MOV, AVI, MKV or WebM video."
 )
 DAMAGED_IMAGE_MESSAGE = "The image is damaged or incomplete and cannot be decoded."
-DAMAGED_VIDEO_MESSAGE = (
-    "The video cannot be decoded: the file is damaged, incomplete or uses an unsupported codec."
-)
 
 
 @dataclass
@@ -66,6 +60,8 @@ class MediaInfo:
     fps: float | None = None
     frame_count: int | None = None
     duration_s: float | None = None
+    # What the analysis should say about the file itself (an implausible header, for one).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -83,7 +79,9 @@ def sniff(path: str | Path) -> MediaInfo:
     decode stops after SNIFF_DECODE_CPU_S (accepted if intact so far: the analysis decodes
     the rest), and FFmpeg gives up on a video after SNIFF_VIDEO_TIMEOUT_MS.
 
-    For videos, frame_count and duration_s are the container's claims; `probe` counts them.
+    For videos, frame_count and duration_s are the container's claims, when plausible;
+    `probe` counts them. A container frame rate out of range is not believed: the rate is the
+    video stream's own (ml/media/timing.py), and a warning says so.
     """
     path = Path(path)
     mime = _mime_from_content(path)
@@ -97,7 +95,7 @@ def probe(path: str | Path) -> MediaInfo:
     info = sniff(path)
     if info.media_type == "image":
         return info
-    capture = _open_video(path)
+    capture, _clock = open_for_frames(path)
     try:
         count = 0
         while capture.grab():
@@ -129,18 +127,19 @@ def load_image(path: str | Path) -> np.ndarray:
 def iter_video_frames(path: str | Path, *, target_fps: float = DEFAULT_SCAN_FPS) -> Iterator[Frame]:
     """Yield every k-th frame so that the kept rate stays >= target_fps (all frames when the
     source is slower). Frames in between are grabbed but never converted, which is cheap."""
-    capture = _open_video(path)
+    capture, clock = open_for_frames(path)
     try:
-        fps = _valid_fps(capture.get(cv2.CAP_PROP_FPS))
-        step = max(1, int(fps // target_fps)) if fps else 1
-        rate = fps or _FALLBACK_FPS
+        step = max(1, int(clock.fps // target_fps)) if clock.fps else 1
         index, last_t = 0, -1.0
         while capture.grab():
             if index % step == 0:
                 ok, bgr = capture.retrieve()
                 if not ok:
                     break
-                last_t = _frame_time(capture, index, rate, last_t)
+                if clock.container_times:
+                    last_t = _frame_time(capture, index, clock.rate, last_t)
+                else:
+                    last_t = index / clock.rate
                 yield Frame(index=index, t_s=last_t, rgb=cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             index += 1
     finally:
@@ -164,9 +163,9 @@ def iter_frames_at(path: str | Path, indices: Iterable[int]) -> Iterator[Frame]:
     wanted = sorted(set(indices))
     if not wanted:
         return
-    capture = _open_video(path)
+    capture, clock = open_for_frames(path)
+    rate = clock.rate
     try:
-        rate = _valid_fps(capture.get(cv2.CAP_PROP_FPS)) or _FALLBACK_FPS
         position = 0
         for index in wanted:
             while position < index and capture.grab():
@@ -341,11 +340,18 @@ def _sniff_video(path: Path, mime: str) -> MediaInfo:
         height, width = bgr.shape[:2]
         if width * height > MAX_VIDEO_PIXELS:
             raise MediaError(_video_too_large_message())
-        fps = _valid_fps(capture.get(cv2.CAP_PROP_FPS))
+        claimed_fps = capture.get(cv2.CAP_PROP_FPS)
         claimed = capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        codec = fourcc(capture)
     finally:
         capture.release()
-    frame_count = int(claimed) if math.isfinite(claimed) and claimed > 0 else None
+    fps, warnings = valid_fps(claimed_fps), []
+    if fps is None:
+        fps = timing.stream_fps(path, codec)
+        warnings.append(timing.implausible_timing_warning(claimed_fps, fps))
+    # A frame takes at least a byte: a larger count is a header's invention.
+    plausible = math.isfinite(claimed) and 0 < claimed <= path.stat().st_size
+    frame_count = int(claimed) if plausible else None
     duration = frame_count / fps if frame_count and fps else None
     return MediaInfo(
         media_type="video",
@@ -355,32 +361,9 @@ def _sniff_video(path: Path, mime: str) -> MediaInfo:
         fps=fps,
         frame_count=frame_count,
         duration_s=duration,
+        warnings=warnings,
     )
 
 
 def _video_too_large_message() -> str:
     return "The video's frames are too large to analyse (the limit is 7680 x 4320 pixels)."
-
-
-def _open_video(path: str | Path, *, timeout_ms: int | None = None) -> cv2.VideoCapture:
-    params = (
-        [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-            timeout_ms,
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-            timeout_ms,
-        ]
-        if timeout_ms
-        else []
-    )
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
-    if not capture.isOpened():
-        capture.release()
-        raise MediaError(DAMAGED_VIDEO_MESSAGE)
-    return capture
-
-
-def _valid_fps(value: float) -> float | None:
-    if math.isfinite(value) and _FPS_RANGE[0] <= value <= _FPS_RANGE[1]:
-        return float(value)
-    return None

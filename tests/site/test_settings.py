@@ -21,6 +21,7 @@ PRODUCTION = {
     "SESSION_COOKIE_SECURE": "true",
     "CSRF_COOKIE_SECURE": "true",
     "USE_X_FORWARDED_PROTO": "true",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
 CONFIG_VARIABLES = {*PRODUCTION, "DEBUG", "DJANGO_SETTINGS_MODULE"}
 
@@ -66,3 +67,18 @@ def test_without_debug_a_secret_key_is_required_in_one_clear_line():
         "ImproperlyConfigured: Set SECRET_KEY to a long random value "
         "(or DEBUG=true for local development)."
     )
+
+
+def test_password_reset_links_never_reach_the_log_without_debug():
+    """Without DEBUG, an unset EMAIL_BACKEND no longer means the console: the deploy check
+    says why, and an explicit console backend is warned about too."""
+    production = {k: v for k, v in PRODUCTION.items() if k != "EMAIL_BACKEND"}
+    show = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    backend = manage("shell", "-c", show, **production).stdout.splitlines()[-1]
+    assert backend == "accounts.mail.UnconfiguredEmailBackend"
+    unset = manage("check", "--deploy", **production)
+    assert "accounts.W001" in unset.stderr and "password-reset links" in unset.stderr
+    console = {**production, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    assert "accounts.W002" in manage("check", "--deploy", **console).stderr
+    debug = manage("shell", "-c", show, DEBUG="true").stdout.splitlines()[-1]
+    assert debug == "django.core.mail.backends.console.EmailBackend"
