@@ -12,7 +12,8 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 
 from detector.models import Analysis, DetectorModel
@@ -30,15 +31,37 @@ SORTS = {
 }
 DEFAULT_SORT = "newest"
 
+# The provenance filter of the history, the API and the admin: value → (label, condition on the
+# stored Report's `provenance` block, docs/report.md "Provenance"). Reports made before the
+# block existed have none and match no value.
+C2PA_PRESENT = ("valid", "trusted", "invalid", "unverifiable")
+PROVENANCE_FILTERS = {
+    "credentials": (
+        "Has Content Credentials",
+        Q(result__provenance__c2pa__state__in=C2PA_PRESENT),
+    ),
+    "ai-declared": (
+        "AI generation declared",
+        Q(result__provenance__ai_generation__in=("declared", "declared-composite")),
+    ),
+    "invalid": ("Content Credentials invalid", Q(result__provenance__c2pa__state="invalid")),
+}
+
 
 def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None = None) -> QuerySet:
     """The user's analyses, filtered and sorted. Unknown or empty filters are ignored.
 
     filters: q (filename contains), status, verdict, media_type, date_from, date_to
-    (dates, inclusive) and sort (one of SORTS).
+    (dates, inclusive), provenance (one of PROVENANCE_FILTERS) and sort (one of SORTS).
+    Each analysis carries `provenance_state` and `provenance_ai` (its badge in the history).
     """
     filters = filters or {}
-    analyses = Analysis.objects.filter(owner=user)
+    analyses = analysis_provenance_filter(
+        Analysis.objects.filter(owner=user), filters.get("provenance")
+    ).annotate(
+        provenance_state=KT("result__provenance__c2pa__state"),
+        provenance_ai=KT("result__provenance__ai_generation"),
+    )
     if filters.get("q"):
         analyses = analyses.filter(original_filename__icontains=filters["q"])
     for field in ("status", "verdict", "media_type"):
@@ -49,6 +72,13 @@ def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None 
     if filters.get("date_to"):
         analyses = analyses.filter(created__date__lte=filters["date_to"])
     return analyses.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
+
+
+def analysis_provenance_filter(queryset: QuerySet, value: str | None) -> QuerySet:
+    """`queryset` narrowed to one of PROVENANCE_FILTERS; unknown or empty values leave it."""
+    if value not in PROVENANCE_FILTERS:
+        return queryset
+    return queryset.filter(PROVENANCE_FILTERS[value][1])
 
 
 def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:
