@@ -20,6 +20,7 @@ from detector.admin.metrics import metrics_urls
 from detector.downloads import media_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
+from detector.selectors import PROVENANCE_FILTERS, analysis_provenance_filter
 from detector.services import analysis_delete, analysis_delete_many, review_record
 
 REVIEW_PERMISSION = "detector.review_analysis"
@@ -71,6 +72,19 @@ class AwaitingReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProvenanceFilter(admin.SimpleListFilter):
+    """What the file's own credentials say (selectors.PROVENANCE_FILTERS, as in the history)."""
+
+    title = "provenance"
+    parameter_name = "provenance"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in PROVENANCE_FILTERS.items()]
+
+    def queryset(self, request, queryset):
+        return analysis_provenance_filter(queryset, self.value())
+
+
 class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
@@ -108,6 +122,7 @@ class AnalysisAdmin(admin.ModelAdmin):
     )
     list_filter = (
         AwaitingReviewFilter,
+        ProvenanceFilter,
         "flagged",
         "review_label",
         "status",
