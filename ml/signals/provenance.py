@@ -2,7 +2,8 @@
 
 Two kinds of statement, weighed very differently (docs/verdict.md, "Provenance"):
 - Content Credentials (C2PA): a manifest signed by the tool that made or edited the file. Read
-  with c2pa-python, offline, against the bundled trust list (ml/signals/trust/). A valid
+  with c2pa-python, offline, against the trust list (bundled in ml/signals/trust/, or
+  refreshed by `manage.py update_trust_list`). A valid
   declaration that AI generated the image makes it fake whatever the face classifiers say; a
   broken manifest is flagged for review; a capture claim is shown, never decisive.
 - Unsigned hints: generator metadata (A1111, ComfyUI, InvokeAI, NovelAI, Fooocus), XMP/IPTC
@@ -25,11 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from ml.signals import provenance_chain as chain
+from ml.signals import provenance_trust
 from ml.verdict.evidence import Evidence
 from ml.verdict.report import C2paResult, ProvenanceResult
 
-TRUST_DIR = Path(__file__).parent / "trust"
-TRUST_DIR_ENV = "PROVENANCE_TRUST_DIR"  # another folder of anchors (tests, a refreshed list)
+TRUST_DIR = provenance_trust.BUNDLED
+TRUST_DIR_ENV = provenance_trust.TRUST_DIR_ENV  # another folder of anchors (tests)
 READ_TIMEOUT_S = 8.0  # wall clock for the child; CPU and memory are capped inside it
 MAX_OUTPUT_BYTES = 8 * 1024 * 1024
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +65,9 @@ INFOTEXT = re.compile(r"Steps: \d+.*Sampler: ", re.DOTALL)
 
 
 def trust_dir() -> Path:
-    return Path(os.environ.get(TRUST_DIR_ENV) or TRUST_DIR)
+    """The environment's folder, else a refreshed list under MODELS_ROOT, else the bundled one
+    (ml/signals/provenance_trust.py)."""
+    return provenance_trust.active_dir()
 
 
 def trust_date(folder: Path) -> str:
