@@ -101,6 +101,13 @@ def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:
     return get_object_or_404(Analysis, pk=pk, owner=user)
 
 
+def analysis_manifest(analysis: Analysis) -> dict | None:
+    """The raw Content Credentials manifest store kept in the analysis' Report, if any (absent
+    credentials, a store over the size bound, or a result made before it was kept: None)."""
+    provenance = (analysis.result or {}).get("provenance") or {}
+    return (provenance.get("c2pa") or {}).get("manifest")
+
+
 def analysis_pick_for(*, user: AbstractBaseUser, pks: list) -> QuerySet:
     """The user's analyses among the given ids (for bulk actions); others' ids drop out."""
     return Analysis.objects.filter(owner=user, pk__in=pks)
