@@ -1,7 +1,7 @@
 from django import forms
 
 from detector.models import Analysis
-from detector.selectors import SORTS
+from detector.selectors import PROVENANCE_FILTERS, SORTS
 from detector.uploads import SUPPORTED_TYPES_TEXT
 from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES, AnalysisOptions
 
@@ -57,6 +57,12 @@ class AnalysisFilterForm(forms.Form):
     )
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    provenance = forms.ChoiceField(
+        label="Provenance",
+        choices=[("", "Any provenance")]
+        + [(key, label) for key, (label, _) in PROVENANCE_FILTERS.items()],
+        required=False,
     )
     sort = forms.ChoiceField(choices=[(key, key.capitalize()) for key in SORTS], required=False)
 

@@ -15,7 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 
 from detector.models import Analysis, DetectorModel
@@ -34,15 +35,37 @@ SORTS = {
 }
 DEFAULT_SORT = "newest"
 
+# The provenance filter of the history, the API and the admin: value → (label, condition on the
+# stored Report's `provenance` block, docs/report.md "Provenance"). Reports made before the
+# block existed have none and match no value.
+C2PA_PRESENT = ("valid", "trusted", "invalid", "unverifiable")
+PROVENANCE_FILTERS = {
+    "credentials": (
+        "Has Content Credentials",
+        Q(result__provenance__c2pa__state__in=C2PA_PRESENT),
+    ),
+    "ai-declared": (
+        "AI generation declared",
+        Q(result__provenance__ai_generation__in=("declared", "declared-composite")),
+    ),
+    "invalid": ("Content Credentials invalid", Q(result__provenance__c2pa__state="invalid")),
+}
+
 
 def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None = None) -> QuerySet:
     """The user's analyses, filtered and sorted. Unknown or empty filters are ignored.
 
     filters: q (filename contains), status, verdict, media_type, date_from, date_to
-    (dates, inclusive) and sort (one of SORTS).
+    (dates, inclusive), provenance (one of PROVENANCE_FILTERS) and sort (one of SORTS).
+    Each analysis carries `provenance_state` and `provenance_ai` (its badge in the history).
     """
     filters = filters or {}
-    analyses = Analysis.objects.filter(owner=user)
+    analyses = analysis_provenance_filter(
+        Analysis.objects.filter(owner=user), filters.get("provenance")
+    ).annotate(
+        provenance_state=KT("result__provenance__c2pa__state"),
+        provenance_ai=KT("result__provenance__ai_generation"),
+    )
     if filters.get("q"):
         analyses = analyses.filter(original_filename__icontains=filters["q"])
     for field in ("status", "verdict", "media_type"):
@@ -53,6 +76,13 @@ def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None 
     if filters.get("date_to"):
         analyses = analyses.filter(created__date__lte=filters["date_to"])
     return analyses.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
+
+
+def analysis_provenance_filter(queryset: QuerySet, value: str | None) -> QuerySet:
+    """`queryset` narrowed to one of PROVENANCE_FILTERS; unknown or empty values leave it."""
+    if value not in PROVENANCE_FILTERS:
+        return queryset
+    return queryset.filter(PROVENANCE_FILTERS[value][1])
 
 
 def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:
@@ -73,6 +103,13 @@ def analysis_find_upload_duplicate(
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:
     """The user's own analysis; Http404 for anyone else's, so others' ids reveal nothing."""
     return get_object_or_404(Analysis, pk=pk, owner=user)
+
+
+def analysis_manifest(analysis: Analysis) -> dict | None:
+    """The raw Content Credentials manifest store kept in the analysis' Report, if any (absent
+    credentials, a store over the size bound, or a result made before it was kept: None)."""
+    provenance = (analysis.result or {}).get("provenance") or {}
+    return (provenance.get("c2pa") or {}).get("manifest")
 
 
 def analysis_pick_for(*, user: AbstractBaseUser, pks: list) -> QuerySet:

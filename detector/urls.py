@@ -24,6 +24,7 @@ urlpatterns = [
     path("<uuid:pk>/report.json", result_views.result_json, name="analysis-result-json"),
     path("<uuid:pk>/print/", result_views.result_print, name="analysis-print"),
     path("policies/<int:version>.json", result_views.policy_card_json, name="policy-card"),
+    path("<uuid:pk>/c2pa-manifest.json", views.analysis_manifest_view, name="analysis-manifest"),
     path(
         "<uuid:pk>/report-wrong/",
         result_views.result_report_wrong,

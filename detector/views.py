@@ -23,6 +23,7 @@ from detector.selectors import (
     analysis_find_upload_duplicate,
     analysis_get_for,
     analysis_list_for,
+    analysis_manifest,
     analysis_pick_for,
 )
 from detector.services import (
@@ -123,6 +124,24 @@ def analysis_media(request: HttpRequest, pk) -> FileResponse:
         analysis=analysis,
         as_attachment=request.GET.get("download") == "1",
     )
+
+
+@login_required
+@require_GET
+def analysis_manifest_view(request: HttpRequest, pk) -> JsonResponse:
+    """The file's raw Content Credentials manifest (as the reader gave it), for its owner only."""
+    return manifest_response(analysis_get_for(user=request.user, pk=pk))
+
+
+def manifest_response(analysis) -> JsonResponse:
+    """The kept manifest as JSON; 404 when there is none (no credentials, or not kept)."""
+    manifest = analysis_manifest(analysis)
+    if manifest is None:
+        raise Http404("No Content Credentials manifest is kept for this analysis.")
+    response = JsonResponse(manifest, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'inline; filename="c2pa-manifest.json"'
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _preview_kind(analysis) -> str:

@@ -10,7 +10,7 @@ Only staff with the "detector.review_analysis" permission may review.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,7 +20,9 @@ from detector.admin.metrics import metrics_urls
 from detector.downloads import media_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
+from detector.selectors import PROVENANCE_FILTERS, analysis_provenance_filter
 from detector.services import analysis_delete, analysis_delete_many, review_record
+from detector.views import manifest_response
 
 REVIEW_PERMISSION = "detector.review_analysis"
 
@@ -71,6 +73,19 @@ class AwaitingReviewFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ProvenanceFilter(admin.SimpleListFilter):
+    """What the file's own credentials say (selectors.PROVENANCE_FILTERS, as in the history)."""
+
+    title = "provenance"
+    parameter_name = "provenance"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in PROVENANCE_FILTERS.items()]
+
+    def queryset(self, request, queryset):
+        return analysis_provenance_filter(queryset, self.value())
+
+
 class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
@@ -108,6 +123,7 @@ class AnalysisAdmin(admin.ModelAdmin):
     )
     list_filter = (
         AwaitingReviewFilter,
+        ProvenanceFilter,
         "flagged",
         "review_label",
         "status",
@@ -230,7 +246,12 @@ class AnalysisAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.media_view, cacheable=True),
             name="detector_analysis_media",
         )
-        return [media, *metrics_urls(self), *super().get_urls()]
+        manifest = path(
+            "<uuid:pk>/c2pa-manifest.json",
+            self.admin_site.admin_view(self.manifest_view),
+            name="detector_analysis_manifest",
+        )
+        return [media, manifest, *metrics_urls(self), *super().get_urls()]
 
     def media_view(self, request: HttpRequest, pk) -> FileResponse:
         """The uploaded file, for whoever may view the analysis in the admin."""
@@ -238,6 +259,13 @@ class AnalysisAdmin(admin.ModelAdmin):
         if analysis is None or not self.has_view_permission(request, analysis):
             raise Http404
         return media_response(request=request, analysis=analysis)
+
+    def manifest_view(self, request: HttpRequest, pk) -> JsonResponse:
+        """The raw Content Credentials manifest, for whoever may view the analysis here."""
+        analysis = Analysis.objects.filter(pk=pk).first()
+        if analysis is None or not self.has_view_permission(request, analysis):
+            raise Http404
+        return manifest_response(analysis)
 
     def save_model(self, request: HttpRequest, obj: Analysis, form, change: bool) -> None:
         # Nothing on the row is edited here; a decision is recorded through the review service

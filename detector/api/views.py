@@ -40,7 +40,7 @@ from detector.api.serializers import (
 from detector.api.throttles import UploadBudgetThrottle
 from detector.forms import AnalysisFilterForm
 from detector.models import Analysis, DetectorModel
-from detector.selectors import SORTS
+from detector.selectors import PROVENANCE_FILTERS, SORTS
 from detector.uploads import UploadRejected
 from ml.options import AnalysisOptions
 
@@ -52,6 +52,14 @@ LIST_FILTERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="Created on or after."),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="Created on or before."),
     OpenApiParameter("q", OpenApiTypes.STR, description="Search in file names."),
+    OpenApiParameter(
+        "provenance",
+        OpenApiTypes.STR,
+        enum=list(PROVENANCE_FILTERS),
+        description="From the result's provenance block: "
+        + "; ".join(f"{key}: {label}" for key, (label, _) in PROVENANCE_FILTERS.items())
+        + " (docs/api.md).",
+    ),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: newest."),
 ]
 

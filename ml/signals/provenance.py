@@ -2,7 +2,8 @@
 
 Two kinds of statement, weighed very differently (docs/verdict.md, "Provenance"):
 - Content Credentials (C2PA): a manifest signed by the tool that made or edited the file. Read
-  with c2pa-python, offline, against the bundled trust list (ml/signals/trust/). A valid
+  with c2pa-python, offline, against the trust list (bundled in ml/signals/trust/, or
+  refreshed by `manage.py update_trust_list`). A valid
   declaration that AI generated the image makes it fake whatever the face classifiers say; a
   broken manifest is flagged for review; a capture claim is shown, never decisive.
 - Unsigned hints: generator metadata (A1111, ComfyUI, InvokeAI, NovelAI, Fooocus), XMP/IPTC
@@ -25,13 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from ml.signals import provenance_chain as chain
+from ml.signals import provenance_trust
 from ml.verdict.evidence import Evidence
 from ml.verdict.report import C2paResult, ProvenanceResult
 
-TRUST_DIR = Path(__file__).parent / "trust"
-TRUST_DIR_ENV = "PROVENANCE_TRUST_DIR"  # another folder of anchors (tests, a refreshed list)
+TRUST_DIR = provenance_trust.BUNDLED
+TRUST_DIR_ENV = provenance_trust.TRUST_DIR_ENV  # another folder of anchors (tests)
 READ_TIMEOUT_S = 8.0  # wall clock for the child; CPU and memory are capped inside it
 MAX_OUTPUT_BYTES = 8 * 1024 * 1024
+# The raw manifest kept in the Report: real stores run to a few KB (tens with many ingredients);
+# a bound keeps a hostile one from bloating every stored result, API answer and callback.
+MAX_MANIFEST_BYTES = 256 * 1024
+MAX_STORE_DEPTH = 100  # real stores nest about ten levels
 ROOT = Path(__file__).resolve().parents[2]
 
 CODES = {
@@ -63,7 +69,9 @@ INFOTEXT = re.compile(r"Steps: \d+.*Sampler: ", re.DOTALL)
 
 
 def trust_dir() -> Path:
-    return Path(os.environ.get(TRUST_DIR_ENV) or TRUST_DIR)
+    """The environment's folder, else a refreshed list under MODELS_ROOT, else the bundled one
+    (ml/signals/provenance_trust.py)."""
+    return provenance_trust.active_dir()
 
 
 def trust_date(folder: Path) -> str:
@@ -101,14 +109,22 @@ def _run_reader(path: Path, mime: str, folder: Path) -> tuple[dict[str, Any], st
         return {}, f"the reader stopped on this file (exit {done.returncode}) {tail[0][:200]}"
     try:
         return json.loads(done.stdout), ""
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond what Python parses
         return {}, "the reader's answer was not readable"
 
 
 def build(raw: dict[str, Any], problem: str = "") -> ProvenanceResult:
     """The Report's provenance block from what the reader found."""
+    if raw.get("store") and not problem:
+        try:
+            raw = {**raw, "store": _clean(raw["store"])}
+        except ValueError as exc:
+            problem = f"the manifest is malformed ({exc})"
     c2pa = _c2pa(raw, problem)
     c2pa.library = str(raw.get("library") or "")
+    if raw.get("store") and not problem:
+        c2pa.manifest_bytes = len(json.dumps(raw["store"]).encode())
+        c2pa.manifest = raw["store"] if c2pa.manifest_bytes <= MAX_MANIFEST_BYTES else None
     hints = [{**h, "says": _hint_says(h)} for h in raw.get("hints") or []]
     signed = c2pa.state in ("valid", "trusted")
     level, _ = chain.ai_generation(c2pa, signed)
@@ -129,6 +145,20 @@ def build(raw: dict[str, Any], problem: str = "") -> ProvenanceResult:
     result = ProvenanceResult(c2pa=c2pa, hints=hints, ai_generation=level)
     result.summary = _summary(result)
     return result
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    """The store without NUL characters (PostgreSQL's JSONB refuses them in stored results);
+    ValueError past MAX_STORE_DEPTH levels of nesting."""
+    if depth > MAX_STORE_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_STORE_DEPTH} levels")
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_clean(k, depth + 1): _clean(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    return value
 
 
 def _c2pa(raw: dict[str, Any], problem: str) -> C2paResult:

@@ -88,6 +88,10 @@ class C2paResult:
     ingredients: list[dict[str, Any]] = field(default_factory=list)  # a tree: "ingredients"
     library: str = ""  # the reader's version: results change between versions
     trust_list: str = ""  # the trust list's source date
+    # The manifest store as the reader gave it (the owner's "raw manifest" link), kept when its
+    # JSON is at most provenance.MAX_MANIFEST_BYTES; its size in bytes either way (0: none).
+    manifest: dict[str, Any] | None = None
+    manifest_bytes: int = 0
 
 
 @dataclass

@@ -59,8 +59,15 @@ def test_list_documents_the_history_filters(schema):
         "date_from",
         "date_to",
         "q",
+        "provenance",
         "page",
     } <= names
+    provenance = next(
+        p
+        for p in schema["paths"]["/api/v1/analyses/"]["get"]["parameters"]
+        if p["name"] == "provenance"
+    )
+    assert provenance["schema"]["enum"] == ["ai-declared", "credentials", "invalid"]
 
 
 def test_token_auth_is_declared(schema):

@@ -10,6 +10,7 @@ comfyanonymous/ComfyUI_examples permissive; d3x-at/sd-parsers MIT).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -114,3 +115,42 @@ def bogus_store(size: int) -> bytes:
     desc_box = (8 + len(description) - 4).to_bytes(4, "big") + description
     body = desc_box + (8 + size).to_bytes(4, "big") + b"json" + bytes(size)
     return (8 + len(body)).to_bytes(4, "big") + b"jumb" + body
+
+
+# Shared files for the history, API and admin filters: name → (c2pa.state, ai_generation).
+HISTORY_FILES = {
+    "ai-generated__openai-dalle-cloud_surfing_puppy.webp": ("valid", "declared"),
+    "invalid-signature__adobe-20220124-E-sig-CA.jpg": ("invalid", "none"),
+    "valid-edited__adobe-20220124-CAI.jpg": ("valid", "none"),
+    "metadata-ai__a1111-parameters-1x1.png": ("absent", "hinted"),
+    "none__adobe-20220124-A.jpg": ("absent", "none"),
+}
+MIMES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+@functools.cache
+def provenance_block(name: str):
+    """The real reader's ProvenanceResult for a shared file (read once per test run)."""
+    from ml.signals import provenance
+
+    path = provenance_folder() / name
+    return provenance.read(path, MIMES[path.suffix])
+
+
+def finished_with_provenance(owner, names) -> dict:
+    """One finished analysis per shared file, its Report holding that file's real provenance
+    block (the face classifiers are not run: the filters read only the block)."""
+    from detector import services
+    from tests.support.reports import report_dict
+    from tests.support.uploads import as_upload
+
+    made = {}
+    for name in names:
+        path = provenance_folder() / name
+        analysis = services.analysis_create(
+            owner=owner, uploaded_file=as_upload(name, path.read_bytes())
+        )
+        report = report_dict("inconclusive", None, provenance=provenance_block(name))
+        services.analysis_finish(analysis=analysis, report=report)
+        made[name] = analysis
+    return made
