@@ -132,6 +132,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_out_response"
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no database records to show
 AXES_VERBOSE = False  # no banner on every start: commands keep their output to what they say
+# Sign-ups per client address (accounts/signup_limits.py): each account has its own upload budget.
+SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "5/hour")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "detector:analysis-list"
 LOGOUT_REDIRECT_URL = "login"
