@@ -26,9 +26,7 @@ QUEUE_PERMISSION = "django_rq.admin"
 
 def may_operate_queue(user) -> bool:
     return bool(
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or user.has_perm(QUEUE_PERMISSION))
+        user.is_active and user.is_staff and (user.is_superuser or user.has_perm(QUEUE_PERMISSION))
     )
 
 

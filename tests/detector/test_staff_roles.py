@@ -35,9 +35,9 @@ def staff_in(django_user_model, name: str, *groups: str):
 
 
 def test_the_roles_migration_made_the_groups():
-    assert set(Group.objects.get(name="Reviewer").permissions.values_list("codename", flat=True)) == {
-        "review_analysis"
-    }
+    assert set(
+        Group.objects.get(name="Reviewer").permissions.values_list("codename", flat=True)
+    ) == {"review_analysis"}
     operator = Group.objects.get(name="Operator").permissions.get()
     assert (operator.content_type.app_label, operator.codename) == ("django_rq", "admin")
 
