@@ -4,6 +4,7 @@ With nothing set the platform uses SQLite and a local Redis (started by `scripts
 Set DATABASE_URL / REDIS_URL to run on PostgreSQL and a Redis of your own.
 """
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -179,6 +180,11 @@ MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "200"))
 # Uploaded files older than this many days are deleted (results are kept); 0 keeps them for ever.
 MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "0"))
 FILE_UPLOAD_HANDLERS = ["detector.uploads.SizeLimitedUploadHandler"]
+# Uploads stream to temp files here, beside the media and as private, not in /tmp: a web worker
+# killed mid-upload leaves its file, and `manage.py media_audit --fix` removes it after an hour.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR", str(MEDIA_ROOT / "tmp"))
+with contextlib.suppress(OSError):  # at start-up; the upload handler makes it again if it goes
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 

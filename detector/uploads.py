@@ -54,12 +54,24 @@ def too_large_message() -> str:
     return f"The file is larger than the {settings.MAX_UPLOAD_MB} MB upload limit."
 
 
+def upload_temp_dir() -> Path:
+    """FILE_UPLOAD_TEMP_DIR (MEDIA_ROOT/tmp), made private if missing: uploads stream there,
+    next to the media, where `media_audit` sweeps what an interrupted upload leaves."""
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
 class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
     """Streams each uploaded file to a temporary file and stops once it passes MAX_UPLOAD_MB.
 
     The rejection is left on the request (`request.upload_rejected`) so that the view can
     say "too large" instead of "no file", and the rest of the body is drained, not stored.
     """
+
+    def new_file(self, *args, **kwargs) -> None:
+        upload_temp_dir()  # Django's temporary file fails if its folder went missing
+        return super().new_file(*args, **kwargs)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         if start + len(raw_data) > max_upload_bytes():
@@ -89,7 +101,7 @@ def upload_on_disk(uploaded_file: UploadedFile) -> Iterator[Path]:
     if hasattr(uploaded_file, "temporary_file_path"):
         yield Path(uploaded_file.temporary_file_path())
         return
-    with tempfile.NamedTemporaryFile(suffix=".upload") as copy:
+    with tempfile.NamedTemporaryFile(suffix=".upload", dir=upload_temp_dir()) as copy:
         uploaded_file.seek(0)
         for chunk in uploaded_file.chunks():
             copy.write(chunk)

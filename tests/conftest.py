@@ -19,6 +19,7 @@ def media_root(settings, tmp_path):
     """Every test stores uploads and derived files in its own empty folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(settings.MEDIA_ROOT / "tmp")
     return settings.MEDIA_ROOT
 
 
