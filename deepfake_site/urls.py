@@ -17,4 +17,5 @@ urlpatterns = [
     # Anything else under /api/ (an unknown address, an id that is not a UUID): a JSON 404.
     re_path(r"^api/", api_not_found),
 ]
+handler400 = "detector.api.errors.bad_request"
 handler500 = "detector.api.errors.server_error"

@@ -46,6 +46,19 @@ class UploadRejected(Exception):
         self.message = message
 
 
+# Django refuses a multipart part whose headers pass 1024 bytes; in practice, a long file name.
+FILENAME_TOO_LONG = (
+    "The file name is too long (several hundred characters). Rename the file to something "
+    "shorter and upload it again."
+)
+UNREADABLE_UPLOAD = "The upload could not be read. Choose the file and send it again."
+
+
+def upload_parse_error_message(error: Exception) -> str:
+    """What to tell the user about a multipart body Django could not parse."""
+    return FILENAME_TOO_LONG if "header size" in str(error) else UNREADABLE_UPLOAD
+
+
 def max_upload_bytes() -> int:
     return settings.MAX_UPLOAD_MB * 1024 * 1024
 
