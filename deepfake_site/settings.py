@@ -227,6 +227,9 @@ if GPU_QUEUE:
 RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+# How a callback URL's host is looked up when it is given (detector/callback_guard.py): a dotted
+# path to a function host, port -> addresses. Tests set their own, so they never use outside DNS.
+CALLBACK_RESOLVER = "detector.callback_guard.system_resolve"
 # The worker settles analyses whose job process died, and sweeps for orphans this often (seconds).
 RQ = {"WORKER_CLASS": "detector.queue.worker.AnalysisWorker"}
 SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", "30"))
