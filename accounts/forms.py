@@ -4,8 +4,11 @@ from django.contrib.auth.forms import UserCreationForm
 
 
 class SignUpForm(UserCreationForm):
+    """Whether the e-mail address is registered is not checked here: the form would say so to
+    anyone. The sign-up service tells the address's owner instead (accounts/services.py)."""
+
     email = forms.EmailField(
-        required=True, help_text="For password resets only; never shown to anyone."
+        required=True, help_text="We send a link to finish signing up; never shown to anyone."
     )
 
     class Meta(UserCreationForm.Meta):
@@ -13,7 +16,4 @@ class SignUpForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists.")
-        return email
+        return self.cleaned_data["email"].strip()

@@ -53,9 +53,11 @@ def login_locked_out_response(
     """AXES_LOCKOUT_CALLABLE: the login page again, saying why and for how long (429)."""
     username = (credentials or {}).get("username") or request.POST.get("username", "")
     form = AuthenticationForm(request, initial={"username": username})
-    return render(
+    response = render(
         request,
         "registration/login.html",
         {"form": form, "lockout_message": login_locked_out_message()},
         status=429,
     )
+    response["Retry-After"] = str(max(1, login_cooloff_seconds()))
+    return response

@@ -4,6 +4,7 @@ With nothing set the platform uses SQLite and a local Redis (started by `scripts
 Set DATABASE_URL / REDIS_URL to run on PostgreSQL and a Redis of your own.
 """
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -132,6 +133,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.login_limits.login_locked_out_response"
 AXES_ENABLE_ADMIN = False  # the cache handler keeps no database records to show
 AXES_VERBOSE = False  # no banner on every start: commands keep their output to what they say
+# Sign-ups per client address (accounts/signup_limits.py): each account has its own upload budget.
+SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "5/hour")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "detector:analysis-list"
 LOGOUT_REDIRECT_URL = "login"
@@ -177,6 +180,11 @@ MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB", "200"))
 # Uploaded files older than this many days are deleted (results are kept); 0 keeps them for ever.
 MEDIA_RETENTION_DAYS = int(os.environ.get("MEDIA_RETENTION_DAYS", "0"))
 FILE_UPLOAD_HANDLERS = ["detector.uploads.SizeLimitedUploadHandler"]
+# Uploads stream to temp files here, beside the media and as private, not in /tmp: a web worker
+# killed mid-upload leaves its file, and `manage.py media_audit --fix` removes it after an hour.
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR", str(MEDIA_ROOT / "tmp"))
+with contextlib.suppress(OSError):  # at start-up; the upload handler makes it again if it goes
+    Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
@@ -219,6 +227,9 @@ if GPU_QUEUE:
 RQ_SHOW_ADMIN_LINK = True
 # Result callbacks go only to public addresses; these hosts (names or IPs) are allowed anyway.
 WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", "")
+# How a callback URL's host is looked up when it is given (detector/callback_guard.py): a dotted
+# path to a function host, port -> addresses. Tests set their own, so they never use outside DNS.
+CALLBACK_RESOLVER = "detector.callback_guard.system_resolve"
 # The worker settles analyses whose job process died, and sweeps for orphans this often (seconds).
 RQ = {"WORKER_CLASS": "detector.queue.worker.AnalysisWorker"}
 SWEEP_INTERVAL_S = int(os.environ.get("SWEEP_INTERVAL_S", "30"))

@@ -3,12 +3,13 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from deepfake_site.health import healthz
+from detector.admin.queue import queue_dashboard_urls
 from detector.api.errors import api_not_found
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="detector:analysis-list", permanent=False)),
     path("healthz", healthz, name="healthz"),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include(queue_dashboard_urls())),  # queue operators only
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("analyses/", include("detector.urls")),
@@ -16,4 +17,5 @@ urlpatterns = [
     # Anything else under /api/ (an unknown address, an id that is not a UUID): a JSON 404.
     re_path(r"^api/", api_not_found),
 ]
+handler400 = "detector.api.errors.bad_request"
 handler500 = "detector.api.errors.server_error"

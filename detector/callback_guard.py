@@ -11,16 +11,22 @@ cloud metadata at 169.254.169.254, any host on the private network. So:
 
 Hosts listed in `settings.WEBHOOK_ALLOWED_HOSTS` skip both checks: internal receivers that an
 administrator allows on purpose.
+
+The lookup at input is `settings.CALLBACK_RESOLVER` (a dotted path to a function host, port ->
+addresses; the system's resolver by default), or a resolver passed to `callback_host_check`:
+tests answer from a table of their own and never ask, or depend on, an outside DNS server.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -60,16 +66,28 @@ def host_is_allowed(host: str) -> bool:
     return _normal_host(host) in {_normal_host(name) for name in allowed}
 
 
-def resolve(host: str, port: int) -> list[str]:
-    """Every address (A and AAAA) the host resolves to."""
+Resolver = Callable[[str, int], list[str]]
+DEFAULT_RESOLVER = "detector.callback_guard.system_resolve"
+
+
+def system_resolve(host: str, port: int) -> list[str]:
+    """Every address (A and AAAA) the host resolves to, from the system's resolver."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return sorted({info[4][0] for info in infos})
 
 
-def callback_host_check(host: str, port: int) -> None:
-    """Raise ValidationError unless every address of the host may receive callbacks."""
+def configured_resolver() -> Resolver:
+    return import_string(getattr(settings, "CALLBACK_RESOLVER", DEFAULT_RESOLVER))
+
+
+def callback_host_check(host: str, port: int, *, resolve: Resolver | None = None) -> None:
+    """Raise ValidationError unless every address of the host may receive callbacks.
+
+    `resolve` (host, port -> addresses; OSError when the name is unknown) defaults to
+    CALLBACK_RESOLVER."""
     if host_is_allowed(host):
         return
+    resolve = resolve or configured_resolver()
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError):

@@ -1,7 +1,9 @@
 """Compare MEDIA_ROOT with the database: files no analysis owns, analyses whose file is gone.
 
-Only the folders the platform writes are looked at (`uploads/`, `derived/`). Files younger
-than AUDIT_GRACE are left alone: an upload is stored a moment before its analysis is saved.
+Only the folders the platform writes are looked at (`uploads/`, `derived/`, and the upload
+temp dir, FILE_UPLOAD_TEMP_DIR). Files younger than AUDIT_GRACE are left alone: an upload is
+stored a moment before its analysis is saved, and a temp file grows while its upload streams in.
+An older temp file is an upload whose process died (a killed web worker never removes its own).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ AUDIT_GRACE = timedelta(hours=1)
 class MediaAudit:
     orphans: list[Path] = field(default_factory=list)  # files and derived folders, absolute
     missing: list[str] = field(default_factory=list)  # media_file values whose file is gone
+    stale_temp: list[Path] = field(default_factory=list)  # interrupted uploads' temp files
 
     @property
     def clean(self) -> bool:
-        return not self.orphans and not self.missing
+        return not self.orphans and not self.missing and not self.stale_temp
 
 
 def media_audit() -> MediaAudit:
@@ -52,11 +55,23 @@ def media_audit() -> MediaAudit:
             if orphan and folder.stat().st_mtime < settled_before:
                 audit.orphans.append(folder)
     audit.missing = sorted(f for f in known_files if not (root / f).is_file())
+    audit.stale_temp = _stale_temp_files(settled_before)
     return audit
 
 
+def _stale_temp_files(settled_before: float) -> list[Path]:
+    temp = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    if not temp.is_dir():
+        return []
+    return sorted(
+        path for path in temp.iterdir() if path.is_file() and path.stat().st_mtime < settled_before
+    )
+
+
 def media_audit_fix(audit: MediaAudit) -> None:
-    """Delete the orphans; mark the analyses whose file is missing as having no media."""
+    """Delete the orphans and stale temp files; mark the analyses whose file is missing as having no media."""
+    for path in audit.stale_temp:
+        path.unlink(missing_ok=True)
     for path in audit.orphans:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

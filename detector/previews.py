@@ -18,7 +18,12 @@ import numpy as np
 from PIL import Image
 
 from detector.models import Analysis
-from detector.services import analysis_derived_dir, analysis_media_path
+from detector.services import (
+    analysis_derived_dir,
+    analysis_media_path,
+    file_replace_private,
+    media_folder,
+)
 from ml.errors import MediaError
 from ml.media import reader as media
 
@@ -56,7 +61,7 @@ def analysis_preview_make(*, analysis: Analysis) -> Path | None:
         return None
     source = analysis_media_path(analysis)
     folder = analysis_derived_dir(analysis)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    media_folder(folder)
     target = folder / PREVIEW_VIDEO
     if _transcode(source, target):
         return target
@@ -82,7 +87,7 @@ def _transcode(source: Path, target: Path) -> bool:
         logger.warning("Preview of %s failed: %s", source.name, done.stderr.decode()[-500:])
         partial.unlink(missing_ok=True)
         return False
-    partial.replace(target)
+    file_replace_private(partial, target)
     return True
 
 
@@ -102,5 +107,5 @@ def _frame_strip(source: Path, target: Path) -> Path | None:
     strip = np.hstack([np.asarray(p.resize(pictures[0].size)) for p in pictures])
     partial = target.with_name(f"partial-{target.name}")
     Image.fromarray(strip).save(partial, "JPEG", quality=85)
-    partial.replace(target)
+    file_replace_private(partial, target)
     return target

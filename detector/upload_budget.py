@@ -4,7 +4,7 @@ all spend it, because each one queues minutes of face tracking and classificatio
 The rate is UPLOAD_RATE ("60/hour", from the API_UPLOAD_RATE environment variable), counted
 per clock window (second, minute, hour or day) in the shared cache, so every web process
 counts together. The count is an atomic increment: concurrent requests cannot both take the
-last upload of a window.
+last upload of a window. An upload that is refused (its type, size or name) gives its count back.
 """
 
 from __future__ import annotations
@@ -46,12 +46,16 @@ def upload_rate() -> tuple[int, int]:
         ) from exc
 
 
+def _key(user: AbstractBaseUser, period: int, window: int) -> str:
+    return f"upload-budget:{user.pk}:{period}:{window}"
+
+
 def upload_budget_spend(*, user: AbstractBaseUser) -> None:
     """Count one upload or re-analysis; raise UploadBudgetSpent when the window is used up."""
     limit, period = upload_rate()
     now = time.time()
     window = int(now // period)
-    key = f"upload-budget:{user.pk}:{period}:{window}"
+    key = _key(user, period, window)
     try:
         cache.add(key, 0, timeout=period + 60)  # outlives its window a little, then goes
         used = cache.incr(key)
@@ -63,6 +67,18 @@ def upload_budget_spend(*, user: AbstractBaseUser) -> None:
         raise UploadBudgetSpent(
             limit=limit, period_s=period, wait_s=math.ceil((window + 1) * period - now)
         )
+
+
+def upload_budget_refund(*, user: AbstractBaseUser) -> None:
+    """Give back the upload just counted: it was refused (its type, its size, its name), so it
+    queued nothing. A window that ended meanwhile has nothing to give back."""
+    _, period = upload_rate()
+    key = _key(user, period, int(time.time() // period))
+    try:
+        if cache.get(key, 0) > 0:
+            cache.decr(key)
+    except Exception:  # noqa: BLE001  (as above: the cache's own connection errors)
+        log.warning("upload budget not refunded: the shared cache is unreachable")
 
 
 def _duration(seconds: int) -> str:

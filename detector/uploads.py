@@ -46,6 +46,19 @@ class UploadRejected(Exception):
         self.message = message
 
 
+# Django refuses a multipart part whose headers pass 1024 bytes; in practice, a long file name.
+FILENAME_TOO_LONG = (
+    "The file name is too long (several hundred characters). Rename the file to something "
+    "shorter and upload it again."
+)
+UNREADABLE_UPLOAD = "The upload could not be read. Choose the file and send it again."
+
+
+def upload_parse_error_message(error: Exception) -> str:
+    """What to tell the user about a multipart body Django could not parse."""
+    return FILENAME_TOO_LONG if "header size" in str(error) else UNREADABLE_UPLOAD
+
+
 def max_upload_bytes() -> int:
     return settings.MAX_UPLOAD_MB * 1024 * 1024
 
@@ -54,12 +67,24 @@ def too_large_message() -> str:
     return f"The file is larger than the {settings.MAX_UPLOAD_MB} MB upload limit."
 
 
+def upload_temp_dir() -> Path:
+    """FILE_UPLOAD_TEMP_DIR (MEDIA_ROOT/tmp), made private if missing: uploads stream there,
+    next to the media, where `media_audit` sweeps what an interrupted upload leaves."""
+    folder = Path(settings.FILE_UPLOAD_TEMP_DIR)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
 class SizeLimitedUploadHandler(TemporaryFileUploadHandler):
     """Streams each uploaded file to a temporary file and stops once it passes MAX_UPLOAD_MB.
 
     The rejection is left on the request (`request.upload_rejected`) so that the view can
     say "too large" instead of "no file", and the rest of the body is drained, not stored.
     """
+
+    def new_file(self, *args, **kwargs) -> None:
+        upload_temp_dir()  # Django's temporary file fails if its folder went missing
+        return super().new_file(*args, **kwargs)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         if start + len(raw_data) > max_upload_bytes():
@@ -89,7 +114,7 @@ def upload_on_disk(uploaded_file: UploadedFile) -> Iterator[Path]:
     if hasattr(uploaded_file, "temporary_file_path"):
         yield Path(uploaded_file.temporary_file_path())
         return
-    with tempfile.NamedTemporaryFile(suffix=".upload") as copy:
+    with tempfile.NamedTemporaryFile(suffix=".upload", dir=upload_temp_dir()) as copy:
         uploaded_file.seek(0)
         for chunk in uploaded_file.chunks():
             copy.write(chunk)

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,8 +34,8 @@ from detector.services import (
     analysis_reanalyze,
     analysis_thumbnail,
 )
-from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
-from detector.uploads import UploadRejected
+from detector.upload_budget import UploadBudgetSpent, upload_budget_refund, upload_budget_spend
+from detector.uploads import UploadRejected, upload_parse_error_message
 
 PAGE_SIZE = 25
 
@@ -61,12 +62,9 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
         return render(request, "detector/analysis_form.html", {"form": AnalysisUploadForm()})
 
     try:
-        upload_budget_spend(user=request.user)  # the same budget as the API's uploads
-    except UploadBudgetSpent as spent:
-        form = AnalysisUploadForm(data={}, upload_error=spent.message)
-        form.is_valid()  # shows the message where the file goes, as for a too-large file
-        return render(request, "detector/analysis_form.html", {"form": form}, status=429)
-    files = request.FILES  # parsing the body runs the upload handler, which may reject
+        files = request.FILES  # parsing the body runs the upload handler, which may reject
+    except MultiPartParserError as error:
+        return _upload_refused(request, upload_parse_error_message(error))
     rejected = getattr(request, "upload_rejected", None)
     form = AnalysisUploadForm(
         request.POST, files, upload_error=rejected.message if rejected else ""
@@ -81,14 +79,31 @@ def analysis_create_view(request: HttpRequest) -> HttpResponse:
     if existing is not None:
         return render(request, "detector/analysis_duplicate.html", {"existing": existing})
     try:
+        # Spent only by an upload that will be analysed: a refused one costs nothing.
+        upload_budget_spend(user=request.user)  # the same budget as the API's uploads
+    except UploadBudgetSpent as spent:
+        return _upload_refused(request, spent.message, status=429, retry_after=spent.wait_s)
+    try:
         analysis = analysis_create(
             owner=request.user, uploaded_file=uploaded, options=form.options()
         )
     except UploadRejected as rejection:
+        upload_budget_refund(user=request.user)
         form.add_error("file", rejection.message)
         return render(request, "detector/analysis_form.html", {"form": form}, status=400)
     messages.success(request, f"“{analysis.original_filename}” is queued for analysis.")
     return redirect("detector:analysis-detail", pk=analysis.pk)
+
+
+def _upload_refused(
+    request: HttpRequest, message: str, *, status: int = 400, retry_after: int = 0
+) -> HttpResponse:
+    form = AnalysisUploadForm(data={}, upload_error=message)
+    form.is_valid()  # shows the message where the file goes, as for a too-large file
+    response = render(request, "detector/analysis_form.html", {"form": form}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @login_required
@@ -191,6 +206,7 @@ def analysis_reanalyze_view(request: HttpRequest, pk) -> HttpResponse:
     try:
         again = analysis_reanalyze(analysis=analysis)
     except MediaRemoved as gone:
+        upload_budget_refund(user=request.user)
         messages.error(request, gone.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)
     messages.success(request, "A new analysis is queued; the earlier result is kept.")

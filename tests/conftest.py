@@ -9,6 +9,7 @@ import pytest
 from rq import SimpleWorker
 
 from tests.support.accounts import PASSWORD
+from tests.support.resolver import PATH as RESOLVER_PATH
 from tests.support.uploads import image_bytes
 
 QUEUE_NAMES = ("default", "gpu")
@@ -19,7 +20,14 @@ def media_root(settings, tmp_path):
     """Every test stores uploads and derived files in its own empty folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(settings.MEDIA_ROOT / "tmp")
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def no_outside_dns(settings):
+    """Callback URLs are looked up in a table (tests/support/resolver.py), never in real DNS."""
+    settings.CALLBACK_RESOLVER = RESOLVER_PATH
 
 
 @pytest.fixture(autouse=True)

@@ -1,13 +1,15 @@
 """The API's one error shape: {"detail": "...", "code": "..."}, plus "fields" on a 400.
 
 Every error under /api/ has it: DRF's exceptions (through `api_exception_handler`), unknown
-addresses (`api_not_found`) and server errors (`server_error`).
+addresses (`api_not_found`), requests Django refuses before any view (`bad_request`: a
+`Host` not in ALLOWED_HOSTS) and server errors (`server_error`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import DisallowedHost
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -82,6 +84,18 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
         ),
         status=404,
     )
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 400 handler: JSON under /api/, the usual page elsewhere."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse(
+            error_body("Bad request: this server does not answer for that Host.", "bad_request")
+            if isinstance(exception, DisallowedHost)
+            else error_body("Bad request.", "bad_request"),
+            status=400,
+        )
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -140,6 +140,16 @@ class DetectorModelSerializer(serializers.ModelSerializer):
         )
         read_only_fields = fields
 
+    def to_representation(self, instance: DetectorModel) -> dict:
+        """The card without `installed.source`: where the server fetched the files from (a path
+        on the server, a private mirror) is the operators' business, not every user's."""
+        data = super().to_representation(instance)
+        card = dict(data.get("card") or {})
+        if isinstance(card.get("installed"), dict):
+            card["installed"] = {k: v for k, v in card["installed"].items() if k != "source"}
+            data["card"] = card
+        return data
+
 
 class WebhookSecretSerializer(serializers.Serializer):
     secret = serializers.CharField(read_only=True)

@@ -14,7 +14,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,10 +37,11 @@ from detector.api.serializers import (
     ReportWrongSerializer,
     WebhookSecretSerializer,
 )
-from detector.api.throttles import UploadBudgetThrottle
+from detector.api.throttles import UploadBudgetThrottle, UploadMultiPartParser
 from detector.forms import AnalysisFilterForm
 from detector.models import Analysis, DetectorModel
 from detector.selectors import PROVENANCE_FILTERS, SORTS
+from detector.upload_budget import upload_budget_refund
 from detector.uploads import UploadRejected
 from ml.options import AnalysisOptions
 
@@ -120,7 +121,7 @@ class AnalysisViewSet(
 ):
     serializer_class = AnalysisSerializer
     queryset = Analysis.objects.none()  # for the schema; requests use the selectors
-    parser_classes = (MultiPartParser, FormParser, JSONParser)
+    parser_classes = (UploadMultiPartParser, FormParser, JSONParser)
     # A UUID; anything else is a plain 404 from the router.
     lookup_value_regex = (
         "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -151,6 +152,13 @@ class AnalysisViewSet(
         responses={202: AnalysisDetailSerializer},
     )
     def create(self, request: Request) -> Response:
+        try:
+            return self._create(request)
+        except ValidationError:
+            upload_budget_refund(user=request.user)  # refused: it costs no upload
+            raise
+
+    def _create(self, request: Request) -> Response:
         form = AnalysisCreateSerializer(data=request.data)
         rejected = getattr(request, "upload_rejected", None)
         if rejected is not None:  # the upload handler stopped an oversized file
@@ -180,6 +188,7 @@ class AnalysisViewSet(
         try:
             analysis = services.analysis_reanalyze(analysis=self.get_object())
         except services.MediaRemoved as gone:
+            upload_budget_refund(user=request.user)
             raise ValidationError({"detail": gone.message}) from gone
         return self._accepted(analysis)
 

@@ -30,6 +30,8 @@ from detector.services.files import (
     analysis_derived_dir,
     analysis_files_remove,
     analysis_media_path,
+    file_replace_private,
+    media_folder,
 )
 from detector.services.models import (
     model_activate,
@@ -80,6 +82,8 @@ __all__ = [
     "analysis_set_progress",
     "analysis_thumbnail",
     "callback_enqueue",
+    "file_replace_private",
+    "media_folder",
     "media_retention_apply",
     "model_activate",
     "model_deactivate",

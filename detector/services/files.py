@@ -34,6 +34,33 @@ def derived_dir(analysis_id: Any) -> Path:
     return Path(settings.MEDIA_ROOT) / "derived" / str(analysis_id)
 
 
+def media_folder(folder: Path) -> Path:
+    """Make `folder` under MEDIA_ROOT, it and every level above it up to MEDIA_ROOT mode 0700,
+    as docs/deploy.md promises (mkdir's own `parents` would leave the levels above 0755)."""
+    root = Path(settings.MEDIA_ROOT)
+    levels = [root, *(root / part for part in _parts_below(root, folder))]
+    for level in levels:
+        level.mkdir(exist_ok=True, mode=0o700)
+        if level.stat().st_mode & 0o077:
+            try:
+                level.chmod(0o700)
+            except PermissionError:  # made by someone else (an operator): theirs to set
+                pass
+    return folder
+
+
+def _parts_below(root: Path, folder: Path) -> list[Path]:
+    relative = folder.relative_to(root)
+    return [Path(*relative.parts[: n + 1]) for n in range(len(relative.parts))]
+
+
+def file_replace_private(partial: Path, target: Path) -> None:
+    """Move a finished file into place as 0600: a reader never sees half of it, nor another
+    account on the server any of it."""
+    partial.chmod(0o600)
+    partial.replace(target)
+
+
 def media_store(
     *, owner: AbstractBaseUser, uploaded_file: UploadedFile, mime: str
 ) -> tuple[str, str, int]:
@@ -43,7 +70,7 @@ def media_store(
     """
     relative = Path("uploads") / str(owner.pk) / (secrets.token_hex(16) + EXTENSION_FOR_MIME[mime])
     target = Path(settings.MEDIA_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    media_folder(target.parent)
     digest, size = hashlib.sha256(), 0
     uploaded_file.seek(0)
     with open(target, "xb") as out:

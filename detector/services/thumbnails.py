@@ -13,7 +13,12 @@ from typing import Any
 from PIL import Image
 
 from detector.models import Analysis
-from detector.services.files import analysis_derived_dir, analysis_media_path
+from detector.services.files import (
+    analysis_derived_dir,
+    analysis_media_path,
+    file_replace_private,
+    media_folder,
+)
 from ml.errors import MediaError
 from ml.media.reader import iter_video_frames, load_image
 
@@ -55,10 +60,10 @@ def analysis_thumbnail(*, analysis: Analysis) -> Path | None:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    media_folder(target.parent)
     partial = target.with_suffix(".part")
     partial.write_bytes(data)
-    partial.replace(target)  # atomic: a concurrent request never reads half a thumbnail
+    file_replace_private(partial, target)  # atomic: a concurrent request never reads half
 
 
 def _deciding_face_jpeg(report: dict[str, Any] | None) -> bytes | None:

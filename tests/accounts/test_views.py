@@ -10,6 +10,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from accounts.services import token_get_or_create, token_rotate
+from tests.support.accounts import activation_path
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def logged_in_user(client):
     return client.get(reverse("profile")).wsgi_request.user
 
 
-def test_sign_up_creates_the_account_and_logs_in(client, password):
+def test_sign_up_activates_by_the_emailed_link_and_logs_in(client, password, mailoutbox):
     response = client.post(
         reverse("signup"),
         {
@@ -28,11 +29,22 @@ def test_sign_up_creates_the_account_and_logs_in(client, password):
             "password2": password,
         },
     )
+    assert response.status_code == 200
+    user = get_user_model().objects.get(username="dana")
+    assert not user.is_active and not logged_in_user(client).is_authenticated
+    (mail,) = mailoutbox
+    assert mail.to == ["dana@example.org"]
+    link = activation_path(mailoutbox)
+    assert client.get(link).status_code == 200  # asks first: a mail scanner activates nothing
+    assert not get_user_model().objects.get(username="dana").is_active
+    response = client.post(link)
     assert response.status_code == 302
     assert response["Location"] == reverse("detector:analysis-create")
-    user = get_user_model().objects.get(username="dana")
-    assert user.email == "dana@example.org" and user.check_password(password)
+    user.refresh_from_db()
+    assert user.is_active and user.check_password(password)
     assert logged_in_user(client) == user
+    client.logout()
+    assert client.post(link).status_code == 400  # a link works once
 
 
 @pytest.mark.parametrize(
@@ -55,19 +67,6 @@ def test_sign_up_uses_the_password_validators(client, password, fields, message)
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not get_user_model().objects.filter(username="dana").exists()
-
-
-def test_sign_up_refuses_a_used_email(client, user, password):
-    response = client.post(
-        reverse("signup"),
-        {
-            "username": "other",
-            "email": "ALICE@example.org",
-            "password1": password,
-            "password2": password,
-        },
-    )
-    assert "already exists" in response.content.decode()
 
 
 def test_login_and_post_logout(client, user, password):

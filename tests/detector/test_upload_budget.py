@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from detector.models import Analysis
 from detector.upload_budget import upload_budget_spend, upload_rate
 from tests.support.api import LIST_URL, api_client_for
+from tests.support.uploads import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,9 @@ def web_reanalyze(client, analysis: Analysis):
     return client.post(reverse("detector:analysis-reanalyze", args=[analysis.pk]))
 
 
-def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes, png_bytes):
+def test_web_and_api_spend_one_budget(
+    user_client, user, other_user, jpeg_bytes, png_bytes, tmp_path
+):
     api = api_client_for(user)
     assert api_upload(api, jpeg_bytes).status_code == 202
     assert web_upload(user_client, png_bytes).status_code == 302
@@ -51,8 +54,9 @@ def test_web_and_api_spend_one_budget(user_client, user, other_user, jpeg_bytes,
     assert 0 < int(refused["Retry-After"]) <= 3600
     assert api.post(f"/api/v1/analyses/{first.pk}/reanalyze/").status_code == 429
 
-    page = web_upload(user_client, png_bytes)
+    page = web_upload(user_client, image_bytes(tmp_path, "PNG", side=200))  # new content
     assert page.status_code == 429
+    assert 0 < int(page["Retry-After"]) <= 3600
     assert LIMIT_MESSAGE in page.content.decode()
 
     response = web_reanalyze(user_client, first)

@@ -27,6 +27,7 @@ from detector.services.webhooks import (
     validate_callback_url,
     webhook_secret_for,
 )
+from tests.support.resolver import ASKED, REBINDING_PATH
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,20 @@ def test_internal_addresses_are_refused_with_the_reason(url, says):
     assert "public internet addresses" in refused.value.messages[0]
 
 
+def test_callback_names_are_looked_up_by_the_injected_resolver_never_outside_dns():
+    """Fuzzed callback hosts once went to the machine's resolver. The tests' resolver (set for
+    every test) answers from its table; a resolver can be passed for one check too."""
+    ASKED.clear()
+    validate_callback_url("https://hooks.example.org/hook")  # public in the table only
+    with pytest.raises(ValidationError, match="could not be found"):
+        validate_callback_url("https://xn--fuzzed-host-9a.example/hook")
+    assert ASKED == ["hooks.example.org", "xn--fuzzed-host-9a.example"]
+    with pytest.raises(ValidationError, match="private-network address"):
+        callback_guard.callback_host_check(
+            "hooks.example.org", 443, resolve=lambda host, port: ["10.0.0.5"]
+        )
+
+
 def test_a_host_that_does_not_resolve_is_refused():
     # Cloud metadata names resolve to 169.254.169.254 inside a cloud, to nothing here.
     with pytest.raises(ValidationError) as refused:
@@ -326,15 +341,15 @@ def test_the_connection_itself_is_refused_when_it_reaches_an_internal_address(sc
 
 
 def test_dns_rebinding_is_refused_at_send_time(
-    queue, settings, monkeypatch, django_user_model, django_capture_on_commit_callbacks
+    queue, settings, django_user_model, django_capture_on_commit_callbacks
 ):
     """The name looked public when checked, then resolves to 127.0.0.1 when connecting.
 
-    A rebinding DNS server cannot run here, so its first answer is played by replacing the
-    validation's lookup; the connection then resolves `localhost` for real (/etc/hosts).
+    A rebinding DNS server cannot run here, so its first answer is played by the validation's
+    injected resolver; the connection then resolves `localhost` for real (/etc/hosts).
     """
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    monkeypatch.setattr(callback_guard, "resolve", lambda host, port: ["93.184.215.14"])
+    settings.CALLBACK_RESOLVER = REBINDING_PATH
     with Receiver([200]) as receiver:
         url = f"http://localhost:{receiver.server.server_port}/hook"
         analysis = done_analysis(owner, url)

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
 from detector.models import Analysis
-from tests.support.accounts import PASSWORD
+from tests.support.accounts import PASSWORD, browser_sign_up
 from tests.support.mediagen import write_face_video
 
 pytestmark = [
@@ -58,13 +58,7 @@ def assert_preview_plays(page, seconds: float) -> None:
 
 
 def sign_up(page, base_url: str) -> None:
-    page.goto(f"{base_url}/accounts/signup/")
-    page.fill("input[name=username]", "journalist")
-    page.fill("input[name=email]", "journalist@example.org")
-    page.fill("input[name=password1]", PASSWORD)
-    page.fill("input[name=password2]", PASSWORD)
-    page.click("button:has-text('Sign up')")
-    page.wait_for_url("**/analyses/new/")
+    browser_sign_up(page, base_url)
 
 
 def upload(page, base_url: str, video) -> Analysis:

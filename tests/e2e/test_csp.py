@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from detector.models import Analysis
-from tests.support.accounts import PASSWORD
+from tests.support.accounts import browser_sign_up
 from tests.support.mediagen import write_face_video
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -28,13 +28,7 @@ def test_no_page_logs_a_csp_violation(live_server, new_page, rq_worker, tiny_fra
     base = live_server.url
     page = new_page()
     violations = watch_for_violations(page)
-    page.goto(f"{base}/accounts/signup/")
-    page.fill("input[name=username]", "journalist")
-    page.fill("input[name=email]", "journalist@example.org")
-    page.fill("input[name=password1]", PASSWORD)
-    page.fill("input[name=password2]", PASSWORD)
-    page.click("button:has-text('Sign up')")
-    page.wait_for_url("**/analyses/new/")
+    browser_sign_up(page, base)
 
     video = write_face_video(tmp_path / "clip.avi", seconds=2.0, fps=10, blinks_at_s=[1.0])
     page.set_input_files("input[name=file]", str(video))

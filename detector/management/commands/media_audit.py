@@ -1,7 +1,7 @@
 """Check MEDIA_ROOT against the database: `manage.py media_audit [--fix]`.
 
-Lists files no analysis owns and analyses whose file is missing; `--fix` deletes the
-orphans and marks those analyses as having no media (their results stay). Exit status 1
+Lists files no analysis owns, analyses whose file is missing and temp files of interrupted
+uploads; `--fix` deletes the orphans and the temp files and marks those analyses as having no media (their results stay). Exit status 1
 when something was found and not fixed.
 """
 
@@ -29,11 +29,17 @@ class Command(BaseCommand):
             self.stdout.write(f"orphan: {path.relative_to(settings.MEDIA_ROOT)}")
         for media_file in audit.missing:
             self.stdout.write(f"missing: {media_file}")
+        for path in audit.stale_temp:
+            self.stdout.write(f"interrupted upload: {path}")
         self.stdout.write(f"{len(audit.orphans)} orphaned, {len(audit.missing)} missing.")
+        if audit.stale_temp:
+            self.stdout.write(f"{len(audit.stale_temp)} temp files of interrupted uploads.")
         if audit.clean:
             return
         if opts["fix"]:
             media_audit_fix(audit)
-            self.stdout.write("Fixed: orphans deleted, analyses with missing media marked.")
+            self.stdout.write(
+                "Fixed: orphans and temp files deleted, analyses with missing media marked."
+            )
         else:
             raise SystemExit(1)
