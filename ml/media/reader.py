@@ -268,6 +268,10 @@ class _BudgetedReader:
 
 
 def _sniff_image(path: Path, mime: str) -> MediaInfo:
+    # Pillow imports its format plugins on first use: about 0.1 s of CPU in a fresh process,
+    # more on a loaded machine. Done inside the budget below, it could use up the header's
+    # budget and make an intact first file of a new worker process read as damaged.
+    Image.init()
     with path.open("rb") as raw:
         reader = _BudgetedReader(raw, SNIFF_HEADER_CPU_S)
         with _open_pil(reader, mime) as image:

@@ -1,5 +1,7 @@
 """ml.media.reader against generated images and videos: types from content, decoding, limits, frames."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -278,3 +280,34 @@ def test_sample_indices():
             assert len(indices) == min(total, n)
             assert indices == sorted(set(indices))
             assert 0 <= indices[0] and indices[-1] < total
+
+
+FRESH_PROCESS_SNIFF = """
+import sys
+from ml.media import reader
+reader.SNIFF_HEADER_CPU_S = float(sys.argv[2])
+print(reader.sniff(sys.argv[1]).mime)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_the_first_sniff_of_a_new_worker_process_is_not_charged_for_loading_pillow(tmp_path, fmt):
+    """The re-analysis that failed as "damaged" in a Redis outage was the first job of a fresh
+    job process: Pillow loaded its format plugins inside the header's CPU budget. With a header
+    budget far below that loading cost (but far above parsing a header), a fresh process must
+    still read an intact file."""
+    import subprocess
+    import sys
+
+    path = mediagen.write_image(tmp_path / f"face.{fmt.lower()}", fmt=fmt)
+    budget = "0.02"  # loading the plugins takes about 0.05-0.1 s of CPU; a header, microseconds
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_SNIFF, str(path), budget],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"image/{fmt.lower()}"
