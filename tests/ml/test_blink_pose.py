@@ -16,7 +16,7 @@ from ml.verdict.fusion import Scores, fuse
 from tests.support import mediagen
 from tests.support.astronaut import astronaut_readonly
 from tests.support.headpose import pitched_face
-from tests.support.networks import constant_spec
+from tests.support.networks import STRONG_EVIDENCE, constant_spec
 
 BLINKS_AT = (1.0, 2.5, 9.0, 11.0)
 DOWN = (4.0, 7.5)  # the head goes down to read, eyes open
@@ -115,7 +115,9 @@ def test_a_long_closure_leaves_a_real_verdict_standing(tmp_path):
     path = mediagen.write_face_video(
         tmp_path / "closure.avi", seconds=8, fps=15, blinks_at_s=(1.0, 2.0, 6.8), shut=[(3.6, 4.8)]
     )
-    report = analyze(path, {"frames": 8, "models": [constant_spec(tmp_path, logit=-5.0)]})
+    # A model whose card shows strong evidence: it may say "real" (docs/verdict.md, section 5).
+    spec = constant_spec(tmp_path, logit=-5.0, reliability=STRONG_EVIDENCE)
+    report = analyze(path, {"frames": 8, "models": [spec]})
     assert report.faces[0].blink.code == "blink.long_closure"
     assert report.verdict == "real"
     assert any("stayed shut longer than a blink (1.2 s" in r for r in report.reasons)
