@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import jsonschema
 import numpy as np
 import pytest
 
@@ -21,6 +25,13 @@ def noface_png(tmp_path_factory):
     return mediagen.write_image(tmp_path_factory.mktemp("gen") / "scene.png", fmt="PNG", rgb=rgb)
 
 
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "report.schema.json").read_text())
+
+
+def _valid(report: Report) -> None:
+    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(json.dumps(report.to_dict())))
+
+
 def _codes(report: Report) -> list[str]:
     return [e["code"] for e in report.evidence]
 
@@ -38,6 +49,7 @@ def test_a_faceless_image_a_detector_finds_generated_is_fake(noface_png, tmp_pat
     assert [f.view for f in detector.frames] == ["whole"]
     assert report.generated.score == detector.score == report.fake_probability
     assert Report.from_dict(report.to_dict()) == report
+    _valid(report)
 
 
 def test_a_low_generated_score_never_makes_real(noface_png, tmp_path):
@@ -84,6 +96,7 @@ def test_a_video_is_scored_on_evenly_spaced_frames_of_the_one_pass(noface_video,
     assert "mean of 5 frames" in report.reasons[0]
     assert report.options["generated_frames"] == 5
     assert report.options["image_models"][0]["name"] == "wholeimage"
+    _valid(report)
 
 
 def test_a_face_model_is_refused_as_a_whole_image_detector(noface_png, tmp_path):
