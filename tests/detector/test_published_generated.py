@@ -77,3 +77,14 @@ def test_a_mirror_without_the_file_installs_nothing(tmp_path, models_root):
     with pytest.raises(CommandError, match="commfor-model-384.safetensors is not in the mirror"):
         call_command("install_model", NAME, "--mirror", str(empty))
     assert DetectorModel.objects.count() == 0
+
+
+def test_a_user_trained_model_installs_with_format_commfor(mirror, capsys):
+    source = mirror / CATALOG[NAME].files[0].filename
+    call_command(
+        "install_model", str(source), "--format", "commfor", "--name", "mine", "--version", "2"
+    )
+    model = DetectorModel.objects.get(name="mine")
+    assert model.kind == DetectorModel.Kind.IMAGE and model.version == "2"
+    assert model.card["image_transform"]["resize_short_side"] == 440
+    assert "converted to Keras without PyTorch" in model.card["conversion"]
