@@ -1,7 +1,8 @@
 """Which finished analyses need a person to look at them, and why (docs/verdict.md, "Review").
 
 A flag costs a reviewer's time, so it is raised for what a person can settle: a fake verdict, a
-score too close to the model's threshold, signals that disagree, Content Credentials that fail
+score too close to the model's threshold, signals that disagree (face classifiers against a
+whole-image detector too), Content Credentials that fail
 validation or declare AI generation, unsigned AI-generation metadata, and results the owner
 reported as wrong. An "inconclusive" that only means no classifier is installed, no face was found or no
 face was clear enough is not flagged: a reviewer could not add evidence the file does not hold.
@@ -32,6 +33,14 @@ PROVENANCE = {
     "provenance.hint_ai": AI_HINTED,
 }
 
+GENERATED_DISAGREE = "the face classifiers and the whole-image detector disagree"
+GENERATED_UNDECIDED = "whole-image (AI generation) score too close to call"
+# Whole-image findings (ml/signals/generated.py, ml/verdict/fusion.py) and the flag each raises.
+GENERATED = {
+    "generated.faces_disagree": GENERATED_DISAGREE,
+    "generated.holds_back_real": GENERATED_UNDECIDED,
+}
+
 SCORED_BUT_UNDECIDED = {"classifier.near_threshold", "blink.holds_back_real"}
 
 
@@ -48,6 +57,7 @@ def review_reasons(report: dict[str, Any] | None, *, reported_by_owner: bool = F
     elif "blink.alone_not_enough" in found:
         reasons.append(BLINKS_ONLY)
     reasons += dict.fromkeys(PROVENANCE[code] for code in sorted(found & PROVENANCE.keys()))
+    reasons += [GENERATED[code] for code in sorted(found & GENERATED.keys())]
     if reported_by_owner:
         reasons.append(REPORTED)
     return reasons

@@ -128,6 +128,7 @@ class DetectorModel(models.Model):
     class Kind(models.TextChoices):
         FRAME = "frame", "Frame classifier"
         TEMPORAL = "temporal", "Temporal (video) classifier"
+        IMAGE = "image", "Whole-image (AI-generated) detector"
 
     name = models.CharField(max_length=100)
     version = models.CharField(max_length=50)

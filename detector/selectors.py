@@ -132,7 +132,7 @@ def model_spec(model: DetectorModel) -> ModelSpec:
 
 
 def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[dict]]:
-    """The "models" and "temporal_models" options of ml.analyze: the given models sorted by
+    """The "models", "temporal_models" and "image_models" options of ml.analyze: the given models sorted by
     kind, or else the active ones. The worker and the analyze command both use this, so the
     command line scores with exactly what the platform would."""
     if models is None:
@@ -140,6 +140,7 @@ def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[d
     by_kind = {
         "models": DetectorModel.Kind.FRAME,
         "temporal_models": DetectorModel.Kind.TEMPORAL,
+        "image_models": DetectorModel.Kind.IMAGE,
     }
     return {
         option: [asdict(model_spec(m)) for m in models if m.kind == kind]

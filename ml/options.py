@@ -34,12 +34,18 @@ class Bounds:
 
 DEFAULT_FRAMES = 32  # as the DFDC winner and SBI score videos
 DEFAULT_SCAN_FPS = 15.0  # dense enough for blinks of 100 ms and more
+DEFAULT_GENERATED_FRAMES = 8  # video frames each whole-image detector scores
 
 FRAMES = Bounds(1, 300)  # what ml.analyze and the command line accept
 UPLOAD_FRAMES = Bounds(4, 128)  # what the upload form and the API offer
 SCAN_FPS = Bounds(15.0, 60.0)  # blinks need at least 15
+GENERATED_FRAMES = Bounds(1, 64)  # whole frames are kept in memory until scored
 
-DEFAULTS = {"frames": DEFAULT_FRAMES, "scan_fps": DEFAULT_SCAN_FPS}
+DEFAULTS = {
+    "frames": DEFAULT_FRAMES,
+    "scan_fps": DEFAULT_SCAN_FPS,
+    "generated_frames": DEFAULT_GENERATED_FRAMES,
+}
 
 
 @dataclass(frozen=True)
@@ -48,11 +54,15 @@ class AnalysisOptions:
 
     frames: int = DEFAULT_FRAMES
     scan_fps: float = DEFAULT_SCAN_FPS
+    generated_frames: int = DEFAULT_GENERATED_FRAMES
 
     def __post_init__(self) -> None:
         # Stored JSON and form data may hold numbers as text or floats: normalise, then check.
         object.__setattr__(self, "frames", int(self.frames))
         object.__setattr__(self, "scan_fps", float(self.scan_fps))
+        object.__setattr__(self, "generated_frames", int(self.generated_frames))
+        if self.generated_frames not in GENERATED_FRAMES:
+            raise ValueError(f"generated_frames must be between {GENERATED_FRAMES}")
         if self.frames not in FRAMES:
             raise ValueError(f"frames must be between {FRAMES.low:g} and {FRAMES.high:g}")
         if self.scan_fps not in SCAN_FPS:
@@ -71,27 +81,36 @@ class AnalysisOptions:
 
     def to_dict(self) -> dict[str, Any]:
         """The shape stored in `Analysis.options` and written in the Report's `options`."""
-        return {"frames": self.frames, "scan_fps": self.scan_fps}
+        return {
+            "frames": self.frames,
+            "scan_fps": self.scan_fps,
+            "generated_frames": self.generated_frames,
+        }
 
 
 @dataclass(frozen=True)
 class ModelSpecs:
-    """The installed models one analysis scores with: frame classifiers and temporal models."""
+    """The installed models one analysis scores with: frame classifiers, temporal models and
+    whole-image detectors."""
 
     frame: list[ModelSpec] = field(default_factory=list)
     temporal: list[ModelSpec] = field(default_factory=list)
+    image: list[ModelSpec] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> ModelSpecs:
-        """From the "models" and "temporal_models" entries (ModelSpecs or their dicts), the
+        """From the "models", "temporal_models" and "image_models" entries (ModelSpecs or their dicts), the
         shape `detector.selectors.model_options` gives and older callers of ml.analyze pass."""
         data = data or {}
         return cls(
             frame=_specs(data.get("models")),
             temporal=_specs(data.get("temporal_models")),
+            image=_specs(data.get("image_models")),
         )
 
     def sha256s(self) -> list[str]:
+        """The face models a policy card is calibrated for; whole-image detectors are judged
+        against their own cards' thresholds, so they do not change which card applies."""
         return [spec.sha256 for spec in (*self.frame, *self.temporal)]
 
 

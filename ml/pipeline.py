@@ -6,7 +6,9 @@ moments per tracker fragment, so memory stays bounded whatever the length of the
 are then merged into people by face descriptor (ml/faces/people.py); each person seen well enough to
 judge is scored once, over up to `frames` crops spread over all of their fragments
 (ml/signals/classifier.py). On videos, an installed temporal model scores the same crops of each person as
-one track. ml/verdict/assemble.py turns people and scores into the parts of the Report.
+one track. Whole-image detectors (ml/signals/generated.py) score the image, or evenly spaced frames
+kept during the same pass, for AI generation. ml/verdict/assemble.py turns people and scores
+into the parts of the Report.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from ml.media import reader as media
 from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals import blink as blinks
 from ml.signals import classifier as scoring
-from ml.signals import provenance
+from ml.signals import generated, provenance
 from ml.verdict import assemble as results
 from ml.verdict.aggregate import ensemble_face_score
 from ml.verdict.fusion import Scores, fuse
@@ -113,6 +115,7 @@ def analyze(
     with run.stage("load_models", 3, scoring.loading_label(models.frame)):
         classifier, unscored = scoring.load_classifier(models.frame, warnings)
         temporal = scoring.load_temporal(models.temporal, info.media_type, warnings)
+        detectors = generated.load(models.image, warnings)
     with run.stage("faces", 5, "Finding and tracking faces"):
         scanned = scan.scan(
             path,
@@ -121,6 +124,8 @@ def analyze(
             scan_fps=opts.scan_fps,
             specs=scoring.crop_specs(classifier, temporal),
             progress=run.progress,
+            keep_frames=generated.frames_to_keep(detectors, opts.generated_frames),
+            frame_prep=generated.frame_prep(detectors),
         )
     with run.stage("identity", 68, "Telling people apart"):
         everyone = people.people(scanned, info.media_type, opts.frames)
@@ -145,6 +150,8 @@ def analyze(
     temporal_threshold = temporal.threshold if temporal else None
     with run.stage("heatmaps", 85, "Drawing heatmaps"):
         heatmaps = scoring.heatmaps(classifier, judged, summaries, scores) if classifier else {}
+    with run.stage("generated", 87, "Looking for signs of AI generation"):
+        whole = generated.score(detectors, scanned, info.media_type)
     with run.stage("blinks", 90, "Measuring blinks"):
         person_blinks = people.person_blinks(info.media_type, everyone, scanned.times)
     min_frames = 1 if info.media_type == "image" else MIN_SCORED_FRAMES_PER_FACE
@@ -156,6 +163,7 @@ def analyze(
         *people.left_out(everyone),
         *blinks.evidence(info.media_type, {p.track_id: person_blinks[p.track_id] for p in judged}),
         *provenance.evidence(origin),
+        *generated.evidence(whole, info.media_type),
     ]
     with run.stage("verdict", 97, "Weighing the evidence"):
         fusion = fuse(
@@ -206,6 +214,7 @@ def analyze(
             *([temporal.info] if temporal else []),
         ],
         provenance=origin,
+        generated=whole,
         timings_s=run.timings,
         warnings=warnings,
         options=results.options_used(opts, models),

@@ -3,6 +3,8 @@
 Faces are tracked in every scanned frame (the eye aspect ratio needs a dense series to see
 100-400 ms blinks), while face crops for the classifiers are kept only at up to `frames` evenly
 spaced moments per tracker fragment, so memory stays bounded whatever the length of the video.
+Whole frames for the whole-image detectors (ml/signals/generated.py) are kept in the same pass,
+up to `keep_frames` of them evenly spaced.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class Scan:
     faces: list[FaceTrace]  # tracker fragments, in order of appearance
     times: list[float]  # time of every scanned frame
     frames_decoded: int
+    # Whole frames kept for the whole-image detectors: (time, RGB), an image's own pixels.
+    frames: list[tuple[float, np.ndarray]] = field(default_factory=list)
 
 
 def scan(
@@ -92,10 +96,14 @@ def scan(
     scan_fps: float,
     specs: list[CropSpec],
     progress: ScanProgress,
+    keep_frames: int = 0,
+    frame_prep: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Scan:
-    """Every face of the file, with up to `frames` crops per fragment for each spec."""
+    """Every face of the file, with up to `frames` crops per fragment for each spec; and up
+    to `keep_frames` whole frames (each passed through `frame_prep`, if given)."""
     if info.media_type == "image":
-        return _scan_image(path, specs)
+        return _scan_image(path, specs, keep_frames)
+    kept = EvenSample(keep_frames) if keep_frames else None
     tracker = FaceTracker(FaceAnalyzer())
     traces: dict[int, FaceTrace] = {}
     times: list[float] = []
@@ -104,6 +112,8 @@ def scan(
     for position, (frame, seen) in enumerate(tracker.track(decoded)):
         times.append(frame.t_s)
         last_index = frame.index
+        if kept is not None:
+            _keep(kept, frame, frame_prep)
         for track_id, face in seen:
             # Fragments are numbered 1, 2... in order of appearance.
             if track_id not in traces:
@@ -117,7 +127,16 @@ def scan(
             )
     if last_index < 0:
         raise MediaError(media.DAMAGED_VIDEO_MESSAGE)
-    return Scan(faces=list(traces.values()), times=times, frames_decoded=last_index + 1)
+    whole = [(t, rgb) for _, t, rgb in kept.result()] if kept is not None else []
+    return Scan(list(traces.values()), times, last_index + 1, whole)
+
+
+def _keep(kept: EvenSample, frame: media.Frame, prep: Callable | None) -> None:
+    if kept.wants_next():
+        rgb = prep(frame.rgb) if prep is not None else frame.rgb.copy()
+        kept.offer((frame.index, frame.t_s, rgb))
+    else:
+        kept.offer(None)
 
 
 def _new_trace(track_id: int, face: Any, frames: int, position: int, frame_index: int) -> FaceTrace:
@@ -137,7 +156,7 @@ def _crops(rgb: np.ndarray, face: Any, specs: list[CropSpec]) -> dict[CropSpec, 
     return {spec: spec.framing.crop(rgb, face, spec.size) for spec in specs}
 
 
-def _scan_image(path: str, specs: list[CropSpec]) -> Scan:
+def _scan_image(path: str, specs: list[CropSpec], keep_frames: int = 0) -> Scan:
     rgb = media.load_image(path)
     frame = media.Frame(index=0, t_s=0.0, rgb=rgb)
     faces = []
@@ -145,7 +164,7 @@ def _scan_image(path: str, specs: list[CropSpec]) -> Scan:
         trace = _new_trace(track_id, face, 1, 0, 0)
         _observe(trace, frame, face, 0, specs)
         faces.append(trace)
-    return Scan(faces=faces, times=[0.0], frames_decoded=1)
+    return Scan(faces, [0.0], 1, [(0.0, rgb)] if keep_frames else [])
 
 
 def _observe(

@@ -13,7 +13,9 @@ from typing import Any
 
 from ml.errors import ModelError
 
-KINDS = ("frame", "temporal")
+# "frame": scores face crops; "temporal": face tracks; "image": a whole image or video frame
+# (fully generated images, ml/signals/generated.py).
+KINDS = ("frame", "temporal", "image")
 # "raw255": the network takes float pixels in 0..255 (Keras EfficientNet rescales inside);
 # "unit": pixels divided by 255; "imagenet": 0..1 pixels normalised by ImageNet's mean and std.
 PREPROCESSING = ("raw255", "unit", "imagenet")

@@ -45,6 +45,14 @@ DFDC_CHECKPOINTS = (
 )
 
 
+COMMFOR_URL = "https://huggingface.co/OwensLab/commfor-model-384/resolve/main/model.safetensors"
+COMMFOR_CITATION = (
+    "J. Park, A. Owens, “Community Forensics: Using Thousands of Generators to Train Fake Image "
+    "Detectors”, CVPR 2025, pp. 8245-8257, arXiv:2411.04125"
+)
+COMMFOR_SIZE = 88 * 10**6  # approximate: 22 M float32 parameters; the Hub lists no checksum here
+
+
 @dataclass(frozen=True)
 class CatalogFile:
     filename: str
@@ -169,6 +177,33 @@ def _mesonet(
     )
 
 
+COMMFOR_CARD = {
+    "kind": "image",
+    "short_name": "Community Forensics",
+    "compute": "cpu",
+    "threshold_source": "the authors' sigmoid midpoint (0.5): not calibrated on platform data",
+    "label_convention": "one logit; sigmoid = P(generated), 1 = AI-generated (authors' models.py)",
+    "published_metrics": {
+        "source": "Park & Owens, CVPR 2025 (arXiv:2411.04125): AP and accuracy per test "
+        "generator in the paper's tables; not transcribed here, read them there",
+        "example": "the authors' notebook scores five DALL-E 2 images 0.786-0.999",
+    },
+    "reliability": {
+        "in_domain": [
+            {
+                "dataset": "Community Forensics evaluation set (generators unseen in training)",
+                "auc": None,
+                "source": "Park & Owens 2025: AP and accuracy, no AUC checked here",
+            }
+        ],
+        "cross_dataset": [],
+    },
+    "caveats": (
+        "detectors of generated images lose accuracy after heavy JPEG recompression or "
+        "resizing, and on generators unlike their training data"
+    ),
+}
+
 DEEPFAKE_DATA = (
     "the authors' Deepfake dataset: faces from deepfake videos found online and real faces "
     "(Afchar et al. 2018)"
@@ -245,6 +280,34 @@ CATALOG: dict[str, CatalogEntry] = {
             summary=(
                 "DFDC winner, 7 EfficientNet-B7: strong on modern face swaps, "
                 "heavy on a CPU (GPU recommended)"
+            ),
+        ),
+        CatalogEntry(
+            name="commfor-vit-s-384",
+            network="Community Forensics ViT-S/16 at 384 px (whole-image detector)",
+            arch="vit_small_patch16",
+            training_data=(
+                "Community Forensics: 2.7 M images from 4,803 image generators and real photos "
+                "(Park & Owens 2025), from timm's ImageNet-21k/1k ViT-S weights"
+            ),
+            licence="MIT",
+            citation=COMMFOR_CITATION,
+            source="Hugging Face OwensLab/commfor-model-384 (code: JeongsooP/Community-Forensics)",
+            converter="commfor",
+            version="384-v11",
+            files=(
+                CatalogFile(
+                    "commfor-model-384.safetensors",
+                    COMMFOR_URL,
+                    COMMFOR_SIZE,
+                    None,
+                    "commfor-vit-s-384",
+                ),
+            ),
+            card=COMMFOR_CARD,
+            summary=(
+                "scores the whole image for AI generation (diffusion, GAN, ...), faces or not; "
+                "weaker on heavily recompressed or resized images"
             ),
         ),
     )

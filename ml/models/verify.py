@@ -33,7 +33,7 @@ def check_loaded_model(model: Any, card: dict[str, Any]) -> None:
     size = card["input_size"]
     expected = (size, size, 3)
     shape = tuple(model.input_shape)
-    if card["kind"] == "frame" and shape[1:] != expected:
+    if card["kind"] in ("frame", "image") and shape[1:] != expected:
         raise ModelError(
             f"The card says {size}x{size} RGB input but the network takes {shape[1:]}."
         )

@@ -132,6 +132,8 @@ def options_used(options: AnalysisOptions, models: ModelSpecs) -> dict[str, Any]
     used = {**options.to_dict(), "models": described(models.frame)}
     if models.temporal:
         used["temporal_models"] = described(models.temporal)
+    if models.image:
+        used["image_models"] = described(models.image)
     return used
 
 

@@ -53,6 +53,12 @@ CODES = {
     "classifier.weak_model_low_score": (
         "a low score from a model whose evidence cannot support a confident real (inconclusive)"
     ),
+    "generated.faces_disagree": (
+        "the face classifiers find the faces real but the whole image looks AI-generated"
+    ),
+    "generated.holds_back_real": (
+        "a whole-image score too close to call holds back the face classifiers' real"
+    ),
 }
 # What a low score from a model that may not support "real" says, by its reliability level.
 LOW_SCORE_WORDS = {
@@ -169,7 +175,37 @@ def fuse(
     decide. `calibrated` is the policy card that applies to the models in use, if any.
     """
     fusion = _weigh(faces_found, scores, evidence, judged or {}, min_frames, calibrated)
-    return _declarations_decide(fusion, evidence)
+    return _declarations_decide(_generated_decides(fusion, evidence), evidence)
+
+
+FACES_DISAGREE = Evidence(
+    "generated.faces_disagree",
+    "the face classifiers find the faces real, but the whole image looks AI-generated",
+)
+GENERATED_HOLDS_BACK = Evidence(
+    "generated.holds_back_real",
+    "the face classifiers find the faces real, but whether the whole image is AI-generated "
+    "is too close to call",
+)
+
+
+def _generated_decides(fusion: Fusion, evidence: Sequence[Evidence]) -> Fusion:
+    """A whole-image detector's confident score makes "fake" on its own, also with no face,
+    its reason first; one too close to call holds a "real" back (docs/verdict.md section 11)."""
+    detected = [e for e in evidence if e.code in policy.GENERATED_MAKES_FAKE]
+    if not detected:
+        if fusion.verdict == "real" and codes(evidence) & policy.GENERATED_HOLDS_BACK_REAL:
+            return fusion._replace(
+                verdict="inconclusive", evidence=[*fusion.evidence, GENERATED_HOLDS_BACK]
+            )
+        return fusion
+    rest = [e for e in fusion.evidence if e not in detected]
+    disagree = [FACES_DISAGREE] if fusion.verdict == "real" else []
+    score = max(e.params["score"] for e in detected)
+    probability = max(score, fusion.fake_probability or 0.0)
+    return fusion._replace(
+        verdict="fake", fake_probability=probability, evidence=[*detected, *disagree, *rest]
+    )
 
 
 def _declarations_decide(fusion: Fusion, evidence: Sequence[Evidence]) -> Fusion:

@@ -141,3 +141,16 @@ MIN_PLATFORM_EVALUATION_ITEMS = 50
 DEFAULT_POLICY_VERSION = "default"
 # A proposal resting on fewer labelled items than this is marked provisional on its card.
 MIN_CALIBRATION_ITEMS = 50
+
+# --- Generated images: whole-image detectors (ml/signals/generated.py, docs/verdict.md) ----
+# A whole-image detector's score within this distance of its card's threshold is too close to
+# call, as for the face classifiers; the band narrows near 0 and 1 the same way.
+GENERATED_UNCERTAINTY_BAND = 0.1
+# A confident score makes "fake" on its own, also with no face: the detector was trained on
+# millions of generated and real images, not on faces (Park & Owens, CVPR 2025).
+GENERATED_MAKES_FAKE = frozenset({"generated.detected"})
+# A low score never makes "real" (a face swap on a real photo is not generated); a score too
+# close to call turns the face classifiers' "real" into "inconclusive".
+GENERATED_HOLDS_BACK_REAL = frozenset({"generated.near_threshold"})
+# A video's score is each detector's mean over `generated_frames` evenly spaced frames (an
+# option, ml/options.py), so that one odd frame does not decide.

@@ -114,6 +114,46 @@ class ProvenanceResult:
 
 
 @dataclass
+class GeneratedFrame:
+    """One view a whole-image detector scored: the image, a face-centred square, or a frame."""
+
+    time_s: float
+    score: float  # P(generated)
+    view: str = "whole"  # "whole", or "face N" for the square around face N
+
+
+@dataclass
+class GeneratedDetector:
+    """One whole-image detector's finding (ml/signals/generated.py)."""
+
+    name: str
+    version: str
+    sha256: str
+    score: float  # an image: its highest view; a video: the mean over the frames scored
+    threshold: float
+    frames: list[GeneratedFrame] = field(default_factory=list)
+    label: str = ""  # the name a sentence gives it, e.g. "Community Forensics"
+
+
+@dataclass
+class GeneratedResult:
+    """Whether the whole image (or the video's frames) looks AI-generated."""
+
+    score: float | None = None  # the combined P(generated) the verdict used
+    detectors: list[GeneratedDetector] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GeneratedResult:
+        detectors = [
+            GeneratedDetector(
+                **{**d, "frames": [GeneratedFrame(**f) for f in d.get("frames") or []]}
+            )
+            for d in data.get("detectors") or []
+        ]
+        return cls(score=data.get("score"), detectors=detectors)
+
+
+@dataclass
 class ClassifierInfo:
     name: str
     version: str
@@ -144,6 +184,7 @@ class Report:
     classifier: ClassifierInfo | None = None
     classifiers: list[ClassifierInfo] = field(default_factory=list)  # all ensemble members
     provenance: ProvenanceResult | None = None  # None: not read (reports made before it was)
+    generated: GeneratedResult | None = None  # None: no whole-image detector was active
     timings_s: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
@@ -167,4 +208,6 @@ class Report:
         values["classifiers"] = [ClassifierInfo(**c) for c in data.get("classifiers") or []]
         if data.get("provenance") is not None:
             values["provenance"] = ProvenanceResult.from_dict(data["provenance"])
+        if data.get("generated") is not None:
+            values["generated"] = GeneratedResult.from_dict(data["generated"])
         return cls(**values)

@@ -1,5 +1,6 @@
 /* Charts of a finished analysis, drawn from the Report JSON embedded in the page.
- * - timeline: fake probability of each sampled frame; clicking a point seeks the video there;
+ * - timeline: fake probability of each sampled frame, and each whole-image detector's
+ *   P(generated) of its frames; clicking a point seeks the video there;
  * - blinks: eye aspect ratio over time, the blink threshold, and the counted blinks; one chart
  *   per person over the whole clip's time axis (older reports: one chart for the main face).
  * Each canvas gets data-drawn="true" once its chart exists (the browser tests look for it).
@@ -35,28 +36,43 @@
     return document.querySelector(".media-preview video") || document.querySelector("video");
   }
 
+  function generatedDatasets() {
+    var found = report.media_type === "video" && report.generated ? report.generated.detectors : [];
+    return found.map(function (detector) {
+      return {
+        label: "P(generated), " + (detector.label || detector.name),
+        data: detector.frames.map(function (f) { return { x: f.time_s, y: f.score }; }),
+        borderColor: "#6941c6",
+        backgroundColor: "#6941c6",
+        borderDash: [6, 4],
+        pointRadius: 3,
+        pointHoverRadius: 6,
+      };
+    });
+  }
+
   function drawTimeline(canvas) {
+    var datasets = report.frame_scores && report.frame_scores.length ? [{
+      label: "fake probability",
+      data: points(report.frame_scores),
+      borderColor: "#b42318",
+      backgroundColor: "#b42318",
+      pointRadius: 3,
+      pointHoverRadius: 6,
+      tension: 0.2,
+    }] : [];
+    datasets = datasets.concat(generatedDatasets());
     var chart = new Chart(canvas, {
       type: "line",
-      data: {
-        datasets: [{
-          label: "fake probability",
-          data: points(report.frame_scores),
-          borderColor: "#b42318",
-          backgroundColor: "#b42318",
-          pointRadius: 3,
-          pointHoverRadius: 6,
-          tension: 0.2,
-        }],
-      },
+      data: { datasets: datasets },
       options: {
         parsing: false,
-        scales: { x: secondsAxis(), y: { min: 0, max: 1, title: { display: true, text: "P(fake)" } } },
-        plugins: { legend: { display: false } },
+        scales: { x: secondsAxis(), y: { min: 0, max: 1, title: { display: true, text: datasets.length > 1 ? "probability" : "P(fake)" } } },
+        plugins: { legend: { display: datasets.length > 1 } },
         onClick: function (event, elements) {
           var video = pageVideo();
           if (!video || !elements.length) return;
-          var point = chart.data.datasets[0].data[elements[0].index];
+          var point = chart.data.datasets[elements[0].datasetIndex].data[elements[0].index];
           video.currentTime = point.x;
           video.play().catch(function () { /* autoplay refused: the seek still happened */ });
         },
@@ -127,7 +143,8 @@
   }
 
   var timeline = document.getElementById("timeline-chart");
-  if (timeline && report.frame_scores && report.frame_scores.length) drawTimeline(timeline);
+  var generatedFrames = generatedDatasets().length;
+  if (timeline && ((report.frame_scores && report.frame_scores.length) || generatedFrames)) drawTimeline(timeline);
   var blinks = document.getElementById("blink-chart");
   if (blinks && report.blink && report.blink.ear_series && report.blink.ear_series.length) drawBlinks(blinks, report.blink);
   (report.faces || []).forEach(function (face) {

@@ -23,6 +23,10 @@ CASES = {
         lambda: synthetic.HERE / "small_checkpoint.pth",
         "not a DFDC EfficientNet classifier",
     ),
+    "commfor": (
+        lambda: synthetic.HERE / "small_checkpoint.pth",
+        "holds no \\['model'\\] state dict",
+    ),
 }
 
 

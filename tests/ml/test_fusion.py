@@ -196,7 +196,7 @@ def test_every_reason_has_a_documented_code():
     """Reasons and codes travel together, and each code is one the signals declare."""
     from pathlib import Path
 
-    from ml.signals import classifier, provenance
+    from ml.signals import classifier, generated, provenance
     from ml.verdict import fusion
 
     declared = {
@@ -205,6 +205,7 @@ def test_every_reason_has_a_documented_code():
         **quality.CODES,
         **fusion.CODES,
         **provenance.CODES,
+        **generated.CODES,
     }
     verdict_md = (Path(__file__).resolve().parents[2] / "docs" / "verdict.md").read_text()
     undocumented = [code for code in declared if f"`{code}`" not in verdict_md]

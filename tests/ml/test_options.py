@@ -14,6 +14,7 @@ from ml.options import (
     DEFAULT_SCAN_FPS,
     DEFAULTS,
     FRAMES,
+    GENERATED_FRAMES,
     SCAN_FPS,
     UPLOAD_FRAMES,
     AnalysisOptions,
@@ -54,6 +55,10 @@ def test_the_options_take_their_defaults_from_one_place():
         ({"scan_fps": SCAN_FPS.high}, True),
         ({"scan_fps": SCAN_FPS.low - 1}, False),
         ({"scan_fps": SCAN_FPS.high + 1}, False),
+        ({"generated_frames": GENERATED_FRAMES.low}, True),
+        ({"generated_frames": GENERATED_FRAMES.high}, True),
+        ({"generated_frames": GENERATED_FRAMES.low - 1}, False),
+        ({"generated_frames": GENERATED_FRAMES.high + 1}, False),
     ],
 )
 def test_the_options_enforce_the_bounds(options, accepted):
@@ -84,7 +89,7 @@ def test_values_as_text_or_floats_become_numbers():
 def test_a_round_trip_through_stored_json_gives_the_same_options():
     options = AnalysisOptions(frames=16, scan_fps=30.0)
     stored = json.loads(json.dumps(options.to_dict()))
-    assert stored == {"frames": 16, "scan_fps": 30.0}
+    assert stored == {"frames": 16, "scan_fps": 30.0, "generated_frames": 8}
     assert AnalysisOptions.from_dict(stored) == options
 
 

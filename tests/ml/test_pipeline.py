@@ -81,7 +81,7 @@ def test_options_and_models_given_apart_run_as_one_dict_of_both(tmp_path):
     models = ModelSpecs.from_dict({"models": [spec]})
     apart = analyze(image, AnalysisOptions(frames=4), models=models)
     assert apart.options == together.options
-    assert list(apart.options) == ["frames", "scan_fps", "models"]
+    assert list(apart.options) == ["frames", "scan_fps", "generated_frames", "models"]
     assert (apart.options["frames"], apart.options["scan_fps"]) == (4, 15.0)
     assert apart.fake_probability == together.fake_probability
 

@@ -153,3 +153,36 @@ def save_temporal_spec(
         name,
         {"arch": "tiny-lstm", "kind": "temporal", "sequence_length": length, **card},
     )
+
+
+def save_image_spec(
+    folder: Path,
+    name: str = "wholeimage",
+    *,
+    threshold: float = 0.5,
+    gain: float = 4.0,
+    centre: float = 0.25,
+    **card,
+) -> ModelSpec:
+    """A tiny whole-image detector (card kind "image"): P(generated) rises with the mean
+    brightness of what it sees, sigmoid(gain x (mean pixel in 0..1 - centre)). Its card
+    resizes the shorter side to 40 and crops the centre 32, as published detectors do."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    dense = keras.layers.Dense(1, activation="sigmoid")
+    model = keras.Model(inputs, dense(pooled))
+    kernel = np.full((3, 1), gain / 3, dtype="float32")
+    dense.set_weights([kernel, np.array([-gain * centre], dtype="float32")])
+    return save_with_card(
+        model,
+        folder,
+        name,
+        {
+            "arch": "tiny-brightness",
+            "kind": "image",
+            "threshold": threshold,
+            "image_transform": {"resize_short_side": 40, "crop": "center"},
+            "short_name": "Tiny Detector",
+            **card,
+        },
+    )

@@ -43,11 +43,19 @@ def _mesonet(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
     return convert_mesonet(src, dest, arch=arch)
 
 
+def _commfor(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
+    from ml.models.convert.commfor import convert_commfor
+
+    # The ViT's size is read from the tensors' shapes.
+    return convert_commfor(src, dest)
+
+
 CONVERTERS: dict[str, Converter] = {
     converter.name: converter
     for converter in (
         Converter("dfdc", "DFDC checkpoint", _dfdc),
         Converter("mesonet", "MesoNet weights file", _mesonet),
+        Converter("commfor", "Community Forensics model (safetensors or .pt)", _commfor),
     )
 }
 # What a model file given to install_model may be.
