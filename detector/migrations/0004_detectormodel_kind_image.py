@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('detector', '0002_analysis_outbox_retries_media_removed'),
+        ('detector', '0003_roles'),
     ]
 
     operations = [
