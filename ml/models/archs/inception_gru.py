@@ -21,7 +21,7 @@ import keras
 
 from ml.models.archs.efficientnet import is_weights_file, load_local_weights, make_backbone
 
-FRAMES = 20
+FRAMES = 16  # the platform's default sequence length (train_model --sequence-length)
 GRU_UNITS = (16, 8)
 DROPOUT = 0.4
 DENSE_UNITS = 8

@@ -28,7 +28,7 @@ import keras
 from ml.errors import ModelError
 from ml.models.archs.efficientnet import is_weights_file, load_local_weights
 
-FRAMES = 20
+FRAMES = 16  # the platform's default sequence length (train_model --sequence-length)
 LSTM_UNITS = 2048
 DROPOUT = 0.4
 GROUPS = 32
