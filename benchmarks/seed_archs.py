@@ -90,7 +90,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("var/benchmarks/seed-archs.json"))
     parser.add_argument("--arch", action="append", choices=ARCHS)
     args = parser.parse_args()
-    clip = two_person_clip(Path("var/benchmarks"), seconds=4.0, size=(640, 360), name="seed")
+    folder = Path("var/benchmarks")
+    folder.mkdir(parents=True, exist_ok=True)
+    clip = two_person_clip(folder, seconds=4.0, size=(640, 360), name="seed")
     rows = []
     for arch in args.arch or ARCHS:
         row = benchmark(arch, clip)
