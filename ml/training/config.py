@@ -46,7 +46,8 @@ class TrainConfig:
     init: str = field(
         default="auto",
         metadata=cli(
-            "imagenet, none or a weights file (auto: ImageNet for EfficientNets, none for Meso-4)"
+            "imagenet, none or a weights file "
+            "(auto: ImageNet for EfficientNets and InceptionV3, none for the others)"
         ),
     )
     mixed_precision: bool = field(default=False, metadata=cli("compute in float16 (on a GPU)"))
@@ -98,4 +99,6 @@ class TrainResult:
 def init_for(arch: str, init: str) -> str:
     if init != "auto":
         return init
-    return "imagenet" if arch.startswith("efficientnet") else "none"
+    # Keras publishes ImageNet weights for these backbones only.
+    keras_imagenet = arch.startswith("efficientnet") or arch == "inceptionv3_gru"
+    return "imagenet" if keras_imagenet else "none"

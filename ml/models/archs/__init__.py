@@ -29,7 +29,15 @@ class ArchSpec:
 
 def _registry() -> dict[str, ArchSpec]:
     # Imported here so that listing the names does not import Keras twice at start-up.
-    from ml.models.archs import efficientnet, meso4, mesoinception, temporal
+    from ml.models.archs import (
+        efficientnet,
+        inception_gru,
+        meso4,
+        mesoinception,
+        resnext,
+        smallcnn,
+        temporal,
+    )
 
     return {
         "efficientnet_b7": ArchSpec(
@@ -72,6 +80,46 @@ def _registry() -> dict[str, ArchSpec]:
             "temporal",
             "EfficientNet-B0 features per frame of a face track, then an LSTM: one score per track.",
         ),
+        "resnext50_lstm": ArchSpec(
+            "resnext50_lstm",
+            resnext.build,
+            112,
+            "imagenet",
+            "temporal",
+            "ResNeXt-50 32x4d features per frame, then an LSTM: the DeepFake Detection System's.",
+        ),
+        "inceptionv3_gru": ArchSpec(
+            "inceptionv3_gru",
+            inception_gru.build,
+            299,
+            "raw255",
+            "temporal",
+            "InceptionV3 features per frame, then GRU layers: the Deep fake image detection one.",
+        ),
+        "lenet": ArchSpec(
+            "lenet",
+            smallcnn.build_lenet,
+            64,
+            "unit",
+            "frame",
+            "LeNet on face crops: one of the DeepFake-Detection project's small-CNN ensemble.",
+        ),
+        "minivggnet": ArchSpec(
+            "minivggnet",
+            smallcnn.build_minivggnet,
+            64,
+            "unit",
+            "frame",
+            "MiniVGGNet on face crops: one of the DeepFake-Detection project's small-CNN ensemble.",
+        ),
+        "resnet_small": ArchSpec(
+            "resnet_small",
+            smallcnn.build_resnet_small,
+            64,
+            "unit",
+            "frame",
+            "A small pre-activation ResNet: one of the DeepFake-Detection project's ensemble.",
+        ),
     }
 
 
@@ -81,6 +129,11 @@ ARCH_NAMES = (
     "meso4",
     "mesoinception4",
     "efficientnet_lstm",
+    "resnext50_lstm",
+    "inceptionv3_gru",
+    "lenet",
+    "minivggnet",
+    "resnet_small",
 )
 
 

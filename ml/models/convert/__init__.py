@@ -50,12 +50,20 @@ def _commfor(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
     return convert_commfor(src, dest)
 
 
+def _torchvision_resnext(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
+    from ml.models.convert.resnext import convert_resnext
+
+    # An ImageNet backbone for train_model --init, not a detector: its card kind says so.
+    return convert_resnext(src, dest)
+
+
 CONVERTERS: dict[str, Converter] = {
     converter.name: converter
     for converter in (
         Converter("dfdc", "DFDC checkpoint", _dfdc),
         Converter("mesonet", "MesoNet weights file", _mesonet),
         Converter("commfor", "Community Forensics model (safetensors or .pt)", _commfor),
+        Converter("torchvision_resnext", "torchvision ResNeXt-50 checkpoint", _torchvision_resnext),
     )
 }
 # What a model file given to install_model may be.
