@@ -59,6 +59,19 @@ CODES = {
     "blink.rate_outside_range": "a rate outside the range of people talking (weak)",
     "blink.rate_in_range": "a rate within the range of people talking",
 }
+# Findings that depart from how people blink, strong or weak: what `calibrate` measures the
+# blink signal by. Only `policy.BLINK_HOLDS_BACK_REAL` among them may move a verdict.
+ABNORMAL = frozenset(
+    {
+        "blink.absent",
+        "blink.rate_far_below",
+        "blink.rate_low",
+        "blink.rate_high",
+        "blink.long_closure",
+        "blink.rate_outside_range",
+    }
+)
+NORMAL = frozenset({"blink.rate_normal", "blink.rate_in_range"})
 
 
 def not_applicable() -> BlinkResult:

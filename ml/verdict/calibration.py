@@ -17,12 +17,12 @@ from sklearn import metrics as skm
 
 from ml.errors import MediaError
 from ml.options import AnalysisOptions, ModelSpecs
+from ml.signals import blink
 from ml.verdict import policy
 from ml.verdict.policy_card import PolicyCard
 from ml.verdict.report import VERDICTS, Report
 
 SIGNALS = ("classifier", "temporal", "blinks", "quality")
-NORMAL_BLINKS = frozenset({"blink.rate_normal", "blink.rate_in_range"})
 GRID = np.round(np.arange(0.0, 1.0001, 0.01), 2)  # the bounds a proposal may choose
 RELIABILITY_BINS = 10
 LABELS = {0: "real", 1: "fake"}
@@ -62,9 +62,9 @@ def signal_scores(evidence: Sequence[dict[str, Any]]) -> dict[str, float | None]
 
     found = {e["code"] for e in evidence}
     blinks = None
-    if found & policy.BLINK_HOLDS_BACK_REAL:
+    if found & blink.ABNORMAL:
         blinks = 1.0
-    elif found & NORMAL_BLINKS:
+    elif found & blink.NORMAL:
         blinks = 0.0
     return {
         "classifier": highest("classifier.face_score"),

@@ -15,7 +15,8 @@ import pytest
 from ml.errors import ModelError
 from ml.models.archs import get_arch
 from ml.models.convert import convert
-from ml.models.convert.resnext import convert_resnext, keras_target
+from ml.models.convert.resnext import convert_resnext
+from ml.models.convert.resnext_state import keras_target
 from tests.fixtures.dfdc import synthetic as dfdc_synthetic
 from tests.fixtures.dfdc.synthetic import write_torch_checkpoint
 from tests.fixtures.resnext import synthetic

@@ -118,7 +118,7 @@ def build(*, input_size: int = 112, init: str = "none", frames: int = FRAMES) ->
 def load_init_file(model: keras.Model, backbone: keras.Model, path: str) -> None:
     """A torchvision checkpoint initialises the backbone; a Keras file the model or backbone."""
     if Path(path).suffix in TORCH_SUFFIXES:
-        from ml.models.convert.resnext import assign_backbone, read_state_dict
+        from ml.models.convert.resnext_state import assign_backbone, read_state_dict
 
         assign_backbone(backbone, read_state_dict(Path(path)))
     else:
