@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 
+from detector.ground_truth import TRUTH_LABELS
 from detector.models import Analysis, DetectorModel
 from detector.uploads import upload_sha256
 from ml.models.cards import ModelSpec
@@ -98,6 +99,22 @@ def analysis_find_upload_duplicate(
     """The owner's earlier analysis of the content just uploaded (as `analysis_find_duplicate`),
     so that every way of uploading can offer it instead of storing and analysing it again."""
     return analysis_find_duplicate(owner=owner, sha256=upload_sha256(uploaded_file))
+
+
+def analysis_file_review(*, analysis: Analysis) -> Analysis | None:
+    """The analysis whose review speaks for this file: its own, when a reviewer decided on it;
+    else the latest confirmed decision on another of the owner's analyses of the same content (a
+    re-analysis carries the review forward). Never another owner's: reviews stay private."""
+    if analysis.review_label:
+        return analysis
+    return (
+        Analysis.objects.filter(
+            owner_id=analysis.owner_id, sha256=analysis.sha256, review_label__in=TRUTH_LABELS
+        )
+        .exclude(pk=analysis.pk)
+        .order_by("-created")
+        .first()
+    )
 
 
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:

@@ -44,14 +44,44 @@ PAGE_SIZE = 25
 def analysis_list(request: HttpRequest) -> HttpResponse:
     filter_form = AnalysisFilterForm(request.GET or None)
     analyses = analysis_list_for(user=request.user, filters=filter_form.filters())
-    page = Paginator(analyses, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(analyses.prefetch_related("detector_models"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "detector/analysis_list.html",
-        {"filter_form": filter_form, "page": page, "query": query.urlencode()},
+        {
+            "filter_form": filter_form,
+            "page": page,
+            "rows": grouped_by_first_run(page.object_list),
+            "query": query.urlencode(),
+        },
     )
+
+
+def grouped_by_first_run(analyses) -> list:
+    """The page's analyses with each re-analysis placed right under the first run of its file
+    (when that run is on the page too), in the page's order otherwise."""
+    rows = list(analyses)
+    by_id = {analysis.pk: analysis for analysis in rows}
+
+    def first_run(analysis):
+        seen = set()
+        while analysis.previous_id in by_id and analysis.pk not in seen:
+            seen.add(analysis.pk)
+            analysis = by_id[analysis.previous_id]
+        return analysis
+
+    groups: dict = {}
+    for analysis in rows:
+        groups.setdefault(first_run(analysis).pk, []).append(analysis)
+    ordered = []
+    for analysis in rows:
+        if first_run(analysis) is analysis:
+            ordered += [analysis, *(a for a in groups[analysis.pk] if a is not analysis)]
+    return ordered
 
 
 @login_required

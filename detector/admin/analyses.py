@@ -20,7 +20,11 @@ from detector.admin.metrics import metrics_urls
 from detector.downloads import media_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
-from detector.selectors import PROVENANCE_FILTERS, analysis_provenance_filter
+from detector.selectors import (
+    PROVENANCE_FILTERS,
+    analysis_file_review,
+    analysis_provenance_filter,
+)
 from detector.services import analysis_delete, analysis_delete_many, review_record
 from detector.views import manifest_response
 
@@ -222,7 +226,11 @@ class AnalysisAdmin(admin.ModelAdmin):
     def flag_reason(self, obj: Analysis) -> str:
         if not obj.flagged:
             return ""
-        reasons = review_reasons(obj.result, reported_by_owner=obj.reported_by_owner)
+        carried = analysis_file_review(analysis=obj)
+        earlier = carried.review_label if carried and carried.pk != obj.pk else ""
+        reasons = review_reasons(
+            obj.result, reported_by_owner=obj.reported_by_owner, earlier_review=earlier
+        )
         # Flagged under an earlier rule, or by hand: say so rather than invent a reason.
         return "; ".join(reasons) or "flagged before the current review rule"
 

@@ -24,6 +24,7 @@ from rq import Callback
 
 from detector.flags import review_reasons
 from detector.models import Analysis, DetectorModel
+from detector.selectors import analysis_file_review
 from detector.services.files import file_remove, media_store
 from detector.services.webhooks import callback_enqueue
 from detector.uploads import (
@@ -214,6 +215,11 @@ def analysis_set_progress(*, analysis: Analysis, percent: int, stage: str) -> No
 def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
     """Store a finished Report, link the models that produced it, and flag what needs a look."""
     verdict = report.get("verdict") or ""
+    carried = analysis_file_review(analysis=analysis)
+    earlier_review = carried.review_label if carried and carried.pk != analysis.pk else ""
+    reasons = review_reasons(
+        report, reported_by_owner=analysis.reported_by_owner, earlier_review=earlier_review
+    )
     with transaction.atomic():
         exists = _update(
             analysis,
@@ -225,7 +231,7 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             fake_probability=report.get("fake_probability"),
             code_version=report.get("version", ""),
             finished=timezone.now(),
-            flagged=bool(review_reasons(report, reported_by_owner=analysis.reported_by_owner)),
+            flagged=bool(reasons),
             error_message="",
         )
         if not exists:
