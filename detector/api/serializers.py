@@ -92,7 +92,8 @@ class AnalysisSerializer(serializers.ModelSerializer):
     previous = serializers.PrimaryKeyRelatedField(
         read_only=True,
         allow_null=True,
-        help_text="The analysis this one repeats (re-analysis); null for a first upload.",
+        help_text="The analysis this one repeats: the run it re-analyses, or your earlier "
+        "analysis of the same content uploaded again; null for a first upload.",
     )
     models = ModelRefSerializer(source="detector_models", many=True, read_only=True)
 

@@ -113,8 +113,12 @@ def analysis_create(
     uploaded_file: UploadedFile,
     options: AnalysisOptions | None = None,
     callback_url: str = "",
+    previous: Analysis | None = None,
 ) -> Analysis:
     """Validate and store an upload, record it, and queue its analysis once committed.
+
+    `previous` is the owner's earlier analysis of the same content, when the caller found one
+    (`selectors.analysis_find_upload_duplicate`): the new row points at it as a re-analysis does.
 
     Raises detector.uploads.UploadRejected with a message for the user.
     """
@@ -132,6 +136,7 @@ def analysis_create(
                 size_bytes=size,
                 options=(options or AnalysisOptions()).to_dict(),
                 callback_url=callback_url or "",
+                previous=previous if previous and previous.owner_id == owner.pk else None,
                 stage="Waiting in the queue",
             )
             analysis_enqueue_on_commit(analysis=analysis)
