@@ -117,6 +117,15 @@ def analysis_file_review(*, analysis: Analysis) -> Analysis | None:
     )
 
 
+# Flagged analyses nobody has decided on yet, or marked for more review: the reviewers' queue.
+REVIEW_OPEN_LABELS = ("", Analysis.ReviewLabel.NEEDS_MORE_REVIEW)
+
+
+def analysis_review_queue() -> QuerySet:
+    """Every owner's analyses waiting for a reviewer (admin only: never shown to owners)."""
+    return Analysis.objects.filter(flagged=True, review_label__in=REVIEW_OPEN_LABELS)
+
+
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:
     """The user's own analysis; Http404 for anyone else's, so others' ids reveal nothing."""
     return get_object_or_404(Analysis, pk=pk, owner=user)
