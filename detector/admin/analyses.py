@@ -202,6 +202,7 @@ class AnalysisAdmin(admin.ModelAdmin):
 
     class Media:
         js = ("js/review_keys.js",)
+        css = {"all": ("css/review.css",)}
 
     # --- permissions: viewing is ordinary admin access; deciding needs the review permission
 
