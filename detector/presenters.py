@@ -262,3 +262,45 @@ def analysis_status_dict(*, analysis: Analysis) -> dict[str, Any]:
         "verdict": public["verdict"],
         "error_message": public["error"],
     }
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def _run_facts(analysis: Analysis) -> dict[str, str]:
+    """One run of a file, as the compare page lists it: label → value in words."""
+    report = analysis.result or {}
+    head = analysis_headline(analysis=analysis)
+    models = [f"{c['name']} {c['version']}" for c in report.get("classifiers") or []]
+    facts = {
+        "Model": ", ".join(models) or "none",
+        "Policy": str(report.get("policy_version") or "default"),
+        "Frames scored": str((report.get("options") or {}).get("frames", "—")),
+        "Code version": str(report.get("version") or analysis.code_version or "—"),
+        "Verdict": head["verdict_display"] or "—",
+        "Fake probability": _percent(analysis.fake_probability),
+        "Review": head["review_label_display"] or "not reviewed",
+    }
+    decisive = report.get("decisive_face")
+    for face in report.get("faces") or []:
+        judged = face.get("judged", True)
+        score = _percent(face.get("score")) if judged else "not judged"
+        mark = " (decided)" if face.get("track_id") == decisive else ""
+        facts[f"Face {face.get('track_id')}"] = score + mark
+    return facts
+
+
+def analyses_compare_rows(*, earlier: Analysis, later: Analysis) -> list[dict[str, Any]]:
+    """Two runs of one file side by side: each fact with both values, and whether they differ.
+    People are matched by their number in each report (the order they appeared in)."""
+    first, second = _run_facts(earlier), _run_facts(later)
+    labels = list(dict.fromkeys([*first, *second]))
+    return [
+        {
+            "label": label,
+            "values": (first.get(label, "—"), second.get(label, "—")),
+            "differs": first.get(label) != second.get(label),
+        }
+        for label in labels
+    ]

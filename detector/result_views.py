@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from detector import selectors
 from detector.downloads import content_disposition
 from detector.models import Analysis
-from detector.presenters import analysis_export_dict
+from detector.presenters import analyses_compare_rows, analysis_export_dict
 from detector.selectors import analysis_get_for
 from detector.services import analysis_report_wrong
 
@@ -73,6 +73,23 @@ def result_print(request: HttpRequest, pk) -> HttpResponse:
         f"{_stem(analysis)}.report.html", attachment=False
     )
     return response
+
+
+@login_required
+@require_GET
+def result_compare(request: HttpRequest, pk, other) -> HttpResponse:
+    """Two finished runs of one file (the owner's): models, policy, verdict, people's scores."""
+    runs = sorted(
+        (_finished_analysis(request, pk), _finished_analysis(request, other)),
+        key=lambda analysis: analysis.created,
+    )
+    if runs[0].pk == runs[1].pk or runs[0].sha256 != runs[1].sha256:
+        raise Http404("Only two runs of the same file can be compared.")
+    return render(
+        request,
+        "detector/analysis_compare.html",
+        {"runs": runs, "rows": analyses_compare_rows(earlier=runs[0], later=runs[1])},
+    )
 
 
 @login_required

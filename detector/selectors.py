@@ -173,6 +173,23 @@ def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[d
     }
 
 
+# The key of `Analysis.options` naming the models one run chose (by sha256): a re-analysis with
+# one of the active models instead of all of them.
+CHOSEN_MODELS = "model_sha256s"
+
+
+def models_chosen(options: dict[str, Any] | None) -> list[DetectorModel] | None:
+    """The still-active models a run chose; None (every active model) when it chose none, or
+    when none of its choice is active any more."""
+    shas = (options or {}).get(CHOSEN_MODELS) or []
+    chosen = list(DetectorModel.objects.filter(active=True, sha256__in=shas)) if shas else []
+    return chosen or None
+
+
+def models_active() -> QuerySet:
+    return DetectorModel.objects.filter(active=True).order_by("kind", "name", "-created")
+
+
 def model_dir(model: DetectorModel) -> Path:
     return Path(model.file_path).parent
 

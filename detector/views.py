@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from detector.downloads import media_response, private_file_response
-from detector.forms import AnalysisFilterForm, AnalysisUploadForm
+from detector.forms import AnalysisFilterForm, AnalysisUploadForm, ReanalyzeForm
 from detector.presenters import analysis_status_dict
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import (
@@ -25,6 +25,7 @@ from detector.selectors import (
     analysis_list_for,
     analysis_manifest,
     analysis_pick_for,
+    models_active,
 )
 from detector.services import (
     MediaRemoved,
@@ -35,6 +36,7 @@ from detector.services import (
 )
 from detector.upload_budget import UploadBudgetSpent, upload_budget_spend
 from detector.uploads import UploadRejected
+from ml.options import UPLOAD_FRAMES, AnalysisOptions
 
 PAGE_SIZE = 25
 
@@ -130,7 +132,13 @@ def analysis_detail(request: HttpRequest, pk) -> HttpResponse:
         "detector/analysis_detail.html",
         {
             "analysis": analysis,
-            "reanalyses": analysis.reanalyses.order_by("-created"),
+            "reanalyses": analysis.reanalyses.order_by("-created").prefetch_related(
+                "detector_models"
+            ),
+            "reanalyze_form": ReanalyzeForm(
+                models=models_active(),
+                frames=AnalysisOptions.from_dict(analysis.options).frames,
+            ),
             "preview_kind": _preview_kind(analysis),
             "status_url": reverse("detector:analysis-status", args=[analysis.pk]),
         },
@@ -218,8 +226,17 @@ def analysis_reanalyze_view(request: HttpRequest, pk) -> HttpResponse:
     except UploadBudgetSpent as spent:
         messages.error(request, spent.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)
+    form = ReanalyzeForm(request.POST, models=models_active())
+    if not form.is_valid():
+        low, high = UPLOAD_FRAMES.low, UPLOAD_FRAMES.high
+        messages.error(request, f"Choose an active model and {low} to {high} frames.")
+        return redirect("detector:analysis-detail", pk=analysis.pk)
     try:
-        again = analysis_reanalyze(analysis=analysis)
+        again = analysis_reanalyze(
+            analysis=analysis,
+            options=form.options(analysis.options),
+            models=form.chosen_models(),
+        )
     except MediaRemoved as gone:
         messages.error(request, gone.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)

@@ -24,7 +24,7 @@ from rq import Callback
 
 from detector.flags import review_reasons
 from detector.models import Analysis, DetectorModel
-from detector.selectors import analysis_file_review
+from detector.selectors import CHOSEN_MODELS, analysis_file_review
 from detector.services.files import file_remove, media_store
 from detector.services.webhooks import callback_enqueue
 from detector.uploads import (
@@ -152,12 +152,22 @@ class MediaRemoved(Exception):
     message = "The uploaded file was removed after the retention period. Upload it again."
 
 
-def analysis_reanalyze(*, analysis: Analysis) -> Analysis:
+def analysis_reanalyze(
+    *,
+    analysis: Analysis,
+    options: AnalysisOptions | None = None,
+    models: list[DetectorModel] | None = None,
+) -> Analysis:
     """Queue a fresh analysis of the same stored file; the earlier result stays as it was.
 
+    `options` replace the earlier run's (frames, scan rate); `models` restrict the run to some of
+    the active models (`selectors.models_chosen` reads the choice back), else all active score.
     Both rows share the stored file; `analysis_delete` removes it only with its last user.
     Raises MediaRemoved when the file is no longer kept.
     """
+    stored = (options or AnalysisOptions.from_dict(analysis.options)).to_dict()
+    if models:
+        stored[CHOSEN_MODELS] = sorted(m.sha256 for m in models)
     if not analysis.has_media:
         raise MediaRemoved(MediaRemoved.message)
     with transaction.atomic():
@@ -170,7 +180,7 @@ def analysis_reanalyze(*, analysis: Analysis) -> Analysis:
             sha256=analysis.sha256,
             size_bytes=analysis.size_bytes,
             # Stored the same way as a first upload's; rows without some option take its default.
-            options=AnalysisOptions.from_dict(analysis.options).to_dict(),
+            options=stored,
             previous=analysis,
             stage="Waiting in the queue",
         )
