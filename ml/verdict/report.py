@@ -30,6 +30,7 @@ class BlinkResult:
     baseline_ear: float | None = None
     message: str = ""
     code: str = ""  # the reason code of `message` (ml/signals/blink.py CODES)
+    long_closures: list[list[float]] = field(default_factory=list)  # [[start_s, duration_s], ...]
 
 
 @dataclass

@@ -230,3 +230,13 @@ def test_unfinished_analysis_has_no_downloads(user_client, make_analysis, user):
     queued = make_analysis(user)
     assert user_client.get(url(queued, "report.json")).status_code == 404
     assert user_client.get(url(queued, "print/")).status_code == 404
+
+
+def test_long_closures_are_a_small_table(user_client, done):
+    done.result["blink"]["long_closures"] = [[1.1, 0.8], [3.2, 2.3]]
+    Analysis.objects.filter(pk=done.pk).update(result=done.result)
+    html = user_client.get(url(done, "")).content.decode()
+    table = html[
+        html.index("data-long-closures") : html.index("</table>", html.index("data-long-closures"))
+    ]
+    assert "<td>1.1 s</td><td>0.8 s</td>" in table and "<td>3.2 s</td><td>2.3 s</td>" in table
