@@ -255,6 +255,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for a choice set that several fields share (verdict and answer; review labels).
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictEnum": "detector.models.Analysis.Verdict",
+        "ReviewLabelEnum": "detector.models.Analysis.ReviewLabel",
+    },
 }
 
 # Lines written while an analysis job runs carry its id (detector/queue/log_context.py).

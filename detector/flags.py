@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from detector.ground_truth import review_contradicts
 from ml.verdict import policy
 
 FAKE = "fake verdict"
@@ -25,6 +26,7 @@ REPORTED = "reported as wrong by the owner"
 AI_DECLARED = "AI generation declared"
 C2PA_INVALID = "Content Credentials invalid"
 AI_HINTED = "AI-generation metadata (unsigned)"
+REVIEW_DISAGREES = "disagrees with a reviewer's decision on an earlier analysis of this file"
 # Provenance findings (ml/signals/provenance.py) and the flag each raises.
 PROVENANCE = {
     "provenance.ai_declared": AI_DECLARED,
@@ -44,8 +46,14 @@ GENERATED = {
 SCORED_BUT_UNDECIDED = {"classifier.near_threshold", "blink.holds_back_real"}
 
 
-def review_reasons(report: dict[str, Any] | None, *, reported_by_owner: bool = False) -> list[str]:
-    """Why this result needs a person, in words; empty when it does not."""
+def review_reasons(
+    report: dict[str, Any] | None, *, reported_by_owner: bool = False, earlier_review: str = ""
+) -> list[str]:
+    """Why this result needs a person, in words; empty when it does not.
+
+    `earlier_review` is the review label carried forward from another analysis of the same file
+    (`selectors.analysis_file_review`): a new verdict that contradicts it goes back to a person.
+    """
     report = report or {}
     found = {item.get("code") for item in report.get("evidence") or []}
     abnormal_blinks = bool(found & policy.BLINK_HOLDS_BACK_REAL)
@@ -58,6 +66,8 @@ def review_reasons(report: dict[str, Any] | None, *, reported_by_owner: bool = F
         reasons.append(BLINKS_ONLY)
     reasons += dict.fromkeys(PROVENANCE[code] for code in sorted(found & PROVENANCE.keys()))
     reasons += [GENERATED[code] for code in sorted(found & GENERATED.keys())]
+    if review_contradicts(verdict=report.get("verdict") or "", label=earlier_review):
+        reasons.append(REVIEW_DISAGREES)
     if reported_by_owner:
         reasons.append(REPORTED)
     return reasons

@@ -72,3 +72,31 @@ class AnalysisFilterForm(forms.Form):
             return {}
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class ReanalyzeForm(forms.Form):
+    """Analyse the stored file again: with every active model or one of them, and a frame count."""
+
+    model = forms.ChoiceField(label="Model", required=False)
+    frames = forms.IntegerField(
+        label="Frames to score",
+        min_value=UPLOAD_FRAMES.low,
+        max_value=UPLOAD_FRAMES.high,
+        required=False,
+    )
+
+    def __init__(self, *args, models=(), frames: int = DEFAULT_FRAMES, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.models = {str(m.pk): m for m in models}
+        self.fields["model"].choices = [("", "All active models")] + [
+            (pk, f"{m.name} {m.version}") for pk, m in self.models.items()
+        ]
+        self.fields["frames"].initial = frames
+
+    def chosen_models(self) -> list:
+        chosen = self.models.get(self.cleaned_data.get("model") or "")
+        return [chosen] if chosen else []
+
+    def options(self, earlier: dict) -> AnalysisOptions:
+        frames = self.cleaned_data.get("frames")
+        return AnalysisOptions.from_dict({**earlier, **({"frames": frames} if frames else {})})

@@ -16,6 +16,8 @@ from django.urls import reverse as django_reverse
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from detector import selectors
+from detector.ground_truth import review_contradicts, review_truth
 from detector.models import Analysis, DetectorModel
 
 # The API's list representation, in its order; the detail adds "result".
@@ -37,6 +39,8 @@ PUBLIC_FIELDS = (
     "media_removed_at",
     "verdict",
     "fake_probability",
+    "answer",
+    "review",
     "review_label",
     "flagged",
     "reported_by_owner",
@@ -113,8 +117,13 @@ def analysis_public_dict(
     (".json"), which the analysis' own link keeps, as the API's links always have.
     """
     values = {}
+    review = _Lazy(lambda: analysis_review_dict(analysis=analysis))
     for name in fields:
-        if name == "url":
+        if name == "review":
+            values[name] = review.value
+        elif name == "answer":
+            values[name] = _answer(analysis, review.value)
+        elif name == "url":
             values[name] = analysis_url(analysis=analysis, request=request, url_format=url_format)
         elif name == "models":
             values[name] = [
@@ -123,6 +132,91 @@ def analysis_public_dict(
         else:
             values[name] = _FROM_ROW[name](analysis)
     return values
+
+
+class _Lazy:
+    """A value computed on first use, so fields sharing a query run it once."""
+
+    def __init__(self, compute: Callable[[], Any]):
+        self._compute = compute
+
+    @property
+    def value(self) -> Any:
+        if self._compute is not None:
+            self._value, self._compute = self._compute(), None
+        return self._value
+
+
+def _answer(analysis: Analysis, review: dict[str, Any] | None) -> str:
+    return (review or {}).get("truth") or str(analysis.verdict)
+
+
+def analysis_review_dict(*, analysis: Analysis) -> dict[str, Any] | None:
+    """The reviewer's decision that speaks for this file (`selectors.analysis_file_review`):
+    on this analysis, or carried forward from another of the owner's analyses of the same
+    content; None when nobody reviewed the file."""
+    source = selectors.analysis_file_review(analysis=analysis)
+    if source is None:
+        return None
+    label = str(source.review_label)
+    latest = source.reviews.order_by("-created").first()
+    return {
+        "label": label,
+        "truth": review_truth(label),
+        "contradicts_verdict": review_contradicts(verdict=analysis.verdict, label=label),
+        "reviewed": _DATETIME.to_representation(latest.created) if latest else None,
+        "analysis": str(source.pk),
+        "carried_forward": source.pk != analysis.pk,
+    }
+
+
+def analysis_headline(*, analysis: Analysis) -> dict[str, Any]:
+    """The one answer pages lead with: a reviewer's, where one decided the file, with the
+    machine's verdict kept beside it; else the machine's verdict."""
+    review = analysis_review_dict(analysis=analysis)
+    answer = _answer(analysis, review)
+    return {
+        "answer": answer,
+        "answer_display": Analysis.Verdict(answer).label if answer else "",
+        "reviewed": bool(review and review["truth"]),
+        "review": review,
+        "review_label_display": Analysis.ReviewLabel(review["label"]).label if review else "",
+        "verdict": str(analysis.verdict),
+        "verdict_display": analysis.get_verdict_display(),
+        "fake_probability": analysis.fake_probability,
+    }
+
+
+def analysis_export_dict(*, analysis: Analysis) -> dict[str, Any]:
+    """The downloadable report: the stored Report as it is, plus an `analysis` block that says
+    which file and which run it is about (docs/report.md, "Export"; docs/export.schema.json)."""
+    report = analysis.result or {}
+    review = analysis_review_dict(analysis=analysis)
+    identity = {
+        "id": str(analysis.pk),
+        "file": {
+            "name": analysis.original_filename,
+            "sha256": analysis.sha256,
+            "size_bytes": int(analysis.size_bytes),
+            "media_type": analysis.media_type,
+            "mime_type": analysis.mime_type,
+        },
+        "uploaded": _DATETIME.to_representation(analysis.created),
+        "started": _DATETIME.to_representation(analysis.started),
+        "finished": _DATETIME.to_representation(analysis.finished),
+        "models": [
+            {key: model.get(key) for key in ("name", "version", "arch", "sha256")}
+            for model in report.get("classifiers") or []
+        ],
+        "policy_version": str(report.get("policy_version") or "default"),
+        "code_version": str(report.get("version") or analysis.code_version),
+        "verdict": str(analysis.verdict),
+        "fake_probability": _probability(analysis),
+        "answer": _answer(analysis, review),
+        "review": review,
+        "previous": _previous(analysis),
+    }
+    return {**report, "analysis": identity}
 
 
 def analysis_url(
@@ -168,3 +262,45 @@ def analysis_status_dict(*, analysis: Analysis) -> dict[str, Any]:
         "verdict": public["verdict"],
         "error_message": public["error"],
     }
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def _run_facts(analysis: Analysis) -> dict[str, str]:
+    """One run of a file, as the compare page lists it: label → value in words."""
+    report = analysis.result or {}
+    head = analysis_headline(analysis=analysis)
+    models = [f"{c['name']} {c['version']}" for c in report.get("classifiers") or []]
+    facts = {
+        "Model": ", ".join(models) or "none",
+        "Policy": str(report.get("policy_version") or "default"),
+        "Frames scored": str((report.get("options") or {}).get("frames", "—")),
+        "Code version": str(report.get("version") or analysis.code_version or "—"),
+        "Verdict": head["verdict_display"] or "—",
+        "Fake probability": _percent(analysis.fake_probability),
+        "Review": head["review_label_display"] or "not reviewed",
+    }
+    decisive = report.get("decisive_face")
+    for face in report.get("faces") or []:
+        judged = face.get("judged", True)
+        score = _percent(face.get("score")) if judged else "not judged"
+        mark = " (decided)" if face.get("track_id") == decisive else ""
+        facts[f"Face {face.get('track_id')}"] = score + mark
+    return facts
+
+
+def analyses_compare_rows(*, earlier: Analysis, later: Analysis) -> list[dict[str, Any]]:
+    """Two runs of one file side by side: each fact with both values, and whether they differ.
+    People are matched by their number in each report (the order they appeared in)."""
+    first, second = _run_facts(earlier), _run_facts(later)
+    labels = list(dict.fromkeys([*first, *second]))
+    return [
+        {
+            "label": label,
+            "values": (first.get(label, "—"), second.get(label, "—")),
+            "differs": first.get(label) != second.get(label),
+        }
+        for label in labels
+    ]

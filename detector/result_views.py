@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from detector import selectors
 from detector.downloads import content_disposition
 from detector.models import Analysis
+from detector.presenters import analyses_compare_rows, analysis_export_dict
 from detector.selectors import analysis_get_for
 from detector.services import analysis_report_wrong
 
@@ -39,11 +40,12 @@ def _finished_analysis(request: HttpRequest, pk) -> Analysis:
 @login_required
 @require_GET
 def result_json(request: HttpRequest, pk) -> HttpResponse:
-    """The stored Report as a file, named after the upload."""
+    """The stored Report with the file's and the run's identity, as a file named after the upload
+    (docs/report.md, "Export")."""
     analysis = _finished_analysis(request, pk)
     stem = _stem(analysis)
     response = HttpResponse(
-        json.dumps(analysis.result, indent=2),
+        json.dumps(analysis_export_dict(analysis=analysis), indent=2),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = content_disposition(f"{stem}.report.json", attachment=True)
@@ -60,6 +62,7 @@ def result_print(request: HttpRequest, pk) -> HttpResponse:
         {
             "analysis": analysis,
             "print_mode": True,
+            "identity": analysis_export_dict(analysis=analysis)["analysis"],
             "media_url": reverse("detector:analysis-media", args=[analysis.pk])
             if analysis.media_type == Analysis.MediaType.IMAGE and analysis.has_media
             else "",
@@ -70,6 +73,23 @@ def result_print(request: HttpRequest, pk) -> HttpResponse:
         f"{_stem(analysis)}.report.html", attachment=False
     )
     return response
+
+
+@login_required
+@require_GET
+def result_compare(request: HttpRequest, pk, other) -> HttpResponse:
+    """Two finished runs of one file (the owner's): models, policy, verdict, people's scores."""
+    runs = sorted(
+        (_finished_analysis(request, pk), _finished_analysis(request, other)),
+        key=lambda analysis: analysis.created,
+    )
+    if runs[0].pk == runs[1].pk or runs[0].sha256 != runs[1].sha256:
+        raise Http404("Only two runs of the same file can be compared.")
+    return render(
+        request,
+        "detector/analysis_compare.html",
+        {"runs": runs, "rows": analyses_compare_rows(earlier=runs[0], later=runs[1])},
+    )
 
 
 @login_required

@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 
+from detector.ground_truth import TRUTH_LABELS
 from detector.models import Analysis, DetectorModel
 from detector.uploads import upload_sha256
 from ml.models.cards import ModelSpec
@@ -100,6 +101,31 @@ def analysis_find_upload_duplicate(
     return analysis_find_duplicate(owner=owner, sha256=upload_sha256(uploaded_file))
 
 
+def analysis_file_review(*, analysis: Analysis) -> Analysis | None:
+    """The analysis whose review speaks for this file: its own, when a reviewer decided on it;
+    else the latest confirmed decision on another of the owner's analyses of the same content (a
+    re-analysis carries the review forward). Never another owner's: reviews stay private."""
+    if analysis.review_label:
+        return analysis
+    return (
+        Analysis.objects.filter(
+            owner_id=analysis.owner_id, sha256=analysis.sha256, review_label__in=TRUTH_LABELS
+        )
+        .exclude(pk=analysis.pk)
+        .order_by("-created")
+        .first()
+    )
+
+
+# Flagged analyses nobody has decided on yet, or marked for more review: the reviewers' queue.
+REVIEW_OPEN_LABELS = ("", Analysis.ReviewLabel.NEEDS_MORE_REVIEW)
+
+
+def analysis_review_queue() -> QuerySet:
+    """Every owner's analyses waiting for a reviewer (admin only: never shown to owners)."""
+    return Analysis.objects.filter(flagged=True, review_label__in=REVIEW_OPEN_LABELS)
+
+
 def analysis_get_for(*, user: AbstractBaseUser, pk) -> Analysis:
     """The user's own analysis; Http404 for anyone else's, so others' ids reveal nothing."""
     return get_object_or_404(Analysis, pk=pk, owner=user)
@@ -146,6 +172,23 @@ def model_options(models: list[DetectorModel] | None = None) -> dict[str, list[d
         option: [asdict(model_spec(m)) for m in models if m.kind == kind]
         for option, kind in by_kind.items()
     }
+
+
+# The key of `Analysis.options` naming the models one run chose (by sha256): a re-analysis with
+# one of the active models instead of all of them.
+CHOSEN_MODELS = "model_sha256s"
+
+
+def models_chosen(options: dict[str, Any] | None) -> list[DetectorModel] | None:
+    """The still-active models a run chose; None (every active model) when it chose none, or
+    when none of its choice is active any more."""
+    shas = (options or {}).get(CHOSEN_MODELS) or []
+    chosen = list(DetectorModel.objects.filter(active=True, sha256__in=shas)) if shas else []
+    return chosen or None
+
+
+def models_active() -> QuerySet:
+    return DetectorModel.objects.filter(active=True).order_by("kind", "name", "-created")
 
 
 def model_dir(model: DetectorModel) -> Path:

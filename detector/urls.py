@@ -23,6 +23,11 @@ urlpatterns = [
     # The result: downloads, printable report, "this looks wrong".
     path("<uuid:pk>/report.json", result_views.result_json, name="analysis-result-json"),
     path("<uuid:pk>/print/", result_views.result_print, name="analysis-print"),
+    path(
+        "<uuid:pk>/compare/<uuid:other>/",
+        result_views.result_compare,
+        name="analysis-compare",
+    ),
     path("policies/<int:version>.json", result_views.policy_card_json, name="policy-card"),
     path("<uuid:pk>/c2pa-manifest.json", views.analysis_manifest_view, name="analysis-manifest"),
     path(

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from detector.downloads import media_response, private_file_response
-from detector.forms import AnalysisFilterForm, AnalysisUploadForm
+from detector.forms import AnalysisFilterForm, AnalysisUploadForm, ReanalyzeForm
 from detector.presenters import analysis_status_dict
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import (
@@ -26,6 +26,7 @@ from detector.selectors import (
     analysis_list_for,
     analysis_manifest,
     analysis_pick_for,
+    models_active,
 )
 from detector.services import (
     MediaRemoved,
@@ -36,6 +37,7 @@ from detector.services import (
 )
 from detector.upload_budget import UploadBudgetSpent, upload_budget_refund, upload_budget_spend
 from detector.uploads import UploadRejected, upload_parse_error_message
+from ml.options import UPLOAD_FRAMES, AnalysisOptions
 
 PAGE_SIZE = 25
 
@@ -45,14 +47,44 @@ PAGE_SIZE = 25
 def analysis_list(request: HttpRequest) -> HttpResponse:
     filter_form = AnalysisFilterForm(request.GET or None)
     analyses = analysis_list_for(user=request.user, filters=filter_form.filters())
-    page = Paginator(analyses, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(analyses.prefetch_related("detector_models"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "detector/analysis_list.html",
-        {"filter_form": filter_form, "page": page, "query": query.urlencode()},
+        {
+            "filter_form": filter_form,
+            "page": page,
+            "rows": grouped_by_first_run(page.object_list),
+            "query": query.urlencode(),
+        },
     )
+
+
+def grouped_by_first_run(analyses) -> list:
+    """The page's analyses with each re-analysis placed right under the first run of its file
+    (when that run is on the page too), in the page's order otherwise."""
+    rows = list(analyses)
+    by_id = {analysis.pk: analysis for analysis in rows}
+
+    def first_run(analysis):
+        seen = set()
+        while analysis.previous_id in by_id and analysis.pk not in seen:
+            seen.add(analysis.pk)
+            analysis = by_id[analysis.previous_id]
+        return analysis
+
+    groups: dict = {}
+    for analysis in rows:
+        groups.setdefault(first_run(analysis).pk, []).append(analysis)
+    ordered = []
+    for analysis in rows:
+        if first_run(analysis) is analysis:
+            ordered += [analysis, *(a for a in groups[analysis.pk] if a is not analysis)]
+    return ordered
 
 
 @login_required
@@ -115,7 +147,13 @@ def analysis_detail(request: HttpRequest, pk) -> HttpResponse:
         "detector/analysis_detail.html",
         {
             "analysis": analysis,
-            "reanalyses": analysis.reanalyses.order_by("-created"),
+            "reanalyses": analysis.reanalyses.order_by("-created").prefetch_related(
+                "detector_models"
+            ),
+            "reanalyze_form": ReanalyzeForm(
+                models=models_active(),
+                frames=AnalysisOptions.from_dict(analysis.options).frames,
+            ),
             "preview_kind": _preview_kind(analysis),
             "status_url": reverse("detector:analysis-status", args=[analysis.pk]),
         },
@@ -203,8 +241,17 @@ def analysis_reanalyze_view(request: HttpRequest, pk) -> HttpResponse:
     except UploadBudgetSpent as spent:
         messages.error(request, spent.message)
         return redirect("detector:analysis-detail", pk=analysis.pk)
+    form = ReanalyzeForm(request.POST, models=models_active())
+    if not form.is_valid():
+        low, high = UPLOAD_FRAMES.low, UPLOAD_FRAMES.high
+        messages.error(request, f"Choose an active model and {low} to {high} frames.")
+        return redirect("detector:analysis-detail", pk=analysis.pk)
     try:
-        again = analysis_reanalyze(analysis=analysis)
+        again = analysis_reanalyze(
+            analysis=analysis,
+            options=form.options(analysis.options),
+            models=form.chosen_models(),
+        )
     except MediaRemoved as gone:
         upload_budget_refund(user=request.user)
         messages.error(request, gone.message)

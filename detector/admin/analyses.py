@@ -17,10 +17,17 @@ from django.urls import path, reverse
 from django.utils.safestring import mark_safe
 
 from detector.admin.metrics import metrics_urls
-from detector.downloads import media_response
+from detector.downloads import media_response, private_file_response
 from detector.flags import review_reasons
 from detector.models import Analysis, Review
-from detector.selectors import PROVENANCE_FILTERS, analysis_provenance_filter
+from detector.previews import PREVIEW_VIDEO, analysis_preview_path
+from detector.selectors import (
+    PROVENANCE_FILTERS,
+    REVIEW_OPEN_LABELS,
+    analysis_file_review,
+    analysis_provenance_filter,
+    analysis_review_queue,
+)
 from detector.services import analysis_delete, analysis_delete_many, review_record
 from detector.views import manifest_response
 
@@ -60,14 +67,14 @@ class AwaitingReviewFilter(admin.SimpleListFilter):
 
     title = "review state"
     parameter_name = "awaiting"
-    OPEN_LABELS = ("", Analysis.ReviewLabel.NEEDS_MORE_REVIEW)
+    OPEN_LABELS = REVIEW_OPEN_LABELS
 
     def lookups(self, request, model_admin):
         return [("yes", "Awaiting review"), ("no", "Decided")]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(flagged=True, review_label__in=self.OPEN_LABELS)
+            return queryset.filter(pk__in=analysis_review_queue().values("pk"))
         if self.value() == "no":
             return queryset.exclude(review_label__in=self.OPEN_LABELS)
         return queryset
@@ -108,16 +115,13 @@ class ReviewInline(admin.TabularInline):
 @admin.register(Analysis)
 class AnalysisAdmin(admin.ModelAdmin):
     form = ReviewForm
+    # Few, short columns so the queue fits a 1280 px screen beside its filters; the rest is on
+    # the change page.
     list_display = (
         "original_filename",
         "owner",
-        "media_type",
-        "status",
-        "verdict",
-        "fake_probability",
-        "flagged",
+        "machine_verdict",
         "flag_reason",
-        "reported_by_owner",
         "review_label",
         "created",
     )
@@ -137,20 +141,17 @@ class AnalysisAdmin(admin.ModelAdmin):
     date_hierarchy = "created"
     inlines = (ReviewInline,)
     actions = ("confirm_fake", "confirm_real", "needs_more_review")
-    review_fieldset = ("Review", {"fields": ("decision", "review_notes")})
+    review_fieldset = (
+        "Review",
+        {
+            "fields": ("decision", "review_notes"),
+            "description": "Keys: F confirm fake, R confirm real, M needs more review "
+            "(then Enter saves).",
+        },
+    )
+    flag_fieldset = ("Why flagged", {"fields": ("flag_reason", "review_label")})
+    owner_report_fieldset = ("Owner's report", {"fields": ("report_note",)})
     fieldsets = (
-        (
-            "Owner's report",
-            {
-                "fields": (
-                    "flagged",
-                    "flag_reason",
-                    "reported_by_owner",
-                    "report_note",
-                    "review_label",
-                )
-            },
-        ),
         ("Result", {"fields": ("preview",)}),
         (
             "File",
@@ -181,6 +182,8 @@ class AnalysisAdmin(admin.ModelAdmin):
                     "finished",
                     "verdict",
                     "fake_probability",
+                    "flagged",
+                    "reported_by_owner",
                     "detector_models",
                     "code_version",
                     "previous",
@@ -191,7 +194,15 @@ class AnalysisAdmin(admin.ModelAdmin):
     )
     # Everything shown is read-only: a decision is made through the review form, never by
     # editing the analysis itself.
-    readonly_fields = tuple(name for _, opts in fieldsets for name in opts["fields"])
+    readonly_fields = tuple(
+        name
+        for _, opts in (flag_fieldset, owner_report_fieldset, *fieldsets)
+        for name in opts["fields"]
+    )
+
+    class Media:
+        js = ("js/review_keys.js",)
+        css = {"all": ("css/review.css",)}
 
     # --- permissions: viewing is ordinary admin access; deciding needs the review permission
 
@@ -212,9 +223,21 @@ class AnalysisAdmin(admin.ModelAdmin):
         return False  # analyses come from uploads only
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
+        # The owner's report only when there is one; the decision form only for reviewers.
+        head = [self.flag_fieldset]
+        if obj is not None and obj.reported_by_owner:
+            head.append(self.owner_report_fieldset)
         if self.has_review_permission(request):
-            return (self.review_fieldset, *self.fieldsets)
-        return self.fieldsets
+            head.insert(0, self.review_fieldset)
+        return (*head, *self.fieldsets)
+
+    @admin.display(description="Machine", ordering="fake_probability")
+    def machine_verdict(self, obj: Analysis) -> str:
+        if not obj.verdict:
+            return obj.get_status_display()
+        if obj.fake_probability is None:
+            return obj.get_verdict_display()
+        return f"{obj.get_verdict_display()} {obj.fake_probability * 100:.0f} %"
 
     # --- the change page: preview, media for reviewers, a decision recorded as a Review
 
@@ -222,7 +245,11 @@ class AnalysisAdmin(admin.ModelAdmin):
     def flag_reason(self, obj: Analysis) -> str:
         if not obj.flagged:
             return ""
-        reasons = review_reasons(obj.result, reported_by_owner=obj.reported_by_owner)
+        carried = analysis_file_review(analysis=obj)
+        earlier = carried.review_label if carried and carried.pk != obj.pk else ""
+        reasons = review_reasons(
+            obj.result, reported_by_owner=obj.reported_by_owner, earlier_review=earlier
+        )
         # Flagged under an earlier rule, or by hand: say so rather than invent a reason.
         return "; ".join(reasons) or "flagged before the current review rule"
 
@@ -230,7 +257,12 @@ class AnalysisAdmin(admin.ModelAdmin):
     def preview(self, obj: Analysis) -> str:
         if obj.result is None:
             return obj.error_message or "No result yet."
-        media_url = reverse("admin:detector_analysis_media", args=[obj.pk])
+        # Browsers play the H.264 preview the job made, not an AVI or MKV upload.
+        preview = analysis_preview_path(obj)
+        if preview is not None and preview.name == PREVIEW_VIDEO:
+            media_url = reverse("admin:detector_analysis_preview", args=[obj.pk])
+        else:
+            media_url = reverse("admin:detector_analysis_media", args=[obj.pk])
         # Safe: the template escapes every value it renders.
         return mark_safe(
             render_to_string(
@@ -246,12 +278,17 @@ class AnalysisAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.media_view, cacheable=True),
             name="detector_analysis_media",
         )
+        preview = path(
+            "<uuid:pk>/preview/",
+            self.admin_site.admin_view(self.preview_view, cacheable=True),
+            name="detector_analysis_preview",
+        )
         manifest = path(
             "<uuid:pk>/c2pa-manifest.json",
             self.admin_site.admin_view(self.manifest_view),
             name="detector_analysis_manifest",
         )
-        return [media, manifest, *metrics_urls(self), *super().get_urls()]
+        return [media, preview, manifest, *metrics_urls(self), *super().get_urls()]
 
     def media_view(self, request: HttpRequest, pk) -> FileResponse:
         """The uploaded file, for whoever may view the analysis in the admin."""
@@ -259,6 +296,16 @@ class AnalysisAdmin(admin.ModelAdmin):
         if analysis is None or not self.has_view_permission(request, analysis):
             raise Http404
         return media_response(request=request, analysis=analysis)
+
+    def preview_view(self, request: HttpRequest, pk) -> FileResponse:
+        """The browser-playable H.264 preview of a video, for whoever may view the analysis."""
+        analysis = Analysis.objects.filter(pk=pk).first()
+        if analysis is None or not self.has_view_permission(request, analysis):
+            raise Http404
+        preview = analysis_preview_path(analysis)
+        if preview is None or preview.name != PREVIEW_VIDEO:
+            raise Http404
+        return private_file_response(request, preview, content_type="video/mp4")
 
     def manifest_view(self, request: HttpRequest, pk) -> JsonResponse:
         """The raw Content Credentials manifest, for whoever may view the analysis here."""

@@ -33,6 +33,30 @@ class ModelRefSerializer(serializers.ModelSerializer):
         return model_card_url(model=model, request=self.context.get("request"))
 
 
+class ReviewSummarySerializer(serializers.Serializer):
+    label = serializers.ChoiceField(
+        choices=Analysis.ReviewLabel.choices, help_text="The reviewer's current decision."
+    )
+    truth = serializers.ChoiceField(
+        choices=[Analysis.Verdict.FAKE, Analysis.Verdict.REAL],
+        allow_null=True,
+        help_text='What the decision says the file is; null for "needs more review".',
+    )
+    contradicts_verdict = serializers.BooleanField(
+        help_text="The truth is the opposite of this analysis' confident verdict."
+    )
+    reviewed = serializers.DateTimeField(
+        allow_null=True, help_text="When the decision was recorded."
+    )
+    analysis = serializers.UUIDField(
+        help_text="The analysis the reviewer decided on: this one, or an earlier analysis of "
+        "the same file (then carried_forward is true)."
+    )
+    carried_forward = serializers.BooleanField(
+        help_text="The decision was made on another of your analyses of the same content."
+    )
+
+
 class AnalysisSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:analysis-detail")
     error = serializers.CharField(
@@ -48,6 +72,13 @@ class AnalysisSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="Empty until the analysis is done.",
     )
+    answer = serializers.SerializerMethodField(
+        help_text="The answer to lead with: the reviewer's (review.truth) where a reviewer "
+        "confirmed the file fake or real, else the verdict. Empty until done.",
+    )
+    review = serializers.SerializerMethodField(
+        help_text="The reviewer's decision on this file, if any (docs/api.md, Reviews).",
+    )
     review_label = serializers.ChoiceField(
         choices=Analysis.ReviewLabel.choices,
         allow_blank=True,
@@ -61,7 +92,8 @@ class AnalysisSerializer(serializers.ModelSerializer):
     previous = serializers.PrimaryKeyRelatedField(
         read_only=True,
         allow_null=True,
-        help_text="The analysis this one repeats (re-analysis); null for a first upload.",
+        help_text="The analysis this one repeats: the run it re-analyses, or your earlier "
+        "analysis of the same content uploaded again; null for a first upload.",
     )
     models = ModelRefSerializer(source="detector_models", many=True, read_only=True)
 
@@ -69,6 +101,16 @@ class AnalysisSerializer(serializers.ModelSerializer):
         model = Analysis
         fields = PUBLIC_FIELDS
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=Analysis.Verdict.choices, allow_blank=True)
+    )
+    def get_answer(self, analysis: Analysis) -> str:
+        return analysis_public_dict(analysis=analysis, fields=("answer",))["answer"]
+
+    @extend_schema_field(ReviewSummarySerializer(allow_null=True))
+    def get_review(self, analysis: Analysis) -> dict[str, Any] | None:
+        return analysis_public_dict(analysis=analysis, fields=("review",))["review"]
 
     def to_representation(self, instance: Analysis) -> dict[str, Any]:
         # The fields above describe the schema; the values are the one public shape.

@@ -150,6 +150,8 @@ class AnalysisViewSet(
         summary="Upload an image or video for analysis",
         request={"multipart/form-data": AnalysisCreateSerializer},
         responses={202: AnalysisDetailSerializer},
+        description="The new analysis' `previous` is your latest earlier analysis of the same "
+        "content (by SHA-256), if any; another user's never shows.",
     )
     def create(self, request: Request) -> Response:
         try:
@@ -164,12 +166,17 @@ class AnalysisViewSet(
         if rejected is not None:  # the upload handler stopped an oversized file
             raise ValidationError({"file": [rejected.message]})
         form.is_valid(raise_exception=True)
+        uploaded = form.validated_data["file"]
         try:
             analysis = services.analysis_create(
                 owner=request.user,
-                uploaded_file=form.validated_data["file"],
+                uploaded_file=uploaded,
                 options=AnalysisOptions.from_dict(form.validated_data),
                 callback_url=form.validated_data.get("callback_url", ""),
+                # As the web says "you analysed this file before": the owner's own only.
+                previous=selectors.analysis_find_upload_duplicate(
+                    owner=request.user, uploaded_file=uploaded
+                ),
             )
         except UploadRejected as rejection:
             raise ValidationError({"file": [rejection.message]}) from rejection

@@ -20,7 +20,7 @@ from detector.models import Analysis, Review
 from detector.previews import analysis_preview_make
 from detector.queue.log_context import logs_analysis_id
 from detector.queue.state import JobEnd
-from detector.selectors import model_options, policy_card_active
+from detector.selectors import model_options, models_chosen, policy_card_active
 from detector.services import (
     analysis_fail,
     analysis_finish,
@@ -91,9 +91,9 @@ def _analyze(analysis: Analysis) -> dict:
     if not path.is_file():
         raise MediaError("The uploaded file is no longer available. Please upload it again.")
     # The stored options are the user's; the models are the ones active now, so a re-analysis
-    # scores with today's models.
+    # scores with today's models (only the active ones it chose, when it chose some).
     options = AnalysisOptions.from_dict(analysis.options)
-    models = ModelSpecs.from_dict(model_options())
+    models = ModelSpecs.from_dict(model_options(models_chosen(analysis.options)))
     # The worker keeps models loaded between jobs: only the active ones, so a changed set
     # frees the old models and the first job after the change loads the new ones.
     unload_models_except(models.sha256s())

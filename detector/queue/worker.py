@@ -27,6 +27,7 @@ from detector.queue.state import PID_NAMESPACE_FIELD, pid_namespace
 from detector.queue.supervisor import is_job_process, supervise
 from detector.services import analysis_reconcile_orphans, media_retention_apply
 from ml.faces import detect as faces
+from ml.models import accelerator
 
 SWEEP_LOCK = "detector:sweep"
 RETENTION_LOCK = "detector:media-retention"
@@ -67,6 +68,7 @@ class AnalysisWorker(SimpleWorker):
             return supervise(connection=self.connection)
         # Every job runs in this process: the face models serve all of them.
         faces.preload()
+        self.log.info("Worker %s: %s", self.name, accelerator.summary())
         return super().work(burst=burst, **kwargs)
 
     @property

@@ -24,6 +24,7 @@ from rq import Callback
 
 from detector.flags import review_reasons
 from detector.models import Analysis, DetectorModel
+from detector.selectors import CHOSEN_MODELS, analysis_file_review
 from detector.services.files import file_remove, media_store
 from detector.services.webhooks import callback_enqueue
 from detector.uploads import (
@@ -112,8 +113,12 @@ def analysis_create(
     uploaded_file: UploadedFile,
     options: AnalysisOptions | None = None,
     callback_url: str = "",
+    previous: Analysis | None = None,
 ) -> Analysis:
     """Validate and store an upload, record it, and queue its analysis once committed.
+
+    `previous` is the owner's earlier analysis of the same content, when the caller found one
+    (`selectors.analysis_find_upload_duplicate`): the new row points at it as a re-analysis does.
 
     Raises detector.uploads.UploadRejected with a message for the user.
     """
@@ -131,6 +136,7 @@ def analysis_create(
                 size_bytes=size,
                 options=(options or AnalysisOptions()).to_dict(),
                 callback_url=callback_url or "",
+                previous=previous if previous and previous.owner_id == owner.pk else None,
                 stage="Waiting in the queue",
             )
             analysis_enqueue_on_commit(analysis=analysis)
@@ -146,12 +152,22 @@ class MediaRemoved(Exception):
     message = "The uploaded file was removed after the retention period. Upload it again."
 
 
-def analysis_reanalyze(*, analysis: Analysis) -> Analysis:
+def analysis_reanalyze(
+    *,
+    analysis: Analysis,
+    options: AnalysisOptions | None = None,
+    models: list[DetectorModel] | None = None,
+) -> Analysis:
     """Queue a fresh analysis of the same stored file; the earlier result stays as it was.
 
+    `options` replace the earlier run's (frames, scan rate); `models` restrict the run to some of
+    the active models (`selectors.models_chosen` reads the choice back), else all active score.
     Both rows share the stored file; `analysis_delete` removes it only with its last user.
     Raises MediaRemoved when the file is no longer kept.
     """
+    stored = (options or AnalysisOptions.from_dict(analysis.options)).to_dict()
+    if models:
+        stored[CHOSEN_MODELS] = sorted(m.sha256 for m in models)
     if not analysis.has_media:
         raise MediaRemoved(MediaRemoved.message)
     with transaction.atomic():
@@ -164,7 +180,7 @@ def analysis_reanalyze(*, analysis: Analysis) -> Analysis:
             sha256=analysis.sha256,
             size_bytes=analysis.size_bytes,
             # Stored the same way as a first upload's; rows without some option take its default.
-            options=AnalysisOptions.from_dict(analysis.options).to_dict(),
+            options=stored,
             previous=analysis,
             stage="Waiting in the queue",
         )
@@ -214,6 +230,11 @@ def analysis_set_progress(*, analysis: Analysis, percent: int, stage: str) -> No
 def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
     """Store a finished Report, link the models that produced it, and flag what needs a look."""
     verdict = report.get("verdict") or ""
+    carried = analysis_file_review(analysis=analysis)
+    earlier_review = carried.review_label if carried and carried.pk != analysis.pk else ""
+    reasons = review_reasons(
+        report, reported_by_owner=analysis.reported_by_owner, earlier_review=earlier_review
+    )
     with transaction.atomic():
         exists = _update(
             analysis,
@@ -225,7 +246,7 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             fake_probability=report.get("fake_probability"),
             code_version=report.get("version", ""),
             finished=timezone.now(),
-            flagged=bool(review_reasons(report, reported_by_owner=analysis.reported_by_owner)),
+            flagged=bool(reasons),
             error_message="",
         )
         if not exists:

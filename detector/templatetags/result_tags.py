@@ -2,6 +2,7 @@
 
 from django import template
 
+from detector.presenters import analysis_headline
 from ml.verdict import policy
 
 register = template.Library()
@@ -30,3 +31,9 @@ def seconds(value) -> str:
     if value is None or value == "":
         return ""
     return f"{float(value):.2f} s"
+
+
+@register.simple_tag
+def headline(analysis) -> dict:
+    """The answer a page leads with (`presenters.analysis_headline`)."""
+    return analysis_headline(analysis=analysis)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ml.errors import ModelError
 from ml.faces.framing import CropSpec, Framing
-from ml.models import litert
+from ml.models import accelerator, litert
 from ml.models.archs import preprocess
 from ml.models.cards import ModelSpec, validate_card
 from ml.models.checksum import known_file_sha256
@@ -74,9 +74,9 @@ def configure_accelerator() -> None:
         return
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
+    if not accelerator.gpu_names():  # probed without the CUDA probe's noise
         return
+    gpus = tf.config.list_physical_devices("GPU")
     try:
         for gpu in gpus:
             tf.config.experimental.set_memory_growth(gpu, True)

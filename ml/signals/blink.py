@@ -191,6 +191,7 @@ def detect_blinks(
         rate_per_minute=round(rate, 2),
         message=message,
         code=code,
+        long_closures=[[round(c.start_s, 2), round(c.duration_s, 2)] for c in long_closures],
         **measured,
     )
 
@@ -269,9 +270,16 @@ def _judge(
 def _long_closures(long_closures: list[_Closure]) -> str:
     if not long_closures:
         return ""
-    lengths = ", ".join(f"{c.duration_s:.1f} s" for c in long_closures)
-    starts = ", ".join(f"{c.start_s:.1f} s" for c in long_closures)
-    return f" The eyes also stayed shut longer than a blink ({lengths} at {starts})."
+    if len(long_closures) == 1:
+        (closure,) = long_closures
+        where = f"{closure.duration_s:.1f} s at {closure.start_s:.1f} s"
+        return f" The eyes also stayed shut longer than a blink ({where})."
+    # Several: the result page lists each (start, length) from the report's long_closures.
+    longest = max(c.duration_s for c in long_closures)
+    return (
+        f" The eyes also stayed shut longer than a blink {len(long_closures)} times "
+        f"(the longest {longest:.1f} s)."
+    )
 
 
 def _unmeasured(seconds: float) -> str:

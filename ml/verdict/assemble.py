@@ -84,6 +84,7 @@ def face_results(
                 not_judged_reason=person.not_judged.text if person.not_judged else "",
                 not_judged_code=person.not_judged.code if person.not_judged else "",
                 blink=person_blinks.get(person.track_id),
+                score_times_s=[t for t, _ in score_series(person, scores)],
             )
         )
     return results

@@ -30,6 +30,7 @@ class BlinkResult:
     baseline_ear: float | None = None
     message: str = ""
     code: str = ""  # the reason code of `message` (ml/signals/blink.py CODES)
+    long_closures: list[list[float]] = field(default_factory=list)  # [[start_s, duration_s], ...]
 
 
 @dataclass
@@ -62,6 +63,7 @@ class FaceResult:
     not_judged_reason: str = ""  # e.g. "too blurred (sharpness 7.0; at least 15 is needed)"
     not_judged_code: str = ""  # its reason code, e.g. "quality.too_blurred"
     blink: BlinkResult | None = None  # this person's blinks over all their fragments
+    score_times_s: list[float] = field(default_factory=list)  # the time of each frame_scores entry
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaceResult:

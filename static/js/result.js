@@ -1,7 +1,9 @@
 /* Charts of a finished analysis, drawn from the Report JSON embedded in the page.
- * - timeline: fake probability of each sampled frame, and each whole-image detector's
- *   P(generated) of its frames; clicking a point seeks the video there;
- * - blinks: eye aspect ratio over time, the blink threshold, and the counted blinks; one chart
+ * - timeline: fake probability of each sampled frame, one series per judged person, and each
+ *   whole-image detector's P(generated) of its frames; clicking a point seeks the video there
+ *   and scrolls it into view;
+ * - blinks: eye aspect ratio over time, the blink threshold, and the counted blinks (marked on
+ *   their dips); one chart
  *   per person over the whole clip's time axis (older reports: one chart for the main face).
  * Each canvas gets data-drawn="true" once its chart exists (the browser tests look for it).
  */
@@ -51,29 +53,59 @@
     });
   }
 
+  var SERIES_COLOURS = ["#b42318", "#2457c5", "#1d7a45", "#a15c00", "#6b3fa0", "#0f766e"];
+
+  // One series per judged person, named as in the gallery, the deciding person first; reports
+  // made before each person's times were kept plot the deciding person only.
+  function timelineSeries() {
+    var decisive = report.decisive_face;
+    var series = [];
+    (report.faces || []).forEach(function (face) {
+      var times = face.score_times_s || [];
+      if (face.judged === false || !times.length || times.length !== (face.frame_scores || []).length) return;
+      series.push({
+        id: face.track_id,
+        name: "Face " + face.track_id + (face.track_id === decisive ? " (decided the verdict)" : ""),
+        data: times.map(function (t, i) { return { x: t, y: face.frame_scores[i] }; }),
+      });
+    });
+    series.sort(function (a, b) { return (b.id === decisive) - (a.id === decisive); });
+    if (!series.length && report.frame_scores && report.frame_scores.length) {
+      series.push({ id: decisive, name: decisive ? "Face " + decisive + " (decided the verdict)" : "fake probability", data: points(report.frame_scores) });
+    }
+    return series;
+  }
+
   function drawTimeline(canvas) {
-    var datasets = report.frame_scores && report.frame_scores.length ? [{
-      label: "fake probability",
-      data: points(report.frame_scores),
-      borderColor: "#b42318",
-      backgroundColor: "#b42318",
-      pointRadius: 3,
-      pointHoverRadius: 6,
-      tension: 0.2,
-    }] : [];
-    datasets = datasets.concat(generatedDatasets());
+    var series = timelineSeries();
     var chart = new Chart(canvas, {
       type: "line",
-      data: { datasets: datasets },
+      data: {
+        datasets: series.map(function (one, i) {
+          var colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
+          return {
+            label: one.name,
+            data: one.data,
+            borderColor: colour,
+            backgroundColor: colour,
+            pointRadius: 3,
+            pointHoverRadius: 6,
+            tension: 0.2,
+          };
+        }).concat(generatedDatasets()),
+      },
       options: {
         parsing: false,
-        scales: { x: secondsAxis(), y: { min: 0, max: 1, title: { display: true, text: datasets.length > 1 ? "probability" : "P(fake)" } } },
-        plugins: { legend: { display: datasets.length > 1 } },
+        scales: { x: secondsAxis(), y: { min: 0, max: 1, title: { display: true, text: "probability" } } },
+        plugins: { legend: { display: true, position: "bottom" } },
         onClick: function (event, elements) {
           var video = pageVideo();
           if (!video || !elements.length) return;
-          var point = chart.data.datasets[elements[0].datasetIndex].data[elements[0].index];
+          var hit = elements[0];
+          var point = chart.data.datasets[hit.datasetIndex].data[hit.index];
           video.currentTime = point.x;
+          // The player may be far above the chart: bring it into view to watch the moment.
+          video.scrollIntoView({ behavior: "smooth", block: "center" });
           video.play().catch(function () { /* autoplay refused: the seek still happened */ });
         },
         onHover: function (event, elements) {
@@ -81,17 +113,22 @@
         },
       },
     });
+    canvas.setAttribute("data-series", series.map(function (one) { return one.name; }).join("|"));
     markDrawn(canvas);
     return chart;
   }
 
-  function nearestEar(series, t) {
+  // A blink's marker sits on its dip: the lowest eye-openness within DIP_WINDOW_S of the
+  // blink's time (the displayed series is down-sampled, so the nearest point may miss it).
+  var DIP_WINDOW_S = 0.3;
+
+  function dipOf(series, t) {
     var best = null;
     series.forEach(function (p) {
-      if (p.y === null || Number.isNaN(p.y)) return;
-      if (!best || Math.abs(p.x - t) < Math.abs(best.x - t)) best = p;
+      if (p.y === null || Number.isNaN(p.y) || Math.abs(p.x - t) > DIP_WINDOW_S) return;
+      if (!best || p.y < best.y) best = p;
     });
-    return best ? best.y : 0;
+    return best ? { x: best.x, y: best.y } : { x: t, y: 0 };
   }
 
   // Points more than this far apart are not joined: the face was not seen in between.
@@ -117,7 +154,7 @@
     }, {
       label: "blinks",
       type: "scatter",
-      data: (blink.timestamps_s || []).map(function (t) { return { x: t, y: nearestEar(ears, t) }; }),
+      data: (blink.timestamps_s || []).map(function (t) { return dipOf(ears, t); }),
       backgroundColor: "#a15c00",
       pointRadius: 6,
       pointStyle: "triangle",

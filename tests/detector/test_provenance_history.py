@@ -4,6 +4,8 @@ invalid), read from the stored Report's `provenance` block. Real files from shar
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from detector.selectors import analysis_list_for
@@ -66,7 +68,7 @@ def rows(html: str) -> dict[str, str]:
     """File name → its history row's HTML."""
     body = html.split("<tbody>")[1].split("</tbody>")[0]
     found = {}
-    for row in body.split("<tr>")[1:]:
+    for row in re.split(r"<tr[ >]", body)[1:]:
         for name in (*files.HISTORY_FILES, "queued.jpg"):
             if f">{name}</a>" in row:
                 found[name] = row

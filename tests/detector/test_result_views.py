@@ -119,13 +119,15 @@ def test_owner_sees_the_reviewers_label(user_client, done, staff_user):
     assert "data-review-label" in html and "Confirmed real" in html
 
 
-def test_json_download_is_the_stored_report(user_client, done):
+def test_json_download_is_the_stored_report_with_its_identity(user_client, done):
     response = user_client.get(url(done, "report.json"))
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
         "attachment; filename=\"clip.report.json\"; filename*=UTF-8''clip.report.json"
     )
-    assert json.loads(response.content) == done.result
+    data = json.loads(response.content)
+    assert data.pop("analysis")["id"] == str(done.pk)  # docs/report.md, "Export"
+    assert data == done.result
 
 
 def people_report() -> dict:
@@ -228,3 +230,13 @@ def test_unfinished_analysis_has_no_downloads(user_client, make_analysis, user):
     queued = make_analysis(user)
     assert user_client.get(url(queued, "report.json")).status_code == 404
     assert user_client.get(url(queued, "print/")).status_code == 404
+
+
+def test_long_closures_are_a_small_table(user_client, done):
+    done.result["blink"]["long_closures"] = [[1.1, 0.8], [3.2, 2.3]]
+    Analysis.objects.filter(pk=done.pk).update(result=done.result)
+    html = user_client.get(url(done, "")).content.decode()
+    table = html[
+        html.index("data-long-closures") : html.index("</table>", html.index("data-long-closures"))
+    ]
+    assert "<td>1.1 s</td><td>0.8 s</td>" in table and "<td>3.2 s</td><td>2.3 s</td>" in table
