@@ -155,18 +155,7 @@ def align_crop(
     low, high = levelled.min(axis=0), levelled.max(axis=0)
     side = float(max(high - low)) * (1.0 + 2.0 * margin)
     centre_levelled = (low + high) / 2.0
-    # Map the levelled centre to the crop centre and scale the side to the output size.
-    scale = size / max(side, 1.0)
-    matrix = rotation * scale
-    matrix[:, 2] += size / 2.0 - centre_levelled * scale
-    return cv2.warpAffine(
-        rgb,
-        matrix,
-        (size, size),
-        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=(0, 0, 0),
-    )
+    return square_crop(rgb, rotation, centre_levelled, side, size, cv2.BORDER_CONSTANT)
 
 
 def clip_box(
@@ -182,3 +171,26 @@ def _resize(rgb: np.ndarray, scale: float) -> np.ndarray:
     height, width = rgb.shape[:2]
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def square_crop(
+    rgb: np.ndarray,
+    rotation: np.ndarray,
+    centre_levelled: np.ndarray,
+    side: float,
+    size: int,
+    border: int,
+) -> np.ndarray:
+    """The levelled square of `side` around `centre_levelled`, resized to `size`; outside the
+    frame filled as `border` says (an OpenCV border mode)."""
+    scale = size / max(side, 1.0)
+    matrix = rotation * scale
+    matrix[:, 2] += size / 2.0 - centre_levelled * scale
+    return cv2.warpAffine(
+        rgb,
+        matrix,
+        (size, size),
+        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+        borderMode=border,
+        borderValue=(0, 0, 0),
+    )

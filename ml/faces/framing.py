@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from ml.errors import ModelError
-from ml.faces.detect import LEFT_EYE, RIGHT_EYE, Face
+from ml.faces.detect import LEFT_EYE, RIGHT_EYE, Face, square_crop
 
 KINDS = ("aligned", "eyes_mouth", "box")
 PADS = {"zero": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101}
@@ -79,7 +79,7 @@ class Framing:
             levelled = points @ rotation[:, :2].T + rotation[:, 2]
             low, high = levelled.min(axis=0), levelled.max(axis=0)
             centre, side = (low + high) / 2.0, float(max(high - low)) * (1.0 + 2.0 * self.margin)
-        return _square_crop(rgb, rotation, centre, side, size, PADS[self.pad])
+        return square_crop(rgb, rotation, centre, side, size, PADS[self.pad])
 
     def describe(self) -> str:
         padding = "" if self.pad == "zero" else f", {self.pad} padding"
@@ -110,28 +110,6 @@ def _eyes_mouth_square(points: np.ndarray, scale: float) -> tuple[np.ndarray, fl
     nose = (points[NOSE_BRIDGE].mean(axis=0) + points[NOSE_TIP].mean(axis=0)) / 2.0
     span = max(np.linalg.norm(right_eye - left_eye), np.linalg.norm(mouth - eyes))
     return nose, float(span) * scale
-
-
-def _square_crop(
-    rgb: np.ndarray,
-    rotation: np.ndarray,
-    centre_levelled: np.ndarray,
-    side: float,
-    size: int,
-    border: int,
-) -> np.ndarray:
-    """The levelled square of `side` around `centre_levelled`, resized to `size`."""
-    scale = size / max(side, 1.0)
-    matrix = rotation * scale
-    matrix[:, 2] += size / 2.0 - centre_levelled * scale
-    return cv2.warpAffine(
-        rgb,
-        matrix,
-        (size, size),
-        flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
-        borderMode=border,
-        borderValue=(0, 0, 0),
-    )
 
 
 def crop_from_landmarks(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import django_rq
 import pytest
@@ -27,54 +25,10 @@ from detector.services.webhooks import (
     validate_callback_url,
     webhook_secret_for,
 )
+from tests.support.receiver import WebhookReceiver
 from tests.support.resolver import ASKED, REBINDING_PATH
 
 pytestmark = pytest.mark.django_db
-
-
-class Receiver:
-    """A local HTTP endpoint that answers with the given status codes, in turn.
-
-    With `location`, every answer carries that Location header (a redirect)."""
-
-    def __init__(self, statuses: list[int], location: str | None = None):
-        self.statuses = list(statuses)
-        self.requests: list[tuple[dict, bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append((dict(self.headers), body))
-                status = (
-                    receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                )
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            # A followed 301/302/303 turns into a GET: record those too.
-            do_GET = do_POST
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/hook"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -122,7 +76,7 @@ def test_callback_is_signed_with_the_owners_secret(
 ):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
     other = django_user_model.objects.create_user("other", password="pw-123456")
-    with Receiver([200]) as receiver:
+    with WebhookReceiver([200]) as receiver:
         analysis = done_analysis(owner, receiver.url)
         job = deliver_all(queue, django_capture_on_commit_callbacks, analysis)
 
@@ -143,7 +97,7 @@ def test_callback_is_retried_after_a_server_error(
     queue, django_user_model, django_capture_on_commit_callbacks
 ):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    with Receiver([500, 503, 200]) as receiver:
+    with WebhookReceiver([500, 503, 200]) as receiver:
         job = deliver_all(
             queue,
             django_capture_on_commit_callbacks,
@@ -159,7 +113,7 @@ def test_callback_gives_up_after_its_retries(
     queue, django_user_model, django_capture_on_commit_callbacks
 ):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    with Receiver([500]) as receiver:
+    with WebhookReceiver([500]) as receiver:
         job = deliver_all(
             queue,
             django_capture_on_commit_callbacks,
@@ -174,7 +128,7 @@ def test_redirects_are_not_followed(
     status, queue, django_user_model, django_capture_on_commit_callbacks
 ):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    with Receiver([200]) as target, Receiver([status], target.url) as redirector:
+    with WebhookReceiver([200]) as target, WebhookReceiver([status], target.url) as redirector:
         job = deliver_all(
             queue,
             django_capture_on_commit_callbacks,
@@ -209,7 +163,7 @@ def test_a_stored_non_http_url_is_never_called(django_user_model):
 
 def test_nothing_is_sent_for_a_deleted_analysis(django_user_model):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    with Receiver([200]) as receiver:
+    with WebhookReceiver([200]) as receiver:
         analysis = done_analysis(owner, receiver.url)
         analysis_id = str(analysis.pk)
         analysis.delete()
@@ -322,7 +276,7 @@ def test_the_api_refuses_an_internal_callback_with_its_reason(user, jpeg_bytes):
 
 def test_a_stored_internal_url_is_never_called(django_user_model):
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
-    with Receiver([200]) as receiver:
+    with WebhookReceiver([200]) as receiver:
         analysis = done_analysis(owner, receiver.url)  # stored before the checks existed
         with pytest.raises(ValidationError):
             callback_deliver(str(analysis.pk))
@@ -332,7 +286,7 @@ def test_a_stored_internal_url_is_never_called(django_user_model):
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_the_connection_itself_is_refused_when_it_reaches_an_internal_address(scheme):
     # No validation in front: the transport alone refuses, before TLS or the request is sent.
-    with Receiver([200]) as receiver:
+    with WebhookReceiver([200]) as receiver:
         url = f"{scheme}://127.0.0.1:{receiver.server.server_port}/hook"
         with guarded_session() as session, pytest.raises(CallbackRefused) as refused:
             session.post(url, data=b"{}", timeout=5)
@@ -350,7 +304,7 @@ def test_dns_rebinding_is_refused_at_send_time(
     """
     owner = django_user_model.objects.create_user("owner", password="pw-123456")
     settings.CALLBACK_RESOLVER = REBINDING_PATH
-    with Receiver([200]) as receiver:
+    with WebhookReceiver([200]) as receiver:
         url = f"http://localhost:{receiver.server.server_port}/hook"
         analysis = done_analysis(owner, url)
         job = deliver_all(queue, django_capture_on_commit_callbacks, analysis)

@@ -13,9 +13,14 @@ from typing import Any, Self
 
 
 class WebhookReceiver:
-    """Use as a context manager; `requests` holds (headers, raw body) of each POST, in order."""
+    """Use as a context manager; `requests` holds (headers, raw body) of each request, in order.
 
-    def __init__(self) -> None:
+    It answers with `statuses` in turn (the last one from then on), with a `Location` header
+    when `location` is given, to test retries and redirects.
+    """
+
+    def __init__(self, statuses: list[int] | None = None, location: str | None = None) -> None:
+        self.statuses = list(statuses or [200])
         self.requests: list[tuple[dict[str, str], bytes]] = []
         receiver = self
 
@@ -23,9 +28,15 @@ class WebhookReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.requests.append((dict(self.headers), body))
-                self.send_response(200)
+                statuses = receiver.statuses
+                self.send_response(statuses.pop(0) if len(statuses) > 1 else statuses[0])
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            # A followed 301/302/303 turns into a GET: record those too.
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass
