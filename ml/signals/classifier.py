@@ -5,6 +5,7 @@ and draw Grad-CAM heatmaps over the most suspicious faces."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -124,23 +125,36 @@ def score_faces(classifier: Ensemble, people: list[Person]) -> dict[int, np.ndar
     return result
 
 
+@dataclass(frozen=True)
+class Heatmap:
+    """Grad-CAM over one crop, with the crop itself and where in the media it was cut."""
+
+    jpeg: str  # base64 JPEG: the heat over the crop
+    crop: np.ndarray  # the crop the model scored (the report's thumbnail shows this one)
+    frame_index: int
+    time_s: float
+
+
 def heatmaps(
     classifier: Ensemble,
     people: list[Person],
     summaries: dict[int, FaceScore],
     scores: dict[int, np.ndarray],
-) -> dict[int, str]:
+) -> dict[int, Heatmap]:
     """Grad-CAM over each person's most suspicious crop, for the most suspicious only."""
     ranked = sorted(summaries.values(), key=lambda f: f.score, reverse=True)[:MAX_HEATMAP_FACES]
     by_id = {p.track_id: p for p in people}
     lead = classifier.lead
     result = {}
     for face in ranked:
-        crops = by_id[face.track_id].crops(lead.crop_spec)
-        crop = crops[int(np.argmax(scores[face.track_id]))]
+        person = by_id[face.track_id]
+        worst = int(np.argmax(scores[face.track_id]))
+        crop = person.crops(lead.crop_spec)[worst]
         heat = lead.heatmap(crop)
         if heat is not None:
-            result[face.track_id] = heatmap.overlay_jpeg(crop, heat)
+            frame_index, time_s, _ = person.samples[worst]
+            jpeg = heatmap.overlay_jpeg(crop, heat)
+            result[face.track_id] = Heatmap(jpeg, crop, frame_index, round(time_s, 3))
     return result
 
 

@@ -4,7 +4,7 @@ thumbnails, the headline blink block, the decisive person's score timeline, what
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -19,15 +19,22 @@ from ml.signals import blink as blinks
 from ml.verdict.aggregate import FaceScore
 from ml.verdict.report import BlinkResult, ClassifierInfo, FaceResult, FragmentSpan
 
+if TYPE_CHECKING:  # the classifier stage imports this module
+    from ml.signals.classifier import Heatmap
+
 THUMBNAIL_SIZE = 96
 
 
-def _thumbnail(person: Person) -> str | None:
-    """The person's sharpest frontal sighting, as a small JPEG."""
+def _thumbnail(person: Person, heat: Heatmap | None) -> str | None:
+    """A small JPEG of the crop the heatmap was drawn on, so the two show the same view; without
+    a heatmap, of the person's sharpest frontal sighting."""
     thumbs = [f.thumb for f in person.fragments if f.thumb is not None]
-    if not thumbs:
+    if heat is not None:
+        crop = heat.crop
+    elif thumbs:
+        crop = max(thumbs, key=lambda t: t[0])[1]
+    else:
         return None
-    crop = max(thumbs, key=lambda t: t[0])[1]
     crop = cv2.resize(crop, (THUMBNAIL_SIZE, THUMBNAIL_SIZE), interpolation=cv2.INTER_AREA)
     ok, jpeg = cv2.imencode(
         ".jpg", cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85]
@@ -62,22 +69,25 @@ def face_results(
     times: list[float],
     scores: dict[int, np.ndarray],
     summaries: dict[int, FaceScore],
-    heatmaps: dict[int, str],
+    heatmaps: dict[int, Heatmap],
     person_blinks: dict[int, BlinkResult],
 ) -> list[FaceResult]:
     """`summaries`: each person's score as the verdict weighed it (both models' where both ran)."""
     results = []
     for person in people:
         summary = summaries.get(person.track_id)
+        heat = heatmaps.get(person.track_id)
         results.append(
             FaceResult(
                 track_id=person.track_id,
                 frames=person.frames_seen,
                 score=round(summary.score, 4) if summary else None,
-                thumbnail=_thumbnail(person),
+                thumbnail=_thumbnail(person, heat),
                 frame_scores=[round(float(s), 4) for s in scores.get(person.track_id, [])],
                 box=person.fragments[0].box,
-                heatmap=heatmaps.get(person.track_id),
+                heatmap=heat.jpeg if heat else None,
+                heatmap_frame=heat.frame_index if heat else None,
+                heatmap_time_s=heat.time_s if heat else None,
                 fragments=[_fragment_span(f, times) for f in person.fragments],
                 quality=person.quality.as_dict(),
                 judged=not person.not_judged,

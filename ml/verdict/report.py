@@ -56,6 +56,8 @@ class FaceResult:
     frame_scores: list[float] = field(default_factory=list)
     box: list[int] | None = None  # [x, y, w, h] in the first frame it was seen
     heatmap: str | None = None  # base64 JPEG: Grad-CAM over the face's most suspicious crop
+    heatmap_frame: int | None = None  # the decoded frame of that crop (the thumbnail shows it)
+    heatmap_time_s: float | None = None
     fragments: list[FragmentSpan] = field(default_factory=list)
     # face_px, sharpness, frontalness, detection_score, frames, seen_s (medians of sightings)
     quality: dict[str, float] | None = None

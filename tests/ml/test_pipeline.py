@@ -3,6 +3,7 @@
 import base64
 import io
 from dataclasses import asdict
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -68,6 +69,7 @@ def test_image_with_a_classifier_is_scored_and_attributed(tmp_path, model_spec):
     assert [c.name for c in report.classifiers] == ["tiny"]
     heatmap = Image.open(io.BytesIO(base64.b64decode(face.heatmap)))
     assert heatmap.format == "JPEG" and heatmap.size == (128, 128)
+    assert (face.heatmap_frame, face.heatmap_time_s) == (0, 0.0)  # where its crop was cut
     assert report.options["models"][0]["sha256"] == model_spec["sha256"]
     assert any(
         r.startswith(f"classifier: {face.score:.2f} fake for face 1") for r in report.reasons
@@ -195,3 +197,20 @@ def test_a_face_too_blurred_to_judge_leaves_the_verdict_open(tmp_path):
     ]
     assert [e["text"] for e in report.evidence] == report.reasons
     assert face.not_judged_code == "quality.too_blurred" and report.evidence[1]["subject"] == 1
+
+
+def test_the_thumbnail_shows_the_crop_the_heatmap_was_drawn_on():
+    """Beside a heatmap, the thumbnail is that very crop, not another sighting of the face."""
+    from ml.signals.classifier import Heatmap
+    from ml.verdict.assemble import _thumbnail
+
+    person = SimpleNamespace(
+        fragments=[SimpleNamespace(thumb=(99.0, np.zeros((96, 96, 3), np.uint8)))]
+    )
+    scored = np.full((128, 128, 3), (200, 40, 40), np.uint8)  # the crop the model scored
+    shown = Image.open(
+        io.BytesIO(base64.b64decode(_thumbnail(person, Heatmap("", scored, 7, 0.5))))
+    )
+    assert np.abs(np.asarray(shown, np.int16) - (200, 40, 40)).max() < 12
+    sharpest = Image.open(io.BytesIO(base64.b64decode(_thumbnail(person, None))))
+    assert np.asarray(sharpest).max() < 12  # without a heatmap: the sharpest sighting
