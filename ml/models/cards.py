@@ -63,6 +63,11 @@ def validate_card(card: dict[str, Any]) -> None:
     """Raise ModelError with a readable message if the card cannot describe a usable model."""
     if not isinstance(card, dict):
         raise ModelError("The model card is not a JSON object.")
+    if card.get("kind") == "backbone":
+        raise ModelError(
+            "This file is an ImageNet backbone, not a deepfake detector: it cannot score uploads. "
+            "Use it to start training one: `train_model --arch ARCH --init PATH`."
+        )
     missing = [key for key in REQUIRED if key not in card]
     if missing:
         raise ModelError(f"The model card lacks {', '.join(missing)}.")

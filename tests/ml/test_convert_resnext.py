@@ -14,6 +14,7 @@ import pytest
 
 from ml.errors import ModelError
 from ml.models.archs import get_arch
+from ml.models.cards import validate_card
 from ml.models.convert import convert
 from ml.models.convert.resnext import convert_resnext
 from ml.models.convert.resnext_state import keras_target
@@ -85,6 +86,10 @@ def test_the_checkpoint_initialises_resnext50_lstm_for_training(checkpoint, refe
 def test_the_registry_converts_it_as_a_backbone_not_a_detector(checkpoint, tmp_path):
     fields = convert("torchvision_resnext", checkpoint, tmp_path / "backbone.keras")
     assert fields["kind"] == "backbone" and "not a deepfake detector" in fields["conversion"]
+    # Its card is refused as a detector's, with what the file is for.
+    card = {"name": "x", "version": "1", "arch": "resnext50_32x4d", "input_size": 112, **fields}
+    with pytest.raises(ModelError, match="ImageNet backbone, not a deepfake detector.*--init"):
+        validate_card(card)
 
 
 def test_a_checkpoint_of_another_network_is_refused(tmp_path):
