@@ -15,6 +15,12 @@ def test_registry_describes_each_architecture():
         "meso4": (256, "unit", "frame"),
         "mesoinception4": (256, "unit", "frame"),
         "efficientnet_lstm": (224, "raw255", "temporal"),
+        # The seed projects' networks (tests/ml/test_seed_archs.py).
+        "resnext50_lstm": (112, "imagenet", "temporal"),
+        "inceptionv3_gru": (299, "raw255", "temporal"),
+        "lenet": (64, "unit", "frame"),
+        "minivggnet": (64, "unit", "frame"),
+        "resnet_small": (64, "unit", "frame"),
     }
     assert set(ARCH_NAMES) == set(expected)
     for name, (size, prep, kind) in expected.items():
