@@ -25,7 +25,7 @@ import numpy as np
 from ml.errors import ModelError
 from ml.faces.framing import CropSpec, Framing
 from ml.models import accelerator, litert
-from ml.models.archs import preprocess
+from ml.models.archs import load_saved, preprocess
 from ml.models.cards import ModelSpec, validate_card
 from ml.models.checksum import known_file_sha256
 from ml.models.forward import Forward
@@ -271,10 +271,8 @@ def _load_pass(path: Path, spec: ModelSpec) -> Forward | litert.LiteForward:
 
 
 def _load_keras(path: Path, spec: ModelSpec) -> Any:
-    import keras
-
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = load_saved(path)
     except Exception as exc:  # a corrupt or foreign file: say which model, keep the cause in logs
         log.exception("cannot load model %s", path)
         raise ModelError(f"The model file of {spec.name} {spec.version} cannot be loaded.") from exc

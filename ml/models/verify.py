@@ -10,17 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import ModelError
-from ml.models.archs import ARCH_NAMES
+from ml.models.archs import ARCH_NAMES, load_saved
 from ml.models.cards import validate_card
 
 
 def check_model_file(path: Path, card: dict[str, Any]) -> None:
     """Raise ModelError unless the card is valid and the file loads as the network it describes."""
-    import keras
-
     validate_card(card)
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = load_saved(path)
     except Exception as exc:  # a corrupt file raises anything from zip to HDF5 errors
         raise ModelError(
             f"Keras cannot load {Path(path).name}: the file is damaged or not a Keras model."

@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ml.models.archs import load_saved
+
 
 def save_model(model, path: Path) -> None:
     """Save through a temporary file: an interrupted save never leaves a truncated checkpoint."""
@@ -36,12 +38,10 @@ def fresh_state() -> dict[str, Any]:
 
 def last_checkpoint(ckpt_dir: Path) -> tuple[dict[str, Any], Any] | None:
     """(state, model with its optimizer) of the last finished epoch, or None before the first."""
-    import keras
-
     if not (ckpt_dir / "last.keras").is_file():
         return None
     state = json.loads((ckpt_dir / "state.json").read_text())
-    return state, keras.saving.load_model(ckpt_dir / "last.keras")
+    return state, load_saved(ckpt_dir / "last.keras", compile=True)
 
 
 def save_epoch(model, ckpt_dir: Path, state: dict[str, Any], *, improved: bool) -> None:
@@ -53,6 +53,4 @@ def save_epoch(model, ckpt_dir: Path, state: dict[str, Any], *, improved: bool) 
 
 
 def best_model(ckpt_dir: Path):
-    import keras
-
-    return keras.saving.load_model(ckpt_dir / "best.keras", compile=False)
+    return load_saved(ckpt_dir / "best.keras")

@@ -135,7 +135,7 @@ def train_two_epochs(name: str, data, out) -> tuple[ModelSpec, dict]:
             augment=False,
             val_fraction=0.34,
             out=out,
-            cache_dir=out.parent / "face-cache",
+            cache_dir=data.parent / "seed-face-cache",  # faces found once for every arch
             name=f"my-{name}",
             version="1.0",
         )

@@ -144,6 +144,15 @@ def get_arch(name: str) -> ArchSpec:
     return archs[name]
 
 
+def load_saved(path, *, compile: bool = False):
+    """A saved Keras model, with the platform's own layers (PerFrame) known to the loader."""
+    import keras
+
+    from ml.models.archs import per_frame  # noqa: F401  registers PerFrame
+
+    return keras.saving.load_model(path, compile=compile)
+
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import keras
 
 from ml.models.archs.efficientnet import is_weights_file, load_local_weights, make_backbone
+from ml.models.archs.per_frame import PerFrame
 
 FRAMES = 16  # the platform's default sequence length (train_model --sequence-length)
 GRU_UNITS = (16, 8)
@@ -39,7 +40,7 @@ def build(*, input_size: int = 299, init: str = "none", frames: int = FRAMES) ->
         name="frame_encoder",
     )
     inputs = keras.Input((frames, input_size, input_size, 3), name="track")
-    x = keras.layers.TimeDistributed(frame_encoder, name="per_frame")(inputs)
+    x = PerFrame(frame_encoder, name="per_frame")(inputs)
     first, second = GRU_UNITS
     x = keras.layers.GRU(first, return_sequences=True, name="gru1")(x)
     x = keras.layers.GRU(second, name="gru2")(x)

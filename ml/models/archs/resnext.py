@@ -27,6 +27,7 @@ import keras
 
 from ml.errors import ModelError
 from ml.models.archs.efficientnet import is_weights_file, load_local_weights
+from ml.models.archs.per_frame import PerFrame
 
 FRAMES = 16  # the platform's default sequence length (train_model --sequence-length)
 LSTM_UNITS = 2048
@@ -104,7 +105,7 @@ def build(*, input_size: int = 112, init: str = "none", frames: int = FRAMES) ->
         [backbone, keras.layers.GlobalAveragePooling2D(name="pool")], name="frame_encoder"
     )
     inputs = keras.Input((frames, input_size, input_size, 3), name="track")
-    features = keras.layers.TimeDistributed(frame_encoder, name="per_frame")(inputs)
+    features = PerFrame(frame_encoder, name="per_frame")(inputs)
     x = keras.layers.LSTM(LSTM_UNITS, return_sequences=True, name="lstm")(features)
     x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
     x = keras.layers.Dropout(DROPOUT, name="dropout")(x)

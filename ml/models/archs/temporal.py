@@ -1,7 +1,7 @@
 """A temporal classifier: per-frame CNN features of one face track, an LSTM over them, one score.
 
 Input shape (frames, size, size, 3) raw 0-255 pixels; the per-frame backbone is EfficientNet-B0
-wrapped in TimeDistributed so every frame shares its weights.
+applied to every frame (PerFrame) so every frame shares its weights.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import keras
 
 from ml.models.archs.efficientnet import is_weights_file, load_local_weights, make_backbone
+from ml.models.archs.per_frame import PerFrame
 
 FRAMES = 16
 LSTM_UNITS = 128
@@ -20,7 +21,7 @@ def build(*, input_size: int = 224, init: str = "none", frames: int = FRAMES) ->
         [backbone, keras.layers.GlobalAveragePooling2D()], name="frame_encoder"
     )
     inputs = keras.Input((frames, input_size, input_size, 3), name="track")
-    features = keras.layers.TimeDistributed(frame_encoder, name="per_frame")(inputs)
+    features = PerFrame(frame_encoder, name="per_frame")(inputs)
     x = keras.layers.LSTM(LSTM_UNITS, name="lstm")(features)
     x = keras.layers.Dropout(0.3, name="dropout")(x)
     output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="fake")(x)
