@@ -3,8 +3,10 @@
 Source: the "Deep fake image detection" project, a CNN-RNN over DFDC videos served by a Flask REST
 API: ImageNet InceptionV3 (`keras.applications.InceptionV3`, 299 px, global average pooling to
 2048 features per frame), then recurrent GRU layers over the frame sequence. Its recorded
-configuration goes no further than that. The head here is that of the Keras CNN-RNN video
-classification example such projects are built on (sequences of 20 frames, GRU 16 returning
+configuration goes no further than that, and its code could not be told apart among the many
+public InceptionV3 + GRU DFDC projects (they differ in sequence length, 10 to 20 frames, and GRU
+width, 8 to 64 units). The head here is that of the Keras CNN-RNN video classification example
+most of them are built on (sequences of 20 frames, GRU 16 returning
 sequences, GRU 8, dropout 0.4, Dense 8 ReLU), ending in one sigmoid unit (P(fake)) as every
 network the platform trains. No trained weights were published: users train their own
 (`train_model --arch inceptionv3_gru`).

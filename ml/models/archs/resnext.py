@@ -1,13 +1,21 @@
 """ResNeXt-50 32x4d per frame of a face track, an LSTM over the frames, one score per track.
 
-Source: the "DeepFake Detection System" project (PyTorch), one of the platform's seed projects:
-torchvision's `resnext50_32x4d` (ImageNet weights) without its pooling and classifier, adaptive
-average pooling to 2048 features per frame, one LSTM layer of 2048 units over the frame sequence,
-the LSTM outputs averaged over time, dropout 0.4 and a linear classifier. Its published code
-resizes face crops to 112 px, normalises them with the ImageNet mean and std, and trains on
-sequences of 10 to 100 frames. No trained weights of it are in the platform's catalog: users
-train their own (`train_model --arch resnext50_lstm`). Here the classifier is one sigmoid unit
-(P(fake)) instead of two softmax classes, as for every network the platform trains.
+Source: the "DeepFake Detection System" project (PyTorch; abhijitjadhav1998/
+Deepfake_detection_using_deep_learning), one of the platform's seed projects. Checked against its
+code (`Model` in the training notebook and the Django app's `ml_app/views.py`): torchvision's
+`resnext50_32x4d` (ImageNet weights) without its pooling and classifier, adaptive average pooling
+to 2048 features per frame, `nn.LSTM(2048, 2048, 1)`, the LSTM outputs averaged over time
+(`torch.mean(x_lstm, dim=1)`; the app's later copy takes the last step instead), a linear layer to
+two classes and dropout 0.4. Face crops are resized to 112 px and normalised with the ImageNet mean
+and std; one checkpoint is trained per sequence length (10 to 100 frames), and class 1 is REAL.
+
+Three things of that code are not copied, because they are slips rather than design: its LSTM call
+passes `bidirectional` in the position of `bias` (so that LSTM has no biases), it leaves
+`batch_first` False, so the LSTM runs across the videos of a batch instead of along each video's
+frames, and its dropout acts on the two logits. Here the LSTM runs along the frames with biases,
+dropout comes before the classifier, and the classifier is one sigmoid unit (P(fake)) instead of
+two softmax classes, as for every network the platform trains. No trained weights of it are in
+the platform's catalog: users train their own (`train_model --arch resnext50_lstm`).
 
 The backbone is torchvision's network layer for layer: bottleneck blocks (3, 4, 6, 3) with the
 stride on the grouped 3x3 convolution (`Conv2D(groups=32)`), batch-norm epsilon 1e-5 and

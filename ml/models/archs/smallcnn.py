@@ -6,7 +6,8 @@ no trained weights were published, so users train their own). The networks are t
 Keras builders that project uses (as taught in Rosebrock's "Deep Learning for Computer Vision
 with Python"): LeNet (conv 20 5x5, conv 50 5x5, Dense 500), MiniVGGNet (two conv blocks of 32
 and 64 filters with batch norm and dropout, Dense 512) and a pre-activation bottleneck ResNet.
-Its recorded configuration gives no face size; 64 px crops are used here. The two-class softmax
+Its recorded configuration gives no face size, and its code was not found among public
+repositories to check these against; 64 px crops are used here. The two-class softmax
 is one sigmoid unit (P(fake)) here, as for every network the platform trains.
 
 The ensemble recipe, with no catalog entry: `train_model --arch lenet`, `--arch minivggnet`,
