@@ -192,3 +192,25 @@ def test_training_efficientnet_lstm_writes_a_temporal_model_that_loads(tmp_path)
     rng = np.random.default_rng(0)
     score = model.predict_track(rng.integers(0, 256, (5, 80, 80, 3), dtype=np.uint8))
     assert 0.0 <= score <= 1.0
+
+
+def test_per_frame_runs_the_frame_network_on_each_frame_and_survives_saving(tmp_path):
+    """Folding frames into the batch gives each frame the features it has on its own, in order,
+    and a saved model with the layer loads back through the platform's loader."""
+    import keras
+
+    from ml.models.archs import load_saved
+    from ml.models.archs.per_frame import PerFrame
+
+    encoder = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D()]
+    )
+    inputs = keras.Input((5, 8, 8, 3))
+    model = keras.Model(inputs, PerFrame(encoder, name="per_frame")(inputs))
+    tracks = np.random.default_rng(1).normal(size=(2, 5, 8, 8, 3)).astype("float32")
+    features = np.asarray(model.predict(tracks, verbose=0))
+    one_by_one = [[encoder.predict(t[i : i + 1], verbose=0)[0] for i in range(5)] for t in tracks]
+    np.testing.assert_allclose(features, np.array(one_by_one), rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "track.keras")
+    loaded = load_saved(tmp_path / "track.keras")
+    np.testing.assert_allclose(np.asarray(loaded.predict(tracks, verbose=0)), features, rtol=1e-6)
