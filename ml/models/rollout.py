@@ -6,21 +6,22 @@ class token's row says how much each input patch flowed into the token the head 
 Grad-CAM for the face classifiers, it shows where the network looked, not proof of generation.
 
 `rollout` takes per-block attention matrices from any ViT (timm-style class token first);
-`keras_attentions` recomputes them for a Keras model built of `MultiHeadAttention` self-attention
-blocks (ml/models/archs/vit.py), from the inputs each block's attention saw and its own query
-and key weights, so the loaded scoring graph is neither changed nor re-traced.
+`keras_attentions` gives them for a Keras model built of `MultiHeadAttention` self-attention
+blocks (ml/models/archs/vit.py): a second model sharing the weights returns what each block's
+attention saw, and each attention layer, called on that, returns its probabilities, so the
+loaded scoring graph is neither changed nor re-traced.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import cv2
 import numpy as np
 
-# Keras models seen so far → the model giving their attention layers' inputs (built once each).
+# Keras models seen so far → the pass giving their blocks' attention (built once each).
 _probes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -37,12 +38,13 @@ def rollout(attentions: Sequence[np.ndarray], prefix_tokens: int = 1) -> np.ndar
     side = round((tokens - prefix_tokens) ** 0.5)
     if side * side != tokens - prefix_tokens:
         raise ValueError(f"{tokens - prefix_tokens} patch tokens do not make a square grid")
-    flow = np.eye(tokens, dtype=np.float64)
-    for attention in attentions:
+    # Only the class token's row of A_L ... A_1 is needed: carried from the last block down,
+    # it is a vector times each matrix, not a product of T x T matrices.
+    flow = np.eye(tokens, dtype=np.float64)[0]
+    for attention in reversed(attentions):
         mixed = np.asarray(attention, dtype=np.float64).mean(axis=0) + np.eye(tokens)
-        mixed /= mixed.sum(axis=-1, keepdims=True)
-        flow = mixed @ flow
-    return flow[0, prefix_tokens:].reshape(side, side).astype(np.float32)
+        flow = flow @ (mixed / mixed.sum(axis=-1, keepdims=True))
+    return flow[prefix_tokens:].reshape(side, side).astype(np.float32)
 
 
 def heat(grid: np.ndarray, size: int) -> np.ndarray:
@@ -66,14 +68,34 @@ def attention_layers(model: Any) -> list[Any]:
 
 def keras_attentions(model: Any, x: np.ndarray) -> list[np.ndarray]:
     """Per block, the attention probabilities (B, heads, T, T) of a preprocessed batch `x`."""
-    layers = attention_layers(model)
     if model not in _probes:
-        import keras
+        _probes[model] = _probe(model, attention_layers(model))
+    return [np.asarray(a, dtype=np.float32) for a in _probes[model](np.float32(x))]
 
-        _probes[model] = keras.Model(model.inputs, [_self_attention_input(a) for a in layers])
-    seen = _probes[model].predict_on_batch(np.asarray(x, dtype=np.float32))
-    seen = seen if isinstance(seen, list | tuple) else [seen]
-    return [_attention(layer, np.asarray(s, dtype=np.float32)) for layer, s in zip(layers, seen)]
+
+def _probe(model: Any, layers: list[Any]) -> Callable[[np.ndarray], list[Any]]:
+    """A pass giving each block's attention: a model sharing the weights returns what each
+    attention layer saw, and the layer, called on it, its probabilities. Called on tensors,
+    not on the model's symbolic ones, the layers record nothing in the scoring graph."""
+    import keras
+
+    seen = keras.Model(model.inputs, [_self_attention_input(a) for a in layers])
+
+    def run(x: Any) -> list[Any]:
+        inputs = seen(x, training=False)
+        inputs = inputs if isinstance(inputs, list | tuple) else [inputs]
+        return [
+            layer(t, t, return_attention_scores=True, training=False)[1]
+            for layer, t in zip(layers, inputs, strict=True)
+        ]
+
+    if keras.backend.backend() != "tensorflow":
+        return run
+    import tensorflow as tf
+
+    # One graph, as the scoring pass is (ml/models/forward.py): eager calls took twice as long.
+    spec = tf.TensorSpec((None, *model.inputs[0].shape[1:]), tf.float32)
+    return tf.function(run, input_signature=[spec], reduce_retracing=True)
 
 
 def _self_attention_input(layer: Any) -> Any | None:
@@ -83,22 +105,3 @@ def _self_attention_input(layer: Any) -> Any | None:
         return None
     inputs = nodes[0].input_tensors
     return inputs[0] if inputs and all(t is inputs[0] for t in inputs) else None
-
-
-def _attention(layer: Any, tokens: np.ndarray) -> np.ndarray:
-    """softmax(q k^T / sqrt(head size)) per head, as Keras' MultiHeadAttention computes it."""
-    q = _project(layer._query_dense, tokens) / np.sqrt(float(layer._key_dim))
-    k = _project(layer._key_dense, tokens)
-    logits = np.einsum("btnh,bsnh->bnts", q, k)
-    logits -= logits.max(axis=-1, keepdims=True)
-    weights = np.exp(logits)
-    return weights / weights.sum(axis=-1, keepdims=True)
-
-
-def _project(dense: Any, tokens: np.ndarray) -> np.ndarray:
-    """(B, T, D) → (B, T, heads, head size) through one of the layer's EinsumDense kernels."""
-    kernel = np.asarray(dense.kernel, dtype=np.float32)
-    out = np.einsum("btd,dnh->btnh", tokens, kernel)
-    if dense.bias is not None:
-        out += np.asarray(dense.bias, dtype=np.float32)
-    return out

@@ -83,3 +83,16 @@ def test_a_real_analysis_shows_the_rollout_beside_the_score(
     panel = page.split("data-generated>")[1].split("</section>")[0]
     assert f'src="data:image/jpeg;base64,{detector["heatmap"]}"' in panel
     assert 'data-generated-heatmap="cf"' in panel and "on the whole image" in panel
+
+
+def test_a_video_shows_the_rollout_of_the_frame_that_drove_the_score(
+    user_client, user, make_analysis
+):
+    frames = [GeneratedFrame(0.5, 0.2), GeneratedFrame(2.5, 0.95)]
+    generated = _generated(frames, 0.58)
+    generated["detectors"][0] |= {"heatmap": "AAAA", "heatmap_time_s": 2.5, "heatmap_view": "whole"}
+    report = report_dict("fake", None, generated=generated) | {"media_type": "video"}
+    page = _page(user_client, user, make_analysis, report)
+    figure = page.split('class="generated-heatmap"')[1].split("</figure>")[0]
+    assert 'src="data:image/jpeg;base64,AAAA"' in figure
+    assert "on the frame at 2.5 s, its highest score" in figure

@@ -11,7 +11,7 @@ import pytest
 
 from ml import analyze
 from ml.models.image_detector import ImageDetector
-from ml.models.rollout import keras_attentions, rollout
+from ml.models.rollout import attention_layers, keras_attentions, rollout
 from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals.generated import GENERATED_HEATMAP_SIZE
 from tests.fixtures.commfor import synthetic
@@ -47,6 +47,16 @@ def test_heads_are_averaged_and_rows_renormalised():
     np.testing.assert_allclose(rollout([both]).ravel(), expected[0, 1:], rtol=1e-6)
 
 
+def test_it_is_the_class_row_of_the_product_through_the_blocks():
+    rng = np.random.default_rng(0)
+    blocks = [rng.dirichlet(np.ones(TOKENS), size=(3, TOKENS)) for _ in range(4)]
+    flow = np.eye(TOKENS)
+    for attention in blocks:
+        mixed = attention.mean(axis=0) + np.eye(TOKENS)
+        flow = (mixed / mixed.sum(axis=-1, keepdims=True)) @ flow
+    np.testing.assert_allclose(rollout(blocks).ravel(), flow[0, 1:], rtol=1e-5)
+
+
 def test_tokens_off_a_square_grid_are_refused():
     with pytest.raises(ValueError, match="do not make a square grid"):
         rollout([np.full((1, 9, 9), 1 / 9)])
@@ -59,18 +69,18 @@ def commfor(tmp_path_factory):
     return synthetic.converted_spec(folder, synthetic.small_state_dict(2), threshold=0.01)
 
 
-def test_recomputed_attention_is_what_keras_attends_with(commfor):
-    import keras
-
+def test_each_blocks_attention_is_a_distribution_and_the_model_stays_as_it_was(commfor):
     detector = ImageDetector.load(commfor)
     model = detector._forward.model
     x = detector._inputs(detector.network_input(synthetic.test_images()[0])[None])
-    ours = keras_attentions(model, x)
-    layer = model.get_layer("blocks_1_attn")
-    tokens = keras.Model(model.input, model.get_layer("blocks_1_norm1").output)(x)
-    _, theirs = layer(tokens, tokens, return_attention_scores=True)
-    assert len(ours) == 2 and ours[1].shape == (1, 6, 577, 577)
-    np.testing.assert_allclose(ours[1], np.asarray(theirs), atol=1e-5)
+    before = detector.predict_images(synthetic.test_images()[:1])
+    first = keras_attentions(model, x)
+    assert len(first) == 2 and first[1].shape == (1, 6, 577, 577)
+    np.testing.assert_allclose(first[1].sum(axis=-1), 1.0, atol=1e-5)
+    # Nothing was added to the scoring graph: the layers are found again, scores unchanged.
+    assert len(attention_layers(model)) == 2
+    np.testing.assert_array_equal(keras_attentions(model, x)[0], first[0])
+    np.testing.assert_array_equal(detector.predict_images(synthetic.test_images()[:1]), before)
 
 
 def _decoded(jpeg: str) -> np.ndarray:
