@@ -98,8 +98,7 @@ def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None 
         analyses = analyses.filter(created__date__gte=filters["date_from"])
     if filters.get("date_to"):
         analyses = analyses.filter(created__date__lte=filters["date_to"])
-    if filters.get("generated") in GENERATED_FILTERS:
-        analyses = analyses.filter(GENERATED_FILTERS[filters["generated"]][1])
+    analyses = analysis_generated_filter(analyses, filters.get("generated"))
     if filters.get("generated_min") is not None:
         analyses = analyses.filter(generated_score__gte=filters["generated_min"])
     return analyses.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
@@ -110,6 +109,13 @@ def analysis_provenance_filter(queryset: QuerySet, value: str | None) -> QuerySe
     if value not in PROVENANCE_FILTERS:
         return queryset
     return queryset.filter(PROVENANCE_FILTERS[value][1])
+
+
+def analysis_generated_filter(queryset: QuerySet, value: str | None) -> QuerySet:
+    """`queryset` narrowed to one of GENERATED_FILTERS; unknown or empty values leave it."""
+    if value not in GENERATED_FILTERS:
+        return queryset
+    return queryset.filter(GENERATED_FILTERS[value][1])
 
 
 def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:

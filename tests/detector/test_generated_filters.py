@@ -9,6 +9,7 @@ import importlib
 import numpy as np
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from detector import services
@@ -123,3 +124,17 @@ def test_the_migration_fills_the_column_from_results_stored_before_it(history):
     made = Analysis.objects.get(pk=history["made.png"].pk)
     assert made.generated_score == made.result["generated"]["score"]
     assert Analysis.objects.get(pk=history["old.jpg"].pk).generated_score is None
+
+
+def test_the_admin_filters_on_it_across_owners(client, staff_user, history):
+    staff_user.user_permissions.add(Permission.objects.get(codename="review_analysis"))
+    client.force_login(staff_user)
+    changelist = "/admin/detector/analysis/"
+    assert "?generated=detected" in client.get(changelist).content.decode()
+
+    def shown(value: str) -> list[str]:
+        result = client.get(changelist, {"generated": value}).context["cl"].result_list
+        return sorted(a.original_filename for a in result)
+
+    assert shown("detected") == ["made.png", "theirs.png"]
+    assert shown("not-detected") == ["photo.png"]
