@@ -48,10 +48,15 @@ def rollout(attentions: Sequence[np.ndarray], prefix_tokens: int = 1) -> np.ndar
 
 
 def heat(grid: np.ndarray, size: int) -> np.ndarray:
-    """A rollout grid scaled to 0..1 by its peak and upsampled to (size, size)."""
-    peak = float(grid.max())
-    scaled = grid / peak if peak > 0 else np.zeros_like(grid)
-    return cv2.resize(scaled.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    """A rollout grid scaled from its least to its most attended patch (0..1), upsampled to
+    (size, size). The residual identity keeps every patch's share well above 0, so a map scaled
+    by its peak alone would colour the whole picture warm; an even map stays cold."""
+    low, high = float(grid.min()), float(grid.max())
+    if high - low <= 1e-6 * max(high, 1e-12):
+        scaled = np.zeros_like(grid, dtype=np.float32)
+    else:
+        scaled = ((grid - low) / (high - low)).astype(np.float32)
+    return cv2.resize(scaled, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
 def attention_layers(model: Any) -> list[Any]:

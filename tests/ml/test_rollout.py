@@ -11,7 +11,7 @@ import pytest
 
 from ml import analyze
 from ml.models.image_detector import ImageDetector
-from ml.models.rollout import attention_layers, keras_attentions, rollout
+from ml.models.rollout import attention_layers, heat, keras_attentions, rollout
 from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals.generated import GENERATED_HEATMAP_SIZE
 from tests.fixtures.commfor import synthetic
@@ -55,6 +55,13 @@ def test_it_is_the_class_row_of_the_product_through_the_blocks():
         mixed = attention.mean(axis=0) + np.eye(TOKENS)
         flow = (mixed / mixed.sum(axis=-1, keepdims=True)) @ flow
     np.testing.assert_allclose(rollout(blocks).ravel(), flow[0, 1:], rtol=1e-5)
+
+
+def test_the_heat_spans_the_least_to_the_most_attended_patch():
+    grid = np.array([[0.02, 0.03], [0.05, 0.04]], dtype=np.float32)
+    shown = heat(grid, 8)
+    assert shown.shape == (8, 8) and shown.min() == 0.0 and shown.max() == pytest.approx(1.0)
+    assert not heat(np.full((2, 2), 0.2), 8).any()  # an even map stays cold
 
 
 def test_tokens_off_a_square_grid_are_refused():
