@@ -281,6 +281,7 @@ def _run_facts(analysis: Analysis) -> dict[str, str]:
         "Code version": str(report.get("version") or analysis.code_version or "—"),
         "Verdict": head["verdict_display"] or "—",
         "Fake probability": _percent(analysis.fake_probability),
+        "P(generated)": _percent(analysis.generated_score),
         "Review": head["review_label_display"] or "not reviewed",
     }
     decisive = report.get("decisive_face")
