@@ -1,7 +1,7 @@
 from django import forms
 
 from detector.models import Analysis
-from detector.selectors import PROVENANCE_FILTERS, SORTS
+from detector.selectors import GENERATED_FILTERS, PROVENANCE_FILTERS, SORTS
 from detector.uploads import SUPPORTED_TYPES_TEXT
 from ml.options import DEFAULT_FRAMES, UPLOAD_FRAMES, AnalysisOptions
 
@@ -64,6 +64,18 @@ class AnalysisFilterForm(forms.Form):
         + [(key, label) for key, (label, _) in PROVENANCE_FILTERS.items()],
         required=False,
     )
+    generated = forms.ChoiceField(
+        label="AI generation",
+        choices=[("", "Any")] + [(key, label) for key, (label, _) in GENERATED_FILTERS.items()],
+        required=False,
+    )
+    generated_min = forms.FloatField(
+        label="P(generated) at least",
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        widget=forms.NumberInput(attrs={"step": "0.05", "placeholder": "0-1"}),
+    )
     sort = forms.ChoiceField(choices=[(key, key.capitalize()) for key in SORTS], required=False)
 
     def filters(self) -> dict:
@@ -71,7 +83,12 @@ class AnalysisFilterForm(forms.Form):
         if not self.is_bound:
             return {}
         self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value}
+        # 0 is a real lower bound (every scored analysis), not an empty field.
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if value or (name == "generated_min" and value is not None)
+        }
 
 
 class ReanalyzeForm(forms.Form):

@@ -66,6 +66,10 @@ class Analysis(models.Model):
     result = models.JSONField(null=True, blank=True, help_text="The Report JSON from ml.analyze.")
     verdict = models.CharField(max_length=16, choices=Verdict.choices, blank=True, db_index=True)
     fake_probability = models.FloatField(null=True, blank=True)
+    # The Report's generated.score, kept as a column so the history and the API filter on it.
+    generated_score = models.FloatField(
+        null=True, blank=True, help_text="P(generated) by the whole-image detectors."
+    )
     detector_models = models.ManyToManyField(
         "DetectorModel",
         blank=True,
@@ -89,7 +93,10 @@ class Analysis(models.Model):
         ordering = ["-created"]
         verbose_name_plural = "analyses"
         permissions = [("review_analysis", "Can review flagged analyses")]
-        indexes = [models.Index(fields=["owner", "-created"])]
+        indexes = [
+            models.Index(fields=["owner", "-created"]),
+            models.Index(fields=["owner", "generated_score"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_filename} ({self.get_status_display()})"

@@ -39,6 +39,7 @@ PUBLIC_FIELDS = (
     "media_removed_at",
     "verdict",
     "fake_probability",
+    "generated_score",
     "answer",
     "review",
     "review_label",
@@ -64,8 +65,8 @@ def _time(name: str) -> Callable[[Analysis], str | None]:
     return lambda analysis: _DATETIME.to_representation(getattr(analysis, name))
 
 
-def _probability(analysis: Analysis) -> float | None:
-    value = analysis.fake_probability
+def _probability(analysis: Analysis, name: str = "fake_probability") -> float | None:
+    value = getattr(analysis, name)
     return None if value is None else float(value)
 
 
@@ -96,6 +97,7 @@ _FROM_ROW: dict[str, Callable[[Analysis], Any]] = {
     "progress": lambda analysis: int(analysis.progress),
     **{name: _time(name) for name in ("created", "started", "finished", "media_removed_at")},
     "fake_probability": _probability,
+    "generated_score": lambda analysis: _probability(analysis, "generated_score"),
     "flagged": lambda analysis: bool(analysis.flagged),
     "reported_by_owner": lambda analysis: bool(analysis.reported_by_owner),
     "options": lambda analysis: analysis.options,
@@ -159,12 +161,11 @@ def analysis_review_dict(*, analysis: Analysis) -> dict[str, Any] | None:
     if source is None:
         return None
     label = str(source.review_label)
-    latest = source.reviews.order_by("-created").first()
     return {
         "label": label,
         "truth": review_truth(label),
         "contradicts_verdict": review_contradicts(verdict=analysis.verdict, label=label),
-        "reviewed": _DATETIME.to_representation(latest.created) if latest else None,
+        "reviewed": _DATETIME.to_representation(selectors.review_latest_time(analysis=source)),
         "analysis": str(source.pk),
         "carried_forward": source.pk != analysis.pk,
     }
@@ -280,6 +281,7 @@ def _run_facts(analysis: Analysis) -> dict[str, str]:
         "Code version": str(report.get("version") or analysis.code_version or "—"),
         "Verdict": head["verdict_display"] or "—",
         "Fake probability": _percent(analysis.fake_probability),
+        "P(generated)": _percent(analysis.generated_score),
         "Review": head["review_label_display"] or "not reviewed",
     }
     decisive = report.get("decisive_face")

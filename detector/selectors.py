@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404
 
 from detector.ground_truth import TRUTH_LABELS
-from detector.models import Analysis, DetectorModel
+from detector.models import Analysis, DetectorModel, Review
 from detector.uploads import upload_sha256
 from ml.models.cards import ModelSpec
 from ml.models.catalog import CatalogEntry
@@ -33,6 +35,7 @@ SORTS = {
     "name": ("original_filename", "-created"),
     "probability": (F("fake_probability").desc(nulls_last=True), "-created"),
     "status": ("status", "-created"),
+    "generated": (F("generated_score").desc(nulls_last=True), "-created"),
 }
 DEFAULT_SORT = "newest"
 
@@ -52,12 +55,31 @@ PROVENANCE_FILTERS = {
     "invalid": ("Content Credentials invalid", Q(result__provenance__c2pa__state="invalid")),
 }
 
+# The whole-image (AI generation) filter of the history and the API: value → (label, condition).
+# "detected": a whole-image detector found the image generated (the evidence the verdict read,
+# docs/verdict.md section 11); "scored": any whole-image detector ran.
+GENERATED_FILTERS = {
+    "detected": (
+        "Looks AI-generated",
+        Q(
+            generated_score__isnull=False,
+            result__evidence__contains=[{"code": "generated.detected"}],
+        ),
+    ),
+    "not-detected": (
+        "Scored, not found AI-generated",
+        Q(generated_score__isnull=False)
+        & ~Q(result__evidence__contains=[{"code": "generated.detected"}]),
+    ),
+}
+
 
 def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None = None) -> QuerySet:
     """The user's analyses, filtered and sorted. Unknown or empty filters are ignored.
 
     filters: q (filename contains), status, verdict, media_type, date_from, date_to
-    (dates, inclusive), provenance (one of PROVENANCE_FILTERS) and sort (one of SORTS).
+    (dates, inclusive), provenance (one of PROVENANCE_FILTERS), generated (one of
+    GENERATED_FILTERS), generated_min (P(generated) at least, 0..1) and sort (one of SORTS).
     Each analysis carries `provenance_state` and `provenance_ai` (its badge in the history).
     """
     filters = filters or {}
@@ -76,6 +98,9 @@ def analysis_list_for(*, user: AbstractBaseUser, filters: dict[str, Any] | None 
         analyses = analyses.filter(created__date__gte=filters["date_from"])
     if filters.get("date_to"):
         analyses = analyses.filter(created__date__lte=filters["date_to"])
+    analyses = analysis_generated_filter(analyses, filters.get("generated"))
+    if filters.get("generated_min") is not None:
+        analyses = analyses.filter(generated_score__gte=filters["generated_min"])
     return analyses.order_by(*SORTS.get(filters.get("sort") or DEFAULT_SORT, SORTS[DEFAULT_SORT]))
 
 
@@ -84,6 +109,13 @@ def analysis_provenance_filter(queryset: QuerySet, value: str | None) -> QuerySe
     if value not in PROVENANCE_FILTERS:
         return queryset
     return queryset.filter(PROVENANCE_FILTERS[value][1])
+
+
+def analysis_generated_filter(queryset: QuerySet, value: str | None) -> QuerySet:
+    """`queryset` narrowed to one of GENERATED_FILTERS; unknown or empty values leave it."""
+    if value not in GENERATED_FILTERS:
+        return queryset
+    return queryset.filter(GENERATED_FILTERS[value][1])
 
 
 def analysis_find_duplicate(*, owner: AbstractBaseUser, sha256: str) -> Analysis | None:
@@ -107,6 +139,8 @@ def analysis_file_review(*, analysis: Analysis) -> Analysis | None:
     re-analysis carries the review forward). Never another owner's: reviews stay private."""
     if analysis.review_label:
         return analysis
+    if hasattr(analysis, FILE_REVIEW):
+        return getattr(analysis, FILE_REVIEW)
     return (
         Analysis.objects.filter(
             owner_id=analysis.owner_id, sha256=analysis.sha256, review_label__in=TRUTH_LABELS
@@ -115,6 +149,44 @@ def analysis_file_review(*, analysis: Analysis) -> Analysis | None:
         .order_by("-created")
         .first()
     )
+
+
+# Attributes a page's analyses carry once `analyses_prefetch_reviews` looked their reviews up.
+FILE_REVIEW = "_file_review"
+LATEST_REVIEW = "_latest_review"
+
+
+def analyses_prefetch_reviews(analyses: Sequence[Analysis]) -> None:
+    """Look up, in two queries for a whole page, what `analysis_file_review` and
+    `review_latest_time` give each analysis, instead of one or two queries a row."""
+    unreviewed = [a for a in analyses if not a.review_label]
+    by_file: dict[tuple, Analysis] = {}
+    if unreviewed:
+        others = Analysis.objects.filter(
+            owner_id__in={a.owner_id for a in unreviewed},
+            sha256__in={a.sha256 for a in unreviewed},
+            review_label__in=TRUTH_LABELS,
+        ).order_by("created")
+        by_file = {(o.owner_id, o.sha256): o for o in others}  # the latest wins
+    for analysis in unreviewed:
+        setattr(analysis, FILE_REVIEW, by_file.get((analysis.owner_id, analysis.sha256)))
+    sources = [a for a in analyses if a.review_label] + list(by_file.values())
+    latest = dict(
+        Review.objects.filter(analysis__in=sources)
+        .values("analysis")
+        .annotate(last=Max("created"))
+        .values_list("analysis", "last")
+    )
+    for source in sources:
+        setattr(source, LATEST_REVIEW, latest.get(source.pk))
+
+
+def review_latest_time(*, analysis: Analysis) -> datetime | None:
+    """When a reviewer last decided on this analysis; None if never."""
+    if hasattr(analysis, LATEST_REVIEW):
+        return getattr(analysis, LATEST_REVIEW)
+    latest = analysis.reviews.order_by("-created").first()
+    return latest.created if latest else None
 
 
 # Flagged analyses nobody has decided on yet, or marked for more review: the reviewers' queue.

@@ -21,6 +21,7 @@ from detector.forms import AnalysisFilterForm, AnalysisUploadForm, ReanalyzeForm
 from detector.presenters import analysis_status_dict
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import (
+    analyses_prefetch_reviews,
     analysis_find_upload_duplicate,
     analysis_get_for,
     analysis_list_for,
@@ -50,6 +51,7 @@ def analysis_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(analyses.prefetch_related("detector_models"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    analyses_prefetch_reviews(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -22,9 +22,11 @@ from detector.flags import review_reasons
 from detector.models import Analysis, Review
 from detector.previews import PREVIEW_VIDEO, analysis_preview_path
 from detector.selectors import (
+    GENERATED_FILTERS,
     PROVENANCE_FILTERS,
     REVIEW_OPEN_LABELS,
     analysis_file_review,
+    analysis_generated_filter,
     analysis_provenance_filter,
     analysis_review_queue,
 )
@@ -93,6 +95,19 @@ class ProvenanceFilter(admin.SimpleListFilter):
         return analysis_provenance_filter(queryset, self.value())
 
 
+class GeneratedFilter(admin.SimpleListFilter):
+    """What the whole-image detectors found (selectors.GENERATED_FILTERS, as in the history)."""
+
+    title = "AI generation"
+    parameter_name = "generated"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in GENERATED_FILTERS.items()]
+
+    def queryset(self, request, queryset):
+        return analysis_generated_filter(queryset, self.value())
+
+
 class ReviewInline(admin.TabularInline):
     model = Review
     extra = 0
@@ -128,6 +143,7 @@ class AnalysisAdmin(admin.ModelAdmin):
     list_filter = (
         AwaitingReviewFilter,
         ProvenanceFilter,
+        GeneratedFilter,
         "flagged",
         "review_label",
         "status",

@@ -95,6 +95,12 @@ class AnalysisSerializer(serializers.ModelSerializer):
         help_text="The analysis this one repeats: the run it re-analyses, or your earlier "
         "analysis of the same content uploaded again; null for a first upload.",
     )
+    generated_score = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="P(generated) by the whole-image detectors (result.generated.score); null "
+        "when none ran.",
+    )
     models = ModelRefSerializer(source="detector_models", many=True, read_only=True)
 
     class Meta:

@@ -40,7 +40,7 @@ from detector.api.serializers import (
 from detector.api.throttles import UploadBudgetThrottle, UploadMultiPartParser
 from detector.forms import AnalysisFilterForm
 from detector.models import Analysis, DetectorModel
-from detector.selectors import PROVENANCE_FILTERS, SORTS
+from detector.selectors import GENERATED_FILTERS, PROVENANCE_FILTERS, SORTS
 from detector.upload_budget import upload_budget_refund
 from detector.uploads import UploadRejected
 from ml.options import AnalysisOptions
@@ -60,6 +60,19 @@ LIST_FILTERS = [
         description="From the result's provenance block: "
         + "; ".join(f"{key}: {label}" for key, (label, _) in PROVENANCE_FILTERS.items())
         + " (docs/api.md).",
+    ),
+    OpenApiParameter(
+        "generated",
+        OpenApiTypes.STR,
+        enum=list(GENERATED_FILTERS),
+        description="From the whole-image detectors: "
+        + "; ".join(f"{key}: {label}" for key, (label, _) in GENERATED_FILTERS.items())
+        + " (docs/api.md).",
+    ),
+    OpenApiParameter(
+        "generated_min",
+        OpenApiTypes.FLOAT,
+        description="generated_score (P(generated), 0-1) at least; unscored analyses drop out.",
     ),
     OpenApiParameter("sort", OpenApiTypes.STR, enum=list(SORTS), description="Default: newest."),
 ]
@@ -142,6 +155,11 @@ class AnalysisViewSet(
             raise ValidationError(form.errors)
         analyses = selectors.analysis_list_for(user=self.request.user, filters=form.filters())
         return analyses.prefetch_related("detector_models")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        selectors.analyses_prefetch_reviews(page if page is not None else queryset)
+        return page
 
     def get_object(self) -> Analysis:
         return selectors.analysis_get_for(user=self.request.user, pk=self.kwargs["pk"])

@@ -244,6 +244,7 @@ def analysis_finish(*, analysis: Analysis, report: dict[str, Any]) -> None:
             result=report,
             verdict=verdict,
             fake_probability=report.get("fake_probability"),
+            generated_score=(report.get("generated") or {}).get("score"),
             code_version=report.get("version", ""),
             finished=timezone.now(),
             flagged=bool(reasons),

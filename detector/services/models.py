@@ -36,7 +36,7 @@ from detector.selectors import model_dir
 from ml.errors import ModelError
 from ml.models.cards import card_path_for, validate_card
 from ml.models.checksum import file_sha256
-from ml.models.convert import KERAS, converter_for
+from ml.models.convert import KERAS, Converter, converter_for
 from ml.models.convert.published import convert_file
 from ml.models.download import DownloadError, download
 from ml.models.verify import check_model_file
@@ -52,6 +52,8 @@ def _fetch(source: str, workdir: Path, sha256: str | None) -> tuple[Path, Path]:
     """The model file and its card as local files (downloaded into workdir for a URL)."""
     if not _is_url(source):
         path = Path(source)
+        if path.is_dir():
+            raise ModelError(f"{path} is a folder; the format {KERAS} takes one .keras file.")
         if not path.is_file():
             raise ModelError(f"There is no model file at {path}.")
         return path, card_path_for(path)
@@ -213,8 +215,8 @@ def model_install(
     """Install a model from a path or URL; raises ModelError with the reason when refused.
 
     format "keras": NAME.keras with its card beside it. Any other format names a converter
-    (ml.models.convert): one file of published weights, converted here (name and version are
-    then required).
+    (ml.models.convert): one file of published weights, or a folder in the Hugging Face layout
+    for a converter that reads one, converted here (name and version are then required).
     """
     with incoming_dir() as tmp:
         workdir = Path(tmp)
@@ -259,6 +261,19 @@ def _fetch_file(source: str, workdir: Path, sha256: str | None) -> Path:
         raise ModelError(str(exc)) from exc
 
 
+def _weights_in_folder(source: str, converter: Converter) -> str:
+    """A local folder → the weights file its converter reads there (the Hugging Face layout)."""
+    folder = Path(source)
+    if _is_url(source) or not folder.is_dir():
+        return source
+    if converter.folder_file is None:
+        raise ModelError(f"{folder} is a folder; the format {converter.name} takes one file.")
+    weights = folder / converter.folder_file
+    if not weights.is_file():
+        raise ModelError(f"The folder {folder} holds no {converter.folder_file}.")
+    return str(weights)
+
+
 def _converted_candidate(
     format: str,
     source: str,
@@ -274,7 +289,7 @@ def _converted_candidate(
     if not name or not version:
         raise ModelError(f"A {converter.what} needs --name and --version.")
     _refuse_if_installed({"name": name, "version": version})
-    published = _fetch_file(source, workdir, sha256)
+    published = _fetch_file(_weights_in_folder(source, converter), workdir, sha256)
     converted = convert_file(format, published, workdir, name=name, version=version, url=source)
     return Candidate(converted.model_file, converted.card, source)
 

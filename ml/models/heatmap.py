@@ -43,9 +43,10 @@ def grad_cam(head: Any, maps: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(cam / peak, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
-def overlay_jpeg(crop: np.ndarray, heat: np.ndarray) -> str:
-    """The crop with the heat drawn over it, as base64 JPEG data (no data: prefix)."""
-    size = (HEATMAP_SIZE, HEATMAP_SIZE)
+def overlay_jpeg(crop: np.ndarray, heat: np.ndarray, side: int = HEATMAP_SIZE) -> str:
+    """The crop with the heat drawn over it, `side` px square, as base64 JPEG data (no data:
+    prefix)."""
+    size = (side, side)
     face = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), size, interpolation=cv2.INTER_AREA)
     heat = cv2.resize(np.clip(heat, 0.0, 1.0), size, interpolation=cv2.INTER_LINEAR)
     colours = cv2.applyColorMap(np.uint8(255 * heat), cv2.COLORMAP_JET)

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from ml.errors import ModelError
+from ml.models import rollout
 from ml.models.cards import ModelSpec
 from ml.models.classify import _InstalledModel, default_batch_size
 
@@ -99,3 +100,14 @@ class ImageDetector(_InstalledModel):
         return np.concatenate(
             [self._outputs(self._inputs(pixels[i : i + step])) for i in range(0, len(pixels), step)]
         )
+
+    def attention_rollout(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The square the network saw of `rgb` and its class token's attention rollout on the
+        patch grid (ml/models/rollout.py); None for a network without self-attention blocks,
+        or one not run by Keras."""
+        model = getattr(self._forward, "model", None)
+        if model is None or not rollout.attention_layers(model):
+            return None
+        square = self.network_input(rgb)
+        attentions = rollout.keras_attentions(model, self._inputs(square[None]))
+        return square, rollout.rollout([a[0] for a in attentions])

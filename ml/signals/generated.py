@@ -19,6 +19,7 @@ import numpy as np
 
 from ml.errors import ModelError
 from ml.faces.scan import Scan
+from ml.models import heatmap, rollout
 from ml.models.cards import ModelSpec
 from ml.models.image_detector import ImageDetector, face_square, resized_short_side
 from ml.verdict import policy
@@ -34,6 +35,7 @@ CODES = {
         "a whole-image detector does not find the image AI-generated (never proof of real)"
     ),
 }
+GENERATED_HEATMAP_SIZE = 192  # pixels of the rollout overlay: a whole picture, not a face
 FramePrep = Callable[[np.ndarray], np.ndarray]
 
 
@@ -98,6 +100,8 @@ def _detector_score(detector: ImageDetector, scanned: Scan, media_type: str) -> 
     # An image: any view that looks generated counts; a video: the mean over its frames, so
     # that one odd frame does not decide.
     value = float(np.max(scores)) if media_type == "image" else float(np.mean(scores))
+    top = int(np.argmax(scores))
+    jpeg = _rollout_jpeg(detector, views[top][2])
     return GeneratedDetector(
         name=detector.spec.name,
         version=detector.spec.version,
@@ -106,7 +110,19 @@ def _detector_score(detector: ImageDetector, scanned: Scan, media_type: str) -> 
         threshold=detector.threshold,
         frames=frames,
         label=str(detector.card.get("short_name") or detector.spec.name),
+        heatmap=jpeg,
+        heatmap_time_s=frames[top].time_s if jpeg else None,
+        heatmap_view=frames[top].view if jpeg else None,
     )
+
+
+def _rollout_jpeg(detector: ImageDetector, rgb: np.ndarray) -> str | None:
+    """The attention rollout over the view that scored highest, drawn on what the network saw."""
+    found = detector.attention_rollout(rgb)
+    if found is None:
+        return None
+    square, grid = found
+    return heatmap.overlay_jpeg(square, rollout.heat(grid, len(square)), GENERATED_HEATMAP_SIZE)
 
 
 def bounds(threshold: float) -> tuple[float, float]:

@@ -137,6 +137,10 @@ class GeneratedDetector:
     threshold: float
     frames: list[GeneratedFrame] = field(default_factory=list)
     label: str = ""  # the name a sentence gives it, e.g. "Community Forensics"
+    # base64 JPEG: attention rollout over the view that scored highest (a ViT only)
+    heatmap: str | None = None
+    heatmap_time_s: float | None = None  # that view's time and name (GeneratedFrame)
+    heatmap_view: str | None = None
 
 
 @dataclass

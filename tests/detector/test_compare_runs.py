@@ -84,6 +84,7 @@ def test_compare_two_runs_side_by_side(user_client, user, make_analysis, models)
     assert 'class="differs" data-fact="Model"' in html
     assert 'class="differs" data-fact="Face 1"' in html
     assert '<tr data-fact="Policy">' in html  # the same in both runs
+    assert '<tr data-fact="P(generated)">' in html  # no whole-image detector in either
 
 
 def test_compare_refuses_other_files_and_other_users(

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from detector import services
+from detector.models import Analysis
 from ml.verdict.report import GeneratedDetector, GeneratedFrame, GeneratedResult
+from tests.fixtures.commfor import synthetic
 from tests.support.reports import report_dict
+from tests.support.uploads import analysis_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +54,45 @@ def test_a_video_names_the_frames_that_drove_the_score(user_client, user, make_a
     assert drove.index("2.5 s: 95 %") < drove.index("4.5 s: 90 %") < drove.index("6.5 s: 30 %")
     assert "0.5 s" not in drove
     assert 'id="timeline-chart"' in page  # the frames join the timeline chart
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_analysis_shows_the_rollout_beside_the_score(
+    settings, tmp_path, user, user_client, jpeg_bytes, rq_worker
+):
+    settings.MODELS_ROOT = tmp_path / "models"
+    hub = synthetic.write_hub_folder(tmp_path / "commfor-384", synthetic.small_state_dict(2))
+    call_command(
+        "install_model",
+        str(hub),
+        "--format",
+        "commfor",
+        "--name",
+        "cf",
+        "--version",
+        "1",
+        "--activate",
+    )
+    analysis = analysis_upload(user, "face.jpg", jpeg_bytes)
+    assert rq_worker()
+    analysis.refresh_from_db()
+    assert analysis.status == Analysis.Status.DONE, analysis.error_message
+    (detector,) = analysis.result["generated"]["detectors"]
+    assert detector["heatmap"] and detector["heatmap_view"] == "whole"
+    page = user_client.get(reverse("detector:analysis-detail", args=[analysis.pk])).content.decode()
+    panel = page.split("data-generated>")[1].split("</section>")[0]
+    assert f'src="data:image/jpeg;base64,{detector["heatmap"]}"' in panel
+    assert 'data-generated-heatmap="cf"' in panel and "on the whole image" in panel
+
+
+def test_a_video_shows_the_rollout_of_the_frame_that_drove_the_score(
+    user_client, user, make_analysis
+):
+    frames = [GeneratedFrame(0.5, 0.2), GeneratedFrame(2.5, 0.95)]
+    generated = _generated(frames, 0.58)
+    generated["detectors"][0] |= {"heatmap": "AAAA", "heatmap_time_s": 2.5, "heatmap_view": "whole"}
+    report = report_dict("fake", None, generated=generated) | {"media_type": "video"}
+    page = _page(user_client, user, make_analysis, report)
+    figure = page.split('class="generated-heatmap"')[1].split("</figure>")[0]
+    assert 'src="data:image/jpeg;base64,AAAA"' in figure
+    assert "on the frame at 2.5 s, its highest score" in figure

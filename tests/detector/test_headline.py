@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from detector import services
@@ -14,8 +16,9 @@ from detector.flags import REVIEW_DISAGREES, review_reasons
 from detector.models import Analysis
 from detector.presenters import analysis_public_dict
 from detector.services.webhooks import callback_payload
-from tests.support.api import api_client_for, detail_url
+from tests.support.api import LIST_URL, api_client_for, detail_url
 from tests.support.reports import report_dict
+from tests.support.uploads import image_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +127,36 @@ def test_the_schema_documents_the_review_block(user):
     assert "answer" in analysis and "review" in analysis
     review = schemas["ReviewSummary"]["properties"]
     assert {"label", "truth", "contradicts_verdict", "analysis", "carried_forward"} <= set(review)
+
+
+def _queries(client, url: str) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_history_and_the_api_find_reviews_in_queries_per_page_not_per_row(
+    user, staff_user, user_client, make_analysis, tmp_path
+):
+    added = []
+
+    def add(files: int) -> None:
+        """Each file reviewed, then uploaded again: the second run carries the review."""
+        for _ in range(files):
+            content = image_bytes(tmp_path, side=200 + len(added))
+            first = finish(make_analysis(user, name="a.jpg", content=content), "real", 0.1)
+            services.review_record(analysis=first, reviewer=staff_user, label="confirmed_fake")
+            added.append(finish(make_analysis(user, name="b.jpg", content=content), "real", 0.1))
+
+    api = api_client_for(user)
+    history = reverse("detector:analysis-list")
+    add(1)
+    few = _queries(user_client, history)[0], _queries(api, LIST_URL)[0]
+    add(11)  # 24 rows: one page
+    page_queries, page = _queries(user_client, history)
+    api_queries, listed = _queries(api, LIST_URL)
+    assert (page_queries, api_queries) == few
+    assert page.count("(earlier run)") == 12 and page.count("data-answer>Fake<") == 24
+    reviews = [a["review"] for a in json.loads(listed)["results"]]
+    assert sum(r["carried_forward"] for r in reviews) == 12 and all(r["reviewed"] for r in reviews)

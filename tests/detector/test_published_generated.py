@@ -18,6 +18,7 @@ from detector.models import DetectorModel
 from detector.selectors import model_options
 from ml import analyze
 from ml.models.catalog import CATALOG
+from ml.models.checksum import file_sha256
 from ml.options import ModelSpecs
 from tests.fixtures.commfor import synthetic
 from tests.support import mediagen
@@ -88,3 +89,32 @@ def test_a_user_trained_model_installs_with_format_commfor(mirror, capsys):
     assert model.kind == DetectorModel.Kind.IMAGE and model.version == "2"
     assert model.card["image_transform"]["resize_short_side"] == 440
     assert "converted to Keras without PyTorch" in model.card["conversion"]
+
+
+def test_a_hub_folder_installs_with_format_commfor(tmp_path):
+    folder = synthetic.write_hub_folder(tmp_path / "commfor-384", synthetic.small_state_dict())
+    call_command(
+        "install_model", str(folder), "--format", "commfor", "--name", "hub", "--version", "1"
+    )
+    model = DetectorModel.objects.get(name="hub")
+    assert model.kind == DetectorModel.Kind.IMAGE
+    assert model.card["source"]["sha256"] == file_sha256(folder / "model.safetensors")
+    assert model.card["conversion"].startswith(
+        "model.safetensors: timm ViT-S/16 at 384 px, 1 blocks"
+    )
+
+
+@pytest.mark.parametrize(
+    ("format", "error"),
+    [
+        ("commfor", r"^Model refused: The folder \S+ holds no model\.safetensors\.$"),
+        ("dfdc", r"^Model refused: \S+ is a folder; the format dfdc takes one file\.$"),
+        ("keras", r"^Model refused: \S+ is a folder; the format keras takes one \.keras file\.$"),
+    ],
+)
+def test_a_folder_the_format_cannot_read_is_refused_in_one_line(tmp_path, format, error):
+    with pytest.raises(CommandError, match=error):
+        call_command(
+            "install_model", str(tmp_path), "--format", format, "--name", "x", "--version", "1"
+        )
+    assert DetectorModel.objects.count() == 0

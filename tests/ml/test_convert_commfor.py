@@ -127,3 +127,13 @@ def test_files_that_are_not_the_model_are_refused_in_one_line(tmp_path):
     )
     with pytest.raises(ModelError, match="not a Community Forensics model"):
         convert("commfor", other, tmp_path / "c.keras")
+
+
+def test_the_rollout_of_the_converted_network_is_a_map_of_its_patches(converted):
+    detector = _detector(*converted)
+    images = synthetic.test_images()
+    square, grid = detector.attention_rollout(images[0])
+    assert square.shape == (384, 384, 3) and grid.shape == (24, 24)  # 384 / 16 patches a side
+    assert grid.min() >= 0 and 0 < grid.sum() <= 1 + 1e-5
+    _, other = detector.attention_rollout(images[1])
+    assert np.abs(other - grid).max() > 0.01 * grid.max()  # it follows the picture

@@ -27,6 +27,9 @@ class Converter:
     what: str  # what it reads, in words: "A {what} needs ..."
     # run(src, dest, arch) -> card fields; arch None: the network is told from the file.
     run: Callable[[Path, Path, str | None], dict[str, Any]]
+    # The weights file inside a published folder it reads (the Hugging Face Hub layout); None:
+    # it reads one file, never a folder.
+    folder_file: str | None = None
 
 
 # The converter modules import Keras: only when a conversion runs.
@@ -62,7 +65,12 @@ CONVERTERS: dict[str, Converter] = {
     for converter in (
         Converter("dfdc", "DFDC checkpoint", _dfdc),
         Converter("mesonet", "MesoNet weights file", _mesonet),
-        Converter("commfor", "Community Forensics model (safetensors or .pt)", _commfor),
+        Converter(
+            "commfor",
+            "Community Forensics model (safetensors or .pt)",
+            _commfor,
+            folder_file="model.safetensors",
+        ),
         Converter("torchvision_resnext", "torchvision ResNeXt-50 checkpoint", _torchvision_resnext),
     )
 }
