@@ -5,6 +5,9 @@ face, a box estimated from dlib's landmarks, marked approximate in the crop and 
 The expected boxes come from the `mtcnn` package called here directly, on the same decoded
 pixels, as the winner's kernel_utils.py calls facenet-pytorch's MTCNN."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from mtcnn import MTCNN
@@ -17,6 +20,7 @@ from ml.faces.framing import CropSpec, Framing
 from ml.faces.people import Person
 from ml.faces.scan import Sample
 from ml.media import reader as media
+from ml.models.catalog import catalog_card, catalog_entry
 from ml.pipeline import analyze
 from ml.verdict.assemble import approximate_frames
 from tests.support import mediagen
@@ -134,3 +138,16 @@ def test_the_estimated_box_is_close_to_mtcnns_on_the_astronaut(tmp_path):
 def test_cards_without_a_detector_keep_dlibs_box():
     assert Framing.from_card({"framing": {"kind": "box"}}).detector == "dlib"
     assert Framing.from_card({"framing": MTCNN_FRAMING}).deferred
+
+
+def test_mtcnn_and_tensorflow_are_imported_only_when_a_card_asks_for_mtcnn():
+    code = "import sys, ml.pipeline; print(sorted({'mtcnn', 'tensorflow'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_dfdc_winner_is_framed_by_mtcnn_boxes_and_its_card_says_how_close_they_are():
+    entry = catalog_entry("dfdc-b7")
+    card = catalog_card(entry, entry.files[0])
+    assert Framing.from_card(card) == Framing("box", 1 / 3, detector="mtcnn")
+    assert "facenet-pytorch" in card["framing_note"]
