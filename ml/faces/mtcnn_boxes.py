@@ -73,6 +73,8 @@ def cut_deferred(
             for sample in by_frame[index]:
                 _cut(sample, rgb, found, specs)
     for person in people:
+        # A frame the second decode did not give back (a stream that ends early) has no crop.
+        person.samples = [s for s in person.samples if specs[0] in s.crops]
         missed = sum(sample.crops[specs[0]].approximate for sample in person.samples)
         if missed:
             warnings.append(
