@@ -103,6 +103,8 @@ def _face_line(face: FaceResult) -> str:
         line += f" in {len(face.fragments)} stretches"
     if not face.judged:
         return f"{line}, not judged: {face.not_judged_reason}"
+    if face.approximate_framing:
+        line += f", approximate framing in {len(face.approximate_framing)} frame(s)"
     return f"{line}, score {_score(face.score)}"
 
 
