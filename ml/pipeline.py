@@ -20,8 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ml.faces import people, scan
+from ml.faces import mtcnn_boxes, people, scan
 from ml.faces.quality import NONE_JUDGED
+from ml.faces.saved_crops import CropSink
 from ml.media import reader as media
 from ml.options import AnalysisOptions, ModelSpecs
 from ml.signals import blink as blinks
@@ -97,10 +98,12 @@ def analyze(
     *,
     models: ModelSpecs | None = None,
     policy: PolicyCard | None = None,
+    crops: CropSink | None = None,
 ) -> Report:
     """Analyse one image or video; raises MediaError (user-safe message) for unusable input
     and ValueError for options out of bounds. `policy`: the active policy card; it judges
-    only when it was calibrated with exactly these models."""
+    only when it was calibrated with exactly these models. `crops`: called with every crop
+    each model scored (ml/faces/saved_crops.py)."""
     path = str(path)
     opts, models = _options(options, models)
     run = _Run(progress)
@@ -116,13 +119,14 @@ def analyze(
         classifier, unscored = scoring.load_classifier(models.frame, warnings)
         temporal = scoring.load_temporal(models.temporal, info.media_type, warnings)
         detectors = generated.load(models.image, warnings)
+    specs = scoring.crop_specs(classifier, temporal)
     with run.stage("faces", 5, "Finding and tracking faces"):
         scanned = scan.scan(
             path,
             info,
             frames=opts.frames,
             scan_fps=opts.scan_fps,
-            specs=scoring.crop_specs(classifier, temporal),
+            specs=specs,
             progress=run.progress,
             keep_frames=generated.frames_to_keep(detectors, opts.generated_frames),
             frame_prep=generated.frame_prep(detectors),
@@ -131,10 +135,15 @@ def analyze(
         everyone = people.people(scanned, info.media_type, opts.frames)
     # Only faces seen well enough may be scored into the verdict.
     judged = [p for p in everyone if not p.not_judged]
+    if any(spec.framing.deferred for spec in specs):
+        with run.stage("framing", 69, "Finding faces as the models were trained to see them"):
+            mtcnn_boxes.cut_deferred(path, info.media_type, judged, specs, warnings)
     with run.stage("classify", 70, "Scoring faces"):
         member_scores = scoring.score_faces(classifier, judged) if classifier else {}
     with run.stage("temporal", 80, "Scoring face tracks"):
         tracks = scoring.score_tracks(temporal, judged) if temporal else []
+    if crops is not None:
+        scoring.hand_out_crops(crops, classifier, temporal, judged)
     threshold = classifier.threshold if classifier else None
     summaries = {
         track_id: ensemble_face_score(
@@ -195,7 +204,7 @@ def analyze(
         fps=info.fps,
         width=info.width,
         height=info.height,
-        frames_sampled=len({i for p in judged for i, _, _ in p.samples}),
+        frames_sampled=len({s.frame_index for p in judged for s in p.samples}),
         frames_decoded=scanned.frames_decoded,
         faces=results.face_results(
             everyone,

@@ -41,7 +41,7 @@ class Person:
 
     def crops(self, spec: CropSpec) -> list[np.ndarray]:
         """The kept crops cut for `spec`, in time order."""
-        return [crops[spec] for _, _, crops in self.samples]
+        return [sample.crops[spec].pixels for sample in self.samples]
 
 
 def people(scan: Scan, media_type: str, frames: int) -> list[Person]:

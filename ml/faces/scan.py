@@ -18,16 +18,25 @@ import numpy as np
 from ml.errors import MediaError
 from ml.faces import identity, pose
 from ml.faces import quality as face_quality
-from ml.faces.detect import FaceAnalyzer
-from ml.faces.framing import CropSpec
+from ml.faces.detect import Face, FaceAnalyzer
+from ml.faces.framing import Crop, CropSpec
 from ml.faces.tracking import FaceTracker
 from ml.media import reader as media
 from ml.signals import blink as blinks
 from ml.verdict import policy
 
-# An item kept for scoring: (frame index, time, crops), one crop per CropSpec in use.
-Sample = tuple[int, float, dict[CropSpec, np.ndarray]]
 ScanProgress = Callable[[float, str], None]
+
+
+@dataclass
+class Sample:
+    """A sighting kept for scoring: where it is in the media, the tracked face, and one crop
+    per CropSpec in use (a deferred framing's crop is added after the scan)."""
+
+    frame_index: int  # the decoded frame's index from 0
+    time_s: float
+    face: Face
+    crops: dict[CropSpec, Crop]
 
 
 class EvenSample:
@@ -40,12 +49,12 @@ class EvenSample:
         self.n = n
         self.stride = 1
         self.seen = 0
-        self.items: list[Sample] = []
+        self.items: list[Any] = []
 
     def wants_next(self) -> bool:
         return self.seen % self.stride == 0
 
-    def offer(self, item: Sample | None) -> None:
+    def offer(self, item: Any) -> None:
         if item is not None and self.wants_next():
             self.items.append(item)
             if len(self.items) >= 2 * self.n:
@@ -53,7 +62,7 @@ class EvenSample:
                 self.stride *= 2
         self.seen += 1
 
-    def result(self) -> list[Sample]:
+    def result(self) -> list[Any]:
         return [self.items[i] for i in media.sample_indices(len(self.items), self.n)]
 
 
@@ -152,8 +161,10 @@ def _new_trace(track_id: int, face: Any, frames: int, position: int, frame_index
     )
 
 
-def _crops(rgb: np.ndarray, face: Any, specs: list[CropSpec]) -> dict[CropSpec, np.ndarray]:
-    return {spec: spec.framing.crop(rgb, face, spec.size) for spec in specs}
+def _crops(rgb: np.ndarray, face: Face, specs: list[CropSpec]) -> dict[CropSpec, Crop]:
+    return {
+        spec: spec.framing.cut(rgb, face, spec.size) for spec in specs if not spec.framing.deferred
+    }
 
 
 def _scan_image(path: str, specs: list[CropSpec], keep_frames: int = 0) -> Scan:
@@ -183,7 +194,7 @@ def _observe(
     trace.poses[position] = pose.head_pose(face.landmarks, frame.rgb.shape)
     # Crop only the frames the even sample will keep: aligning every frame would be wasted work.
     if trace.samples.wants_next():
-        trace.samples.offer((frame.index, frame.t_s, _crops(frame.rgb, face, specs)))
+        trace.samples.offer(Sample(frame.index, frame.t_s, face, _crops(frame.rgb, face, specs)))
     else:
         trace.samples.offer(None)
 

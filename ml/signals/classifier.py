@@ -12,6 +12,7 @@ import numpy as np
 from ml.errors import ModelError
 from ml.faces.framing import CropSpec, Framing
 from ml.faces.people import Person
+from ml.faces.saved_crops import CropSink, ScoredCrop
 from ml.models import heatmap, litert
 from ml.models.cards import ModelSpec
 from ml.models.classify import Ensemble, TemporalClassifier, load_ensemble
@@ -125,6 +126,31 @@ def score_faces(classifier: Ensemble, people: list[Person]) -> dict[int, np.ndar
     return result
 
 
+def hand_out_crops(
+    sink: CropSink,
+    classifier: Ensemble | None,
+    temporal: TemporalClassifier | None,
+    people: list[Person],
+) -> None:
+    """Every crop each model scored, once per model (a temporal model's repeats once)."""
+    models = [*(classifier.members if classifier else []), *([temporal] if temporal else [])]
+    for model in models:
+        spec = model.crop_spec
+        for person in people:
+            for sample in person.samples:
+                sink(
+                    ScoredCrop(
+                        model=model.spec.name,
+                        version=model.spec.version,
+                        person=person.track_id,
+                        frame_index=sample.frame_index,
+                        time_s=sample.time_s,
+                        framing=spec.framing.describe(),
+                        crop=sample.crops[spec],
+                    )
+                )
+
+
 @dataclass(frozen=True)
 class Heatmap:
     """Grad-CAM over one crop, with the crop itself and where in the media it was cut."""
@@ -152,9 +178,9 @@ def heatmaps(
         crop = person.crops(lead.crop_spec)[worst]
         heat = lead.heatmap(crop)
         if heat is not None:
-            frame_index, time_s, _ = person.samples[worst]
+            sample = person.samples[worst]
             jpeg = heatmap.overlay_jpeg(crop, heat)
-            result[face.track_id] = Heatmap(jpeg, crop, frame_index, round(time_s, 3))
+            result[face.track_id] = Heatmap(jpeg, crop, sample.frame_index, round(sample.time_s, 3))
     return result
 
 

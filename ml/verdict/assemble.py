@@ -95,9 +95,15 @@ def face_results(
                 not_judged_code=person.not_judged.code if person.not_judged else "",
                 blink=person_blinks.get(person.track_id),
                 score_times_s=[t for t, _ in score_series(person, scores)],
+                approximate_framing=approximate_frames(person),
             )
         )
     return results
+
+
+def approximate_frames(person: Person) -> list[int]:
+    """The frames whose crop a model scored was framed approximately (mtcnn_boxes.py)."""
+    return [s.frame_index for s in person.samples if any(c.approximate for c in s.crops.values())]
 
 
 def _fragment_span(fragment: FaceTrace, times: list[float]) -> FragmentSpan:
@@ -115,7 +121,7 @@ def score_series(person: Person | None, scores: dict[int, np.ndarray]) -> list[l
     """The person's (time, score) of every scored crop: the report's timeline."""
     if person is None or person.track_id not in scores:
         return []
-    times = [t for _, t, _ in person.samples]
+    times = [s.time_s for s in person.samples]
     return [[round(t, 3), round(float(p), 4)] for t, p in zip(times, scores[person.track_id])]
 
 

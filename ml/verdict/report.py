@@ -66,6 +66,9 @@ class FaceResult:
     not_judged_code: str = ""  # its reason code, e.g. "quality.too_blurred"
     blink: BlinkResult | None = None  # this person's blinks over all their fragments
     score_times_s: list[float] = field(default_factory=list)  # the time of each frame_scores entry
+    # Decoded frames whose crop was framed approximately: the framing's detector (MTCNN) missed
+    # the face there, so its box was estimated from dlib's landmarks (ml/faces/mtcnn_boxes.py).
+    approximate_framing: list[int] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaceResult:

@@ -7,6 +7,8 @@ import sys
 from io import StringIO
 from pathlib import Path
 
+import cv2
+import jsonschema
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -16,6 +18,7 @@ from tests.support.detector_models import detector_model_create
 from tests.support.networks import save_spec, save_temporal_spec
 
 ROOT = Path(__file__).parents[2]
+CROPS_SCHEMA = json.loads((ROOT / "docs" / "crops.schema.json").read_text())
 
 
 def run(*args: str) -> str:
@@ -70,6 +73,29 @@ def test_active_temporal_model_is_used_as_the_worker_uses_it(tmp_path):
     # Named with --model, a temporal model is used as one, not among the frame models.
     data = json.loads(run(video, "--json", "--frames", "4", "--model", "track"))
     assert data["verdict"] == "fake" and data["warnings"] == []
+
+
+@pytest.mark.django_db
+def test_save_crops_writes_one_png_per_scored_crop_listed_in_a_valid_index(tmp_path):
+    mtcnn = {"kind": "box", "margin": 1 / 3, "detector": "mtcnn"}
+    for spec in (save_spec(tmp_path, "boxed", framing=mtcnn), save_spec(tmp_path, "aligned")):
+        detector_model_create(spec, active=True)
+    video = str(mediagen.write_face_video(tmp_path / "clip.mp4", seconds=1.0))
+    folder = tmp_path / "crops"
+    report = json.loads(run(video, "--json", "--frames", "4", "--save-crops", str(folder)))
+    index = json.loads((folder / "crops.json").read_text())
+    jsonschema.Draft202012Validator(CROPS_SCHEMA).validate(index)
+    (face,) = report["faces"]
+    assert len(face["frame_scores"]) == 4
+    assert sorted(e["model"] for e in index) == ["aligned"] * 4 + ["boxed"] * 4
+    assert sorted(p.name for p in folder.glob("*.png")) == sorted(e["file"] for e in index)
+    for entry in index:
+        assert cv2.imread(str(folder / entry["file"])).shape == (32, 32, 3)
+        assert entry["time_s"] in face["score_times_s"] and entry["person"] == 1
+        x1, y1, x2, y2 = entry["crop_box"]
+        assert 0 <= x1 < x2 <= report["width"] and 0 <= y1 < y2 <= report["height"]
+    with pytest.raises(CommandError, match="--save-crops: .* already holds saved crops"):
+        run(video, "--save-crops", str(folder))
 
 
 def test_bad_file_exits_non_zero_with_one_line_and_no_traceback(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from ml.errors import ModelError
 from ml.faces.detect import Face, align_crop
-from ml.faces.framing import Framing, box_crop
+from ml.faces.framing import Framing, box_crop, box_cut
 
 
 def marked_frame() -> np.ndarray:
@@ -61,6 +61,31 @@ def test_framing_from_a_card():
     assert Framing.from_card({"framing": {"kind": "box", "margin": 0.25}}) == Framing("box", 0.25)
     with pytest.raises(ModelError, match="kind"):
         Framing.from_card({"framing": "tight"})
+    with pytest.raises(ModelError, match="detector"):
+        Framing.from_card({"framing": {"kind": "aligned", "detector": "mtcnn"}})
+    with pytest.raises(ModelError, match="detector"):
+        Framing.from_card({"framing": {"kind": "box", "detector": "retinaface"}})
+
+
+def test_each_crop_knows_the_rectangle_of_the_frame_it_was_cut_from(face_analyzer, face_jpeg):
+    from ml.media.reader import load_image
+
+    # The box, a third wider each side, clipped at the frame's top-left corner.
+    assert box_cut(marked_frame(), (300, 200, 90, 60), size=150, margin=1 / 3).box == (
+        270,
+        180,
+        420,
+        280,
+    )
+    assert box_cut(marked_frame(), (10, 5, 90, 60), size=60, margin=1 / 3).box == (0, 0, 130, 85)
+    rgb = load_image(str(face_jpeg))
+    face = face_analyzer.detect(rgb)[0]
+    for framing in (Framing("aligned", 0.3), Framing("eyes_mouth")):
+        x1, y1, x2, y2 = framing.cut(rgb, face, 64).box
+        # The (slightly turned) square holds every landmark and lies inside the frame.
+        low, high = face.landmarks.min(axis=0), face.landmarks.max(axis=0)
+        assert 0 <= x1 < low[0] and high[0] < x2 <= rgb.shape[1]
+        assert 0 <= y1 < low[1] and high[1] < y2 <= rgb.shape[0]
 
 
 def test_a_face_without_landmarks_is_not_needed_for_box_framing():

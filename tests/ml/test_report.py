@@ -65,6 +65,7 @@ def full_report() -> Report:
                     "seen_s": 6.0,
                 },
                 blink=BlinkResult(status="ok", count=2, message="2 blinks"),
+                approximate_framing=[99],
             ),
             FaceResult(
                 track_id=2,

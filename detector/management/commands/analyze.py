@@ -16,6 +16,7 @@ import ml
 from detector.models import DetectorModel
 from detector.selectors import model_options, policy_card_active
 from ml.errors import MediaError
+from ml.faces.saved_crops import CropFolder
 from ml.media import reader as media
 from ml.options import DEFAULT_FRAMES, FRAMES, AnalysisOptions, ModelSpecs
 from ml.verdict.report import FaceResult, Report
@@ -37,6 +38,11 @@ class Command(BaseCommand):
             "--model",
             help="name of an installed detector model (newest version); default: the active ones",
         )
+        parser.add_argument(
+            "--save-crops",
+            metavar="DIR",
+            help="write every face crop each model scored to DIR as PNG, listed in DIR/crops.json",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = options["file"]
@@ -47,9 +53,13 @@ class Command(BaseCommand):
         # A cheap look at the file first: refuse bad input before loading any model.
         _refuse_media_errors(path, media.sniff)
         models = ModelSpecs.from_dict(_chosen_models(options["model"]))
+        folder = _crop_folder(options["save_crops"])
         report = _refuse_media_errors(
-            path, ml.analyze, chosen, models=models, policy=policy_card_active()
+            path, ml.analyze, chosen, models=models, policy=policy_card_active(), crops=folder
         )
+        if folder is not None:
+            index = folder.close()
+            self.stderr.write(f"{len(folder.entries)} crops saved; listed in {index}")
         if options["json"]:
             self.stdout.write(json.dumps(report.to_dict(), indent=2))
         else:
@@ -62,6 +72,15 @@ def _refuse_media_errors(path: str, function: Callable[..., Any], *args: Any, **
         return function(path, *args, **kwargs)
     except MediaError as exc:
         raise CommandError(f"{path}: {exc}") from exc
+
+
+def _crop_folder(folder: str | None) -> CropFolder | None:
+    if folder is None:
+        return None
+    try:
+        return CropFolder(folder)
+    except ValueError as exc:
+        raise CommandError(f"--save-crops: {exc}.") from exc
 
 
 def _chosen_models(name: str | None) -> dict[str, list[dict]]:
@@ -84,6 +103,8 @@ def _face_line(face: FaceResult) -> str:
         line += f" in {len(face.fragments)} stretches"
     if not face.judged:
         return f"{line}, not judged: {face.not_judged_reason}"
+    if face.approximate_framing:
+        line += f", approximate framing in {len(face.approximate_framing)} frame(s)"
     return f"{line}, score {_score(face.score)}"
 
 
