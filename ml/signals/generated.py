@@ -39,8 +39,8 @@ FramePrep = Callable[[np.ndarray], np.ndarray]
 
 def load(specs: list[ModelSpec], warnings: list[str]) -> list[ImageDetector]:
     """The active whole-image detectors that load; a broken one is left out with a warning."""
-    # Registers the ViT's own layers before Keras reads a file that holds them.
-    from ml.models.archs import vit  # noqa: F401
+    # Registers the ViTs' own layers before Keras reads a file that holds them.
+    from ml.models.archs import clip_vit, vit  # noqa: F401
 
     detectors = []
     for spec in specs:
@@ -60,7 +60,7 @@ def frame_prep(detectors: list[ImageDetector]) -> FramePrep | None:
     """How a kept video frame is stored: resized once to the detectors' shared short side (the
     resize they would do anyway), so that kept frames cost little memory; None: kept as decoded."""
     sides = {d.resize_short_side for d in detectors}
-    if len(sides) != 1:
+    if len(sides) != 1 or None in sides:  # a detector that crops the image as it is
         return None
     side = sides.pop()
     return lambda rgb: resized_short_side(rgb, side)

@@ -146,6 +146,9 @@ def get_arch(name: str) -> ArchSpec:
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# OpenAI CLIP's normalisation (its clip.py `_transform`, and UniversalFakeDetect's validate.py).
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 def preprocess(crops, preprocessing: str):
@@ -158,4 +161,6 @@ def preprocess(crops, preprocessing: str):
     x = x / 255.0
     if preprocessing == "imagenet":
         x = (x - np.float32(IMAGENET_MEAN)) / np.float32(IMAGENET_STD)
+    elif preprocessing == "clip":
+        x = (x - np.float32(CLIP_MEAN)) / np.float32(CLIP_STD)
     return x

@@ -50,6 +50,13 @@ def _commfor(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
     return convert_commfor(src, dest)
 
 
+def _ufd(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
+    from ml.models.convert.ufd import convert_ufd
+
+    # The CLIP encoder's size is read from the tensors' shapes, as CLIP's build_model does.
+    return convert_ufd(src, dest)
+
+
 def _torchvision_resnext(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
     from ml.models.convert.resnext import convert_resnext
 
@@ -64,6 +71,9 @@ CONVERTERS: dict[str, Converter] = {
         Converter("mesonet", "MesoNet weights file", _mesonet),
         Converter("commfor", "Community Forensics model (safetensors or .pt)", _commfor),
         Converter("torchvision_resnext", "torchvision ResNeXt-50 checkpoint", _torchvision_resnext),
+        Converter(
+            "ufd", "UniversalFakeDetect model (CLIP checkpoint + fc_weights.pth, or .pth)", _ufd
+        ),
     )
 }
 # What a model file given to install_model may be.
