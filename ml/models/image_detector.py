@@ -64,6 +64,9 @@ class ImageDetector(_InstalledModel):
 
     @classmethod
     def _check_card(cls, spec: ModelSpec) -> None:
+        # Registers the ViTs' own layers and activation before Keras reads a file holding them.
+        from ml.models.archs import clip_vit, vit  # noqa: F401
+
         if spec.card["kind"] != "image":
             raise ModelError(
                 f"{spec.name} {spec.version} scores face crops, not whole images: it is "

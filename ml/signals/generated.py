@@ -39,8 +39,8 @@ FramePrep = Callable[[np.ndarray], np.ndarray]
 
 def load(specs: list[ModelSpec], warnings: list[str]) -> list[ImageDetector]:
     """The active whole-image detectors that load; a broken one is left out with a warning."""
-    # Registers the ViTs' own layers before Keras reads a file that holds them.
-    from ml.models.archs import clip_vit, vit  # noqa: F401
+    # Registers the ViT's own layers before Keras reads a file that holds them.
+    from ml.models.archs import vit  # noqa: F401
 
     detectors = []
     for spec in specs:
