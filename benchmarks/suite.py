@@ -34,6 +34,7 @@ class Plan:
     quick: bool
     headline_only: bool = False  # the headline analysis and the Grad-CAM cost alone
     image_only: bool = False  # the whole-image detectors alone
+    gpu: bool = False  # with image_only: the analyses run where TensorFlow sees a GPU
     headline_s: float = 10.0
     headline_size: tuple[int, int] = (1280, 720)
     long_s: float = 30.0
@@ -108,6 +109,7 @@ def _headline_analysis(results: dict, plan: Plan, options: dict, clip: Path) -> 
         path=str(clip),
         options=options,
         runs=plan.runs,
+        gpu=plan.gpu,
     )
 
 
@@ -163,6 +165,7 @@ def image_detector_analyses(r: dict, plan: Plan, clip: Path, lead: dict, cache: 
             path=str(image),
             options={"models": [], "temporal_models": [], "image_models": [spec]},
             runs=plan.image_runs,
+            gpu=plan.gpu,
         )
         _analysis(
             r["analyses"],
@@ -171,6 +174,7 @@ def image_detector_analyses(r: dict, plan: Plan, clip: Path, lead: dict, cache: 
             path=str(clip),
             options={"models": [lead], "temporal_models": [], "image_models": [spec]},
             runs=2,
+            gpu=plan.gpu,
         )
 
 
@@ -320,7 +324,11 @@ def main() -> int:
         action="store_true",
         help="only the headline analysis and the whole-image detectors (page to stdout)",
     )
-    parser.add_argument("--gpu", action="store_true", help="B7 faces/s on a GPU only")
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="B7 faces/s on a GPU only; with --image-detectors, those analyses on the GPU",
+    )
     models = parser.add_mutually_exclusive_group()
     models.add_argument("--installed", action="store_true", help="the registry's active models")
     models.add_argument("--models-root", help="the models under this folder")
@@ -331,7 +339,7 @@ def main() -> int:
     )
     parser.add_argument("--out", help="markdown page (default docs/performance.md; quick: stdout)")
     args = parser.parse_args()
-    if args.gpu:
+    if args.gpu and not args.image_detectors:
         return gpu_benchmark(Path(args.cache))
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
@@ -339,7 +347,12 @@ def main() -> int:
     plan = (
         QUICK
         if args.quick
-        else Plan(quick=False, headline_only=args.headline, image_only=args.image_detectors)
+        else Plan(
+            quick=False,
+            headline_only=args.headline,
+            image_only=args.image_detectors,
+            gpu=args.gpu and args.image_detectors,
+        )
     )
     if args.long_seconds is not None:
         plan = Plan(**{**asdict(plan), "long_s": args.long_seconds})

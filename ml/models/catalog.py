@@ -234,7 +234,8 @@ COMMFOR_CARD = {
 UFD_CARD = {
     "kind": "image",
     "short_name": "UniversalFakeDetect",
-    "compute": "cpu",
+    # ViT-L/14: seconds per image on a 2-core CPU (docs/performance.md).
+    "compute": "gpu_recommended",
     "threshold_source": "the authors' sigmoid midpoint (0.5, validate.py's accuracy at 0.5): "
     "not calibrated on platform data",
     "label_convention": "one logit; sigmoid = P(fake), 1 = generated (validate.py: 0_real, 1_fake)",
