@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import zipfile
 from collections import OrderedDict
 
 import numpy as np
@@ -22,6 +23,7 @@ from ml.models.cards import ModelSpec
 from ml.models.checksum import file_sha256
 from ml.models.convert import convert, torch_checkpoint, ufd
 from ml.models.image_detector import ImageDetector
+from ml.signals.generated import frame_prep
 from tests.fixtures.dfdc.synthetic import write_torch_checkpoint
 from tests.fixtures.ufd import synthetic
 
@@ -164,3 +166,20 @@ def test_files_that_are_not_the_model_are_refused_in_one_line(release, tmp_path)
     junk.write_bytes(b"PK\x03\x04 not a zip")
     with pytest.raises(ModelError, match="not a PyTorch checkpoint"):
         convert("ufd", junk, tmp_path / "c.keras")
+
+
+def test_video_frames_are_kept_unresized_for_a_detector_that_crops_them_as_they_are(converted):
+    detector = _detector(*converted)
+    assert detector.resize_short_side is None and frame_prep([detector]) is None
+    frame = np.random.default_rng(1).integers(0, 256, (720, 1280, 3), np.uint8)
+    np.testing.assert_array_equal(detector.network_input(frame), frame[248:472, 528:752])
+
+
+def test_a_torchscript_module_whose_state_is_not_plain_data_is_refused(tmp_path):
+    # GLOBAL __torch__.model CLIP, EMPTY_TUPLE, NEWOBJ, then BUILD with a list, not a dict.
+    data = b"\x80\x02c__torch__.model\nCLIP\n)\x81]b."
+    archive = tmp_path / "odd.pt"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("odd/data.pkl", data)
+    with pytest.raises(ModelError, match="not plain data"):
+        torch_checkpoint.load(archive)
