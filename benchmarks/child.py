@@ -21,6 +21,7 @@ RESULT_PREFIX = "RESULT "
 # Scenario name -> "module:function"; modules are imported only inside the child.
 SCENARIOS = {
     "build_model": "benchmarks.models:build_model",
+    "build_image_detector": "benchmarks.models:build_image_detector",
     "export": "benchmarks.export:litert_export",
     "analysis": "benchmarks.analysis:analyze_repeatedly",
     "tracking": "benchmarks.analysis:tracking_rate",

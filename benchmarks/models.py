@@ -41,6 +41,26 @@ def build_model(arch: str, path: str, input_size: int | None = None) -> dict[str
     return {"card": card}
 
 
+def build_image_detector(kind: str, path: str) -> dict[str, Any]:
+    """Child side: a full-size whole-image detector (`commfor`, `ufd`), random weights."""
+    from tests.support.fullsize import build_image_detector as build
+
+    return {"card": build(kind, path)}
+
+
+def image_detector_spec(kind: str, cache: Path) -> dict[str, Any]:
+    """A ModelSpec dict for a timing-only whole-image detector, built (in a child) if missing."""
+    from benchmarks.child import run_child
+    from ml.models.cards import card_path_for
+
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"image-{kind}.keras"
+    if not (path.is_file() and card_path_for(path).is_file()):
+        print(f"  building the {kind} image detector (random weights) ...", flush=True)
+        run_child("build_image_detector", kind=kind, path=str(path))
+    return asdict(_spec(path, json.loads(card_path_for(path).read_text())))
+
+
 def timing_spec(arch: str, cache: Path, input_size: int | None = None) -> dict[str, Any]:
     """A ModelSpec dict for a timing-only `arch`, building (in a child) what the cache lacks."""
     from benchmarks.child import run_child

@@ -169,7 +169,8 @@ def _clip(key: str, result: dict) -> str:
     if not done:
         return key
     run = done[0]
-    return f"{key}: {run['duration_s']} s, {run['width']}×{run['height']}"
+    length = f"{run['duration_s']} s, " if run["duration_s"] is not None else ""  # an image
+    return f"{key}: {length}{run['width']}×{run['height']}"
 
 
 def _analysis_rows(r: dict) -> list[str]:

@@ -1,7 +1,7 @@
 """The benchmark suite: whole analyses through `ml.analyze` as the worker runs them, against a
 naive reference measured in the same run, and writes docs/performance.md.
 
-Usage: benchmarks/run [--quick | --headline] [--gpu] [--installed | --models-root DIR] [FILE ...]
+Usage: benchmarks/run [--quick | --headline | --image-detectors] [--gpu] [--installed | --models-root DIR] [FILE ...]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from benchmarks import machine
 from benchmarks.child import ROOT, ScenarioFailed, run_child
 from benchmarks.clips import two_person_clip
 from benchmarks.models import (
+    image_detector_spec,
     installed_options,
     options_from_root,
     timing_options,
@@ -32,6 +33,8 @@ DEFAULT_CACHE = Path("/tmp/deepfake-bench")
 class Plan:
     quick: bool
     headline_only: bool = False  # the headline analysis and the Grad-CAM cost alone
+    image_only: bool = False  # the whole-image detectors alone
+    gpu: bool = False  # with image_only: the analyses run where TensorFlow sees a GPU
     headline_s: float = 10.0
     headline_size: tuple[int, int] = (1280, 720)
     long_s: float = 30.0
@@ -46,6 +49,10 @@ class Plan:
     naive_frames: int = 32
     naive_arch: str = "efficientnet_b7"
     naive_size: int = 600
+    # Whole-image detectors (converter names), full size through ml.analyze: a face-free image
+    # (1 cold and 2 warm runs) and the headline clip with the lead model (default 8 frames).
+    image_detectors: tuple[str, ...] = ("commfor", "ufd")
+    image_runs: int = 3
 
 
 # A smoke run: every step once, on a short clip with the smallest network.
@@ -62,6 +69,8 @@ QUICK = Plan(
     naive_frames=2,
     naive_arch="meso4",
     naive_size=256,
+    image_detectors=("commfor",),
+    image_runs=2,
 )
 
 
@@ -100,6 +109,7 @@ def _headline_analysis(results: dict, plan: Plan, options: dict, clip: Path) -> 
         path=str(clip),
         options=options,
         runs=plan.runs,
+        gpu=plan.gpu,
     )
 
 
@@ -125,6 +135,46 @@ def _family_analyses(r: dict, plan: Plan, clip: Path, cache: Path) -> None:
             path=str(clip),
             options=options,
             runs=1,
+        )
+
+
+def face_free_image(cache: Path) -> Path:
+    """A 1024×768 PNG with no face: smooth colour ramps and noise (a camera-sized image)."""
+    import cv2
+    import numpy as np
+
+    path = cache / "face-free-1024x768.png"
+    if not path.is_file():
+        ys, xs = np.mgrid[0:768, 0:1024]
+        noise = np.random.default_rng(0).integers(0, 24, (768, 1024, 3))
+        rgb = np.stack([xs * 255 // 1023, ys * 255 // 767, (xs + ys) % 256], axis=-1) + noise
+        cv2.imwrite(str(path), cv2.cvtColor(rgb.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def image_detector_analyses(r: dict, plan: Plan, clip: Path, lead: dict, cache: Path) -> None:
+    """Each whole-image detector alone on a face-free image (seconds per image), then beside
+    the lead frame model on the headline clip (what its frames add to a video)."""
+    image = face_free_image(cache)
+    for kind in plan.image_detectors:
+        spec = image_detector_spec(kind, cache)
+        _analysis(
+            r["analyses"],
+            f"face-free image, {kind} full size (timing only)",
+            f"face-free 1024x768 image, {kind} full size",
+            path=str(image),
+            options={"models": [], "temporal_models": [], "image_models": [spec]},
+            runs=plan.image_runs,
+            gpu=plan.gpu,
+        )
+        _analysis(
+            r["analyses"],
+            f"headline clip + {kind} (timing only)",
+            f"headline clip, lead model and {kind} on its frames",
+            path=str(clip),
+            options={"models": [lead], "temporal_models": [], "image_models": [spec]},
+            runs=2,
+            gpu=plan.gpu,
         )
 
 
@@ -156,6 +206,10 @@ def measure(plan: Plan, options: dict, source: str, files: list[str], cache: Pat
         _export(r, spec)
     _headline_analysis(r["analyses"], plan, options, headline)
     checkpoint()
+    if plan.image_only:
+        image_detector_analyses(r, plan, headline, lead, cache)
+        checkpoint()
+        return r
     if plan.headline_only:
         r["heatmaps"] = _heatmap_cost(plan, lead)
         checkpoint()
@@ -188,6 +242,8 @@ def measure(plan: Plan, options: dict, source: str, files: list[str], cache: Pat
     )
     checkpoint()
     _family_analyses(r, plan, headline, cache)
+    checkpoint()
+    image_detector_analyses(r, plan, headline, lead, cache)
     checkpoint()
     if plan.long_s:
         print(f"writing a {plan.long_s:g} s clip ...", flush=True)
@@ -263,7 +319,16 @@ def main() -> int:
         action="store_true",
         help="only the headline analysis and the Grad-CAM cost (page to stdout)",
     )
-    parser.add_argument("--gpu", action="store_true", help="B7 faces/s on a GPU only")
+    scope.add_argument(
+        "--image-detectors",
+        action="store_true",
+        help="only the headline analysis and the whole-image detectors (page to stdout)",
+    )
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help="B7 faces/s on a GPU only; with --image-detectors, those analyses on the GPU",
+    )
     models = parser.add_mutually_exclusive_group()
     models.add_argument("--installed", action="store_true", help="the registry's active models")
     models.add_argument("--models-root", help="the models under this folder")
@@ -274,12 +339,21 @@ def main() -> int:
     )
     parser.add_argument("--out", help="markdown page (default docs/performance.md; quick: stdout)")
     args = parser.parse_args()
-    if args.gpu:
+    if args.gpu and not args.image_detectors:
         return gpu_benchmark(Path(args.cache))
     missing = [f for f in args.files if not Path(f).is_file()]
     if missing:
         parser.error(f"no such file: {', '.join(missing)}")
-    plan = QUICK if args.quick else Plan(quick=False, headline_only=args.headline)
+    plan = (
+        QUICK
+        if args.quick
+        else Plan(
+            quick=False,
+            headline_only=args.headline,
+            image_only=args.image_detectors,
+            gpu=args.gpu and args.image_detectors,
+        )
+    )
     if args.long_seconds is not None:
         plan = Plan(**{**asdict(plan), "long_s": args.long_seconds})
     cache = Path(args.cache)
@@ -290,7 +364,7 @@ def main() -> int:
         files = [str(Path(f).resolve()) for f in args.files]
         options, source = _options(args, plan, cache)
         results = measure(plan, options, source, files, cache)
-    partial = plan.quick or plan.headline_only
+    partial = plan.quick or plan.headline_only or plan.image_only
     out = args.out or (None if partial else str(ROOT / "docs" / "performance.md"))
     existing = Path(out).read_text() if out and Path(out).is_file() else ""
     page = render(results, existing)

@@ -135,9 +135,10 @@ def published_model_install(
             converted = convert_published(
                 entry, [path for path, _ in fetched], workdir, consume=not _is_folder(mirror)
             )
+            origins = {f.filename: origin for f, (_, origin) in zip(entry.files, fetched)}
             candidates = [
-                Candidate(c.model_file, c.card, origin)
-                for c, (_, origin) in zip(converted, fetched, strict=True)
+                Candidate(c.model_file, c.card, " + ".join(origins[f.filename] for f in files))
+                for c, files in zip(converted, entry.models.values(), strict=True)
             ]
             return model_install_checked(candidates=candidates, workdir=workdir, activate=activate)
     finally:

@@ -17,8 +17,9 @@ from ml.errors import ModelError
 # (fully generated images, ml/signals/generated.py).
 KINDS = ("frame", "temporal", "image")
 # "raw255": the network takes float pixels in 0..255 (Keras EfficientNet rescales inside);
-# "unit": pixels divided by 255; "imagenet": 0..1 pixels normalised by ImageNet's mean and std.
-PREPROCESSING = ("raw255", "unit", "imagenet")
+# "unit": pixels divided by 255; "imagenet": 0..1 pixels normalised by ImageNet's mean and std;
+# "clip": the same with OpenAI CLIP's mean and std.
+PREPROCESSING = ("raw255", "unit", "imagenet", "clip")
 # The headline metrics a card stores per level (frame, video), in the order they are shown.
 METRICS = (
     "auc",

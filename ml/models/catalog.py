@@ -63,6 +63,24 @@ COMMFOR_CITATION = (
 )
 COMMFOR_SIZE = 88 * 10**6  # approximate: 22 M float32 parameters; the Hub lists no checksum here
 
+UFD_COMMIT = "763391eff3284f6950ffb323599c1a7a819f2ecd"
+UFD_FC_URL = (
+    f"https://github.com/WisconsinAIVision/UniversalFakeDetect/raw/{UFD_COMMIT}/"
+    "pretrained_weights/fc_weights.pth"
+)
+UFD_FC_SIZE = 4 * 10**3  # approximate: a Linear(768, 1) saved by torch.save
+# OpenAI's published checkpoint (CLIP's clip.py `_MODELS`); the folder name is its sha256,
+# which clip.load checks too.
+CLIP_L14_SHA256 = "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836"
+CLIP_L14_URL = f"https://openaipublic.azureedge.net/clip/models/{CLIP_L14_SHA256}/ViT-L-14.pt"
+CLIP_L14_SIZE = 890 * 2**20  # approximate: 428 M parameters, mostly float16
+UFD_CITATION = (
+    "U. Ojha, Y. Li, Y. J. Lee, “Towards Universal Fake Image Detectors that Generalize Across "
+    "Generative Models”, CVPR 2023, pp. 24480-24489, arXiv:2302.10174; the backbone: A. Radford "
+    "et al., “Learning Transferable Visual Models From Natural Language Supervision” (CLIP), "
+    "ICML 2021, arXiv:2103.00020"
+)
+
 
 @dataclass(frozen=True)
 class CatalogFile:
@@ -99,6 +117,15 @@ class CatalogEntry:
     @property
     def ensemble(self) -> bool:
         return len(self.files) > 1
+
+    @property
+    def models(self) -> dict[str, tuple[CatalogFile, ...]]:
+        """Installed model name → the files it is converted from (several files may make one
+        model: a backbone and a head)."""
+        out: dict[str, tuple[CatalogFile, ...]] = {}
+        for file in self.files:
+            out[file.model_name] = (*out.get(file.model_name, ()), file)
+        return out
 
 
 # Evidence about each network beyond its authors' own data (docs/verdict.md, "What a model may
@@ -215,6 +242,41 @@ COMMFOR_CARD = {
     ),
 }
 
+UFD_CARD = {
+    "kind": "image",
+    "short_name": "UniversalFakeDetect",
+    # ViT-L/14: seconds per image on a 2-core CPU (docs/performance.md).
+    "compute": "gpu_recommended",
+    "threshold_source": "the authors' sigmoid midpoint (0.5, validate.py's accuracy at 0.5): "
+    "not calibrated on platform data",
+    "label_convention": "one logit; sigmoid = P(fake), 1 = generated (validate.py: 0_real, 1_fake)",
+    "published_metrics": {
+        "source": "Ojha, Li & Lee, CVPR 2023 (arXiv:2302.10174): average precision and "
+        "accuracy per test generator (trained on ProGAN images only) in the paper's tables, "
+        "rows of the CLIP ViT-L/14 linear probe; not transcribed here, read them there",
+        "abstract": "CLIP-feature detection improves on the earlier state of the art by +15.07 mAP "
+        "and +25.90 % accuracy on unseen diffusion and autoregressive models (nearest-neighbour "
+        "variant)",
+    },
+    "reliability": {
+        "in_domain": [
+            {
+                "dataset": "the authors' test set: ProGAN and 18 other GAN, diffusion and "
+                "autoregressive generators",
+                "auc": None,
+                "source": "Ojha et al. 2023: AP and accuracy, no AUC checked here",
+            }
+        ],
+        "cross_dataset": [],
+    },
+    "caveats": (
+        "CLIP-based detectors lose accuracy after heavy JPEG recompression or resizing; the "
+        "network sees only the centred 224 px square of the image as it is (the authors' "
+        "transform), so a large photo is judged by a small part of it; trained on ProGAN "
+        "images only"
+    ),
+}
+
 DEEPFAKE_DATA = (
     "the authors' Deepfake dataset: faces from deepfake videos found online and real faces "
     "(Afchar et al. 2018)"
@@ -321,6 +383,34 @@ CATALOG: dict[str, CatalogEntry] = {
             summary=(
                 "scores the whole image for AI generation (diffusion, GAN, ...), faces or not; "
                 "weaker on heavily recompressed or resized images"
+            ),
+        ),
+        CatalogEntry(
+            name="ufd-clip-vit-l14",
+            network="UniversalFakeDetect: frozen CLIP ViT-L/14 and a linear head (whole-image "
+            "detector)",
+            arch="clip_vit_l14_ufd",
+            training_data=(
+                "the head: ProGAN real/fake images of Wang et al. 2020 (CNNDetection); the "
+                "backbone: OpenAI CLIP, 400 M image-text pairs, never tuned for this task"
+            ),
+            licence="MIT (UFD code and head; OpenAI CLIP code and weights)",
+            citation=UFD_CITATION,
+            source=f"WisconsinAIVision/UniversalFakeDetect@{UFD_COMMIT[:7]} and OpenAI CLIP "
+            "ViT-L/14",
+            converter="ufd",
+            version=f"l14-{UFD_COMMIT[:7]}",
+            files=(
+                CatalogFile(
+                    "ViT-L-14.pt", CLIP_L14_URL, CLIP_L14_SIZE, CLIP_L14_SHA256, "ufd-clip-vit-l14"
+                ),
+                CatalogFile("fc_weights.pth", UFD_FC_URL, UFD_FC_SIZE, None, "ufd-clip-vit-l14"),
+            ),
+            card=UFD_CARD,
+            summary=(
+                "scores the centre of the image for AI generation with CLIP features; "
+                "generalises across GANs and diffusion models, weaker after heavy JPEG "
+                "recompression or resizing; heavy on a CPU (300 M weights)"
             ),
         ),
     )

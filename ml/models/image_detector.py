@@ -3,7 +3,8 @@ AI-generated (card kind "image"), not a face crop.
 
 Each card states the transform its authors used before the network: the shorter side resized
 to `image_transform.resize_short_side` (bilinear with antialiasing, as torchvision's Resize does
-on a PIL image), then a centred square of `input_size`, then the card's `preprocessing`.
+on a PIL image), or not resized at all (`"resize": "none"`), then a centred square of
+`input_size`, then the card's `preprocessing`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class ImageDetector(_InstalledModel):
 
     @classmethod
     def _check_card(cls, spec: ModelSpec) -> None:
+        # Registers the ViTs' own layers and activation before Keras reads a file holding them.
+        from ml.models.archs import clip_vit, vit  # noqa: F401
+
         if spec.card["kind"] != "image":
             raise ModelError(
                 f"{spec.name} {spec.version} scores face crops, not whole images: it is "
@@ -75,7 +79,10 @@ class ImageDetector(_InstalledModel):
         return {**DEFAULT_TRANSFORM, **(self.card.get("image_transform") or {})}
 
     @property
-    def resize_short_side(self) -> int:
+    def resize_short_side(self) -> int | None:
+        """None: the authors crop the image as it is (`"resize": "none"`), never resized."""
+        if self.transform.get("resize") == "none":
+            return None
         return int(self.transform.get("resize_short_side") or self.input_size)
 
     @property
@@ -86,10 +93,10 @@ class ImageDetector(_InstalledModel):
 
     def network_input(self, rgb: np.ndarray) -> np.ndarray:
         """uint8 RGB of any size → the (S, S, 3) uint8 square the network sees."""
-        resized = resized_short_side(
-            np.ascontiguousarray(rgb, dtype=np.uint8), self.resize_short_side
-        )
-        return center_crop(resized, self.input_size)
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
+        if self.resize_short_side:
+            rgb = resized_short_side(rgb, self.resize_short_side)
+        return center_crop(rgb, self.input_size)
 
     def predict_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """P(generated) (N,) of uint8 RGB images of any sizes."""

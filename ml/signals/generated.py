@@ -62,7 +62,7 @@ def frame_prep(detectors: list[ImageDetector]) -> FramePrep | None:
     """How a kept video frame is stored: resized once to the detectors' shared short side (the
     resize they would do anyway), so that kept frames cost little memory; None: kept as decoded."""
     sides = {d.resize_short_side for d in detectors}
-    if len(sides) != 1:
+    if len(sides) != 1 or None in sides:  # a detector that crops the image as it is
         return None
     side = sides.pop()
     return lambda rgb: resized_short_side(rgb, side)

@@ -97,9 +97,11 @@ def test_list_shows_every_entry_and_whether_it_is_installed(mesonet, capsys):
         "mesoinception4-f2f": "not installed",
         "dfdc-b7": "not installed",
         "commfor-vit-s-384": "not installed",
+        "ufd-clip-vit-l14": "not installed",
     }
     assert "download: 156 kB" in out and "download: 198 kB" in out
     assert "download: about 1.9 GB in 7 files" in out
+    assert "download: about 933 MB in 2 files" in out and "UniversalFakeDetect" in out
     assert "7 x EfficientNet-B7" in out and "GPU recommended" in out
     assert out.count("licence:  Apache-2.0") == 4 and "licence:  MIT" in out
     assert "Afchar" in out and "Seferbekov" in out

@@ -31,6 +31,10 @@ CASES = {
         lambda: synthetic.HERE / "small_checkpoint.pth",
         "not a torchvision ResNeXt-50 32x4d checkpoint",
     ),
+    "ufd": (
+        lambda: synthetic.HERE / "small_checkpoint.pth",
+        "not a UniversalFakeDetect checkpoint",
+    ),
 }
 
 
@@ -54,7 +58,9 @@ def test_each_name_reaches_its_own_converter(name, tmp_path):
 
 def test_an_unknown_name_is_refused_with_the_known_ones(tmp_path):
     for attempt in (lambda: converter_for("onnx"), lambda: convert("onnx", tmp_path, tmp_path)):
-        with pytest.raises(ModelError, match="'onnx'.*dfdc, mesonet, commfor, torchvision_resnext"):
+        with pytest.raises(
+            ModelError, match="'onnx'.*dfdc, mesonet, commfor, torchvision_resnext, ufd"
+        ):
             attempt()
     with pytest.raises(ModelError, match="No converter"):
         converter_for(KERAS)  # the platform's own format needs none

@@ -36,3 +36,14 @@ def test_full_size_b7_scores_32_crops_and_draws_heatmaps_under_the_memory_ceilin
     result = json.loads(run_probe("score", str(path), "32", "2").strip().splitlines()[-1])
     assert result["crops"] == 32 and result["finite"] and result["heatmaps"] == 2
     assert result["peak_rss_mb"] < CEILING_MB, result
+
+
+@pytest.mark.slow
+def test_full_size_ufd_vit_l14_scores_8_frames_under_the_memory_ceiling(tmp_path):
+    """OpenAI's ViT-L/14 image encoder (304 M weights) converted from a full-size checkpoint
+    in the published key layout, then scoring a video's 8 frames as the worker does."""
+    path = tmp_path / "ufd.keras"
+    run_probe("build-ufd", str(path))
+    result = json.loads(run_probe("score-ufd", str(path), "8").strip().splitlines()[-1])
+    assert result["frames"] == 8 and result["finite"]
+    assert result["peak_rss_mb"] < CEILING_MB, result

@@ -5,6 +5,11 @@ weights (timing and memory only: such a model never scores a user's file);
 `python -m tests.support.fullsize score PATH N [H]` loads it as the worker does
 (`ml.models.classify.FrameClassifier`), scores N random 380 px crops, draws Grad-CAM heatmaps of the
 first H of them (none by default) and prints a JSON line with the process's peak resident memory.
+
+`build-ufd PATH` writes OpenAI's full-size ViT-L/14 image encoder with random weights from the
+recorded manifest (tests/fixtures/ufd) as a CLIP state dict beside a UFD head and converts them
+with the platform's converter (`build_image_detector`, which the benchmarks use too); `score-ufd PATH N` loads the result as the worker does
+(`ml.models.image_detector.ImageDetector`) and scores N random 1080p frames.
 """
 
 from __future__ import annotations
@@ -68,9 +73,73 @@ def score(path: str, count: int, heatmaps: int = 0) -> dict:
     }
 
 
+UFD_CARD = {"version": "random", "threshold": 0.5}
+
+
+def build_image_detector(kind: str, path: str) -> dict:
+    """A whole-image detector (`commfor` or `ufd`) at full size, random weights in the published
+    layout from the recorded manifest, converted by the platform's converter; its card is
+    written beside it and returned."""
+    import tempfile
+    from pathlib import Path
+
+    from ml.models.convert import convert
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = _published_image_detector(kind, Path(tmp))
+        card = convert(kind, source, Path(path))
+    card = {**UFD_CARD, "name": f"{kind}-timing-only", **card}
+    Path(path).with_suffix(".card.json").write_text(json.dumps(card, indent=2))
+    return card
+
+
+def _published_image_detector(kind: str, folder):
+    from tests.fixtures.dfdc.synthetic import write_torch_checkpoint
+
+    if kind == "commfor":
+        from tests.fixtures.commfor import synthetic as commfor
+
+        state = commfor.random_state_dict(commfor.read_manifest())
+        return commfor.write_safetensors(folder / "model.safetensors", state)
+    from tests.fixtures.ufd import synthetic
+
+    manifest = synthetic.read_manifest("manifest_vit_l14.json")
+    visual = [entry for entry in manifest if entry[0].startswith("visual.")]
+    write_torch_checkpoint(folder / "ViT-L-14.pt", synthetic.random_state_dict(visual))
+    write_torch_checkpoint(folder / "fc_weights.pth", synthetic.head_state())
+    return folder
+
+
+def score_ufd(path: str, count: int) -> dict:
+    from pathlib import Path
+
+    from ml.models.cards import ModelSpec
+    from ml.models.checksum import file_sha256
+    from ml.models.image_detector import ImageDetector
+
+    card = json.loads(Path(path).with_suffix(".card.json").read_text())
+    spec = ModelSpec(card["name"], card["version"], file_sha256(path), path, card)
+    start = time.perf_counter()
+    detector = ImageDetector.load(spec)
+    loaded = time.perf_counter()
+    frames = np.random.default_rng(0).integers(0, 256, (count, 1080, 1920, 3), np.uint8)
+    scores = detector.predict_images(list(frames))
+    return {
+        "frames": len(scores),
+        "finite": bool(np.isfinite(scores).all()),
+        "load_s": round(loaded - start, 2),
+        "predict_s": round(time.perf_counter() - loaded, 2),
+        "peak_rss_mb": round(peak_rss_mb()),
+    }
+
+
 if __name__ == "__main__":
     command, model_path, *rest = sys.argv[1:]
     if command == "build":
         build(model_path)
+    elif command == "build-ufd":
+        build_image_detector("ufd", model_path)
+    elif command == "score-ufd":
+        print(json.dumps(score_ufd(model_path, *map(int, rest))))
     else:
         print(json.dumps(score(model_path, *map(int, rest))))

@@ -53,6 +53,13 @@ def _commfor(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
     return convert_commfor(src, dest)
 
 
+def _ufd(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
+    from ml.models.convert.ufd import convert_ufd
+
+    # The CLIP encoder's size is read from the tensors' shapes, as CLIP's build_model does.
+    return convert_ufd(src, dest)
+
+
 def _torchvision_resnext(src: Path, dest: Path, arch: str | None) -> dict[str, Any]:
     from ml.models.convert.resnext import convert_resnext
 
@@ -72,6 +79,9 @@ CONVERTERS: dict[str, Converter] = {
             folder_file="model.safetensors",
         ),
         Converter("torchvision_resnext", "torchvision ResNeXt-50 checkpoint", _torchvision_resnext),
+        Converter(
+            "ufd", "UniversalFakeDetect model (CLIP checkpoint + fc_weights.pth, or .pth)", _ufd
+        ),
     )
 }
 # What a model file given to install_model may be.

@@ -101,7 +101,6 @@ def config_from_state(state: dict[str, np.ndarray]) -> vit.VitConfig:
 
 def keras_weights(state: dict[str, np.ndarray], config: vit.VitConfig) -> dict[str, list]:
     """Layer name → its weights in Keras order; consumes `state` (what is left was not used)."""
-    d, h = config.dim, config.heads
     take = state.pop
     out = {
         "patch_embed": [
@@ -114,13 +113,13 @@ def keras_weights(state: dict[str, np.ndarray], config: vit.VitConfig) -> dict[s
     }
     for i in range(config.depth):
         p, n = f"blocks.{i}.", f"blocks_{i}"
-        qkv_w = take(p + "attn.qkv.weight").reshape(3, d, d)  # (q|k|v, out, in)
-        qkv_b = take(p + "attn.qkv.bias").reshape(3, h, d // h)
-        attn = []
-        for j in range(3):
-            attn += [qkv_w[j].T.reshape(d, h, d // h), qkv_b[j]]
-        attn += [take(p + "attn.proj.weight").T.reshape(h, d // h, d), take(p + "attn.proj.bias")]
-        out[f"{n}_attn"] = attn
+        out[f"{n}_attn"] = attention_weights(
+            take(p + "attn.qkv.weight"),
+            take(p + "attn.qkv.bias"),
+            take(p + "attn.proj.weight"),
+            take(p + "attn.proj.bias"),
+            config.heads,
+        )
         for name, key in (("norm1", "norm1"), ("norm2", "norm2")):
             out[f"{n}_{name}"] = [take(p + key + ".weight"), take(p + key + ".bias")]
         for name in ("fc1", "fc2"):
@@ -128,11 +127,28 @@ def keras_weights(state: dict[str, np.ndarray], config: vit.VitConfig) -> dict[s
     return out
 
 
+def attention_weights(qkv_w, qkv_b, proj_w, proj_b, heads: int) -> list[np.ndarray]:
+    """PyTorch's fused attention (in-projection (3D, D) as q|k|v, out-projection (D, D)) →
+    Keras MultiHeadAttention's per-head query, key, value and output kernels and biases."""
+    d = proj_w.shape[0]
+    qkv_w, qkv_b = qkv_w.reshape(3, d, d), qkv_b.reshape(3, heads, d // heads)
+    out = []
+    for j in range(3):
+        out += [qkv_w[j].T.reshape(d, heads, d // heads), qkv_b[j]]
+    return [*out, proj_w.T.reshape(heads, d // heads, d), proj_b]
+
+
 def assign_weights(model, state: dict[str, np.ndarray], config: vit.VitConfig) -> None:
     """Set every weight of `model` from `state`; refuse a tensor left over or a shape mismatch."""
+    set_all_weights(model, state, lambda left: keras_weights(left, config))
+
+
+def set_all_weights(model, state: dict[str, np.ndarray], mapping) -> None:
+    """`mapping(state)` → layer name → weights, consuming `state`; every tensor must be used and
+    every layer with weights set, with the shapes Keras expects, or nothing is kept."""
     state = dict(state)
     try:
-        weights = keras_weights(state, config)
+        weights = mapping(state)
     except KeyError as exc:
         raise ModelError(f"The checkpoint lacks {exc.args[0]}.") from exc
     if state:

@@ -32,25 +32,44 @@ def convert_published(
     """The files of a catalog entry (`sources`, in the order of `entry.files`) → one checked
     `workdir/NAME.keras` each. With `consume`, each source is removed once converted, so that
     an ensemble of large checkpoints needs the disk of one raw file at a time."""
+    by_file = dict(zip(entry.files, map(Path, sources), strict=True))
     return [
-        _convert_catalog_file(entry, file, Path(source), workdir, consume=consume)
-        for file, source in zip(entry.files, sources, strict=True)
+        _convert_catalog_model(entry, files, [by_file[f] for f in files], workdir, consume=consume)
+        for files in entry.models.values()
     ]
 
 
-def _convert_catalog_file(
-    entry: CatalogEntry, file: CatalogFile, source: Path, workdir: Path, *, consume: bool
+def _convert_catalog_model(
+    entry: CatalogEntry,
+    files: tuple[CatalogFile, ...],
+    paths: list[Path],
+    workdir: Path,
+    *,
+    consume: bool,
 ) -> Converted:
+    file = files[0]
     dest = workdir / f"{file.model_name}.keras"
     card = catalog_card(entry, file)
+    source = paths[0]
+    if len(files) > 1:  # one model from several files (a backbone and a head): their folder
+        source = workdir / f"{file.model_name}.parts"
+        source.mkdir()
+        for part, path in zip(files, paths, strict=True):
+            (source / part.filename).symlink_to(path.resolve())
     card.update(convert(entry.converter, source, dest, arch=entry.arch))
     # What the catalog knows about the family wins over what a converter assumes.
     card.update({key: entry.card[key] for key in ("framing", "compute") if key in entry.card})
     card["family"] = entry.name
     # What was actually converted (the release may publish no checksum to compare with).
-    card["source"]["file_sha256"] = file_sha256(source)
+    card["source"]["file_sha256"] = file_sha256(paths[0])
+    if len(files) > 1:
+        card["source"]["parts"] = [
+            {"file": f.filename, "url": f.url, "file_sha256": file_sha256(path)}
+            for f, path in zip(files, paths, strict=True)
+        ]
     if consume:
-        source.unlink()
+        for path in paths:
+            path.unlink()
     return _checked(dest, card)
 
 

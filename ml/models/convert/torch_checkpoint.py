@@ -8,6 +8,11 @@ as calls to `torch._utils._rebuild_tensor_v2` over storages named by key.
 The unpickler here is a security boundary: a pickle may name any importable function, so only
 the handful of names a checkpoint of tensors needs are resolved, each to our own safe stand-in.
 Anything else is refused before it is imported.
+
+A TorchScript archive (`torch.jit.save`, as OpenAI's CLIP checkpoints are published) has the same
+zip layout; its `data.pkl` pickles the module tree as objects of classes named `__torch__.*`.
+Each becomes a `ScriptModule` stand-in that only records its attributes; no TorchScript code in
+the archive is read. `state_dict()` flattens that tree into the names `module.state_dict()` gives.
 """
 
 from __future__ import annotations
@@ -95,6 +100,20 @@ def latin1_encode(text: str, encoding: str = "utf-8") -> bytes:
     return text.encode("latin1")
 
 
+class ScriptModule:
+    """A pickled TorchScript module: its attributes (tensors, submodules, flags), nothing run."""
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, dict):
+            raise ModelError("The TorchScript archive holds a module that is not plain data.")
+        self.attributes = state
+
+
+def typed_list(items, *_ignored) -> list:
+    """`torch.jit._pickle.build_intlist` etc. and `restore_type_tag`: the typed container as is."""
+    return items
+
+
 SAFE_GLOBALS = {
     ("collections", "OrderedDict"): OrderedDict,
     ("torch._utils", "_rebuild_tensor_v2"): rebuild_tensor,
@@ -104,6 +123,16 @@ SAFE_GLOBALS = {
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): latin1_encode,
     **{("torch", name): StorageType(name) for name in STORAGE_DTYPES},
+    **{
+        ("torch.jit._pickle", name): typed_list
+        for name in (
+            "restore_type_tag",
+            "build_intlist",
+            "build_doublelist",
+            "build_boollist",
+            "build_tensorlist",
+        )
+    },
 }
 
 
@@ -114,6 +143,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         self.storage = storage
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == "__torch__" or module.startswith("__torch__."):
+            return ScriptModule
         try:
             return SAFE_GLOBALS[(module, name)]
         except KeyError:
@@ -169,6 +200,26 @@ def load(path: str | Path) -> Any:
             NOT_A_CHECKPOINT.format(name=path.name, reason=f"unreadable or truncated: {exc}")
         ) from exc
     raise ModelError(NOT_A_CHECKPOINT.format(name=path.name, reason="unknown file format"))
+
+
+def state_dict(obj: Any) -> dict[str, np.ndarray] | None:
+    """The tensors of a loaded checkpoint by their state-dict names: a TorchScript module's
+    tree flattened ("visual.conv1.weight"), a plain dict of tensors as it is; None otherwise."""
+    if isinstance(obj, ScriptModule):
+        out: dict[str, np.ndarray] = {}
+        _flatten(obj, "", out)
+        return out
+    if isinstance(obj, dict) and obj and all(isinstance(v, np.ndarray) for v in obj.values()):
+        return dict(obj)
+    return None
+
+
+def _flatten(module: ScriptModule, prefix: str, out: dict[str, np.ndarray]) -> None:
+    for name, value in getattr(module, "attributes", {}).items():
+        if isinstance(value, ScriptModule):
+            _flatten(value, f"{prefix}{name}.", out)
+        elif isinstance(value, np.ndarray):
+            out[prefix + name] = value
 
 
 def _load_zip(file: BinaryIO, name: str) -> Any:
