@@ -31,6 +31,7 @@ SCENARIOS = {
     "floor": "benchmarks.floor:flop_floor_inputs",
     "gpu_probe": "benchmarks.gpu:gpu_names",
     "gpu_throughput": "benchmarks.gpu:gpu_throughput",
+    "gpu_ensemble": "benchmarks.gpu:gpu_ensemble_throughput",
     "gpu_worker_path": "benchmarks.gpu:gpu_worker_path",
 }
 
