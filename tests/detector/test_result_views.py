@@ -113,6 +113,15 @@ def test_heatmaps_show_when_the_report_has_them(user_client, done, png_bytes):
     assert f'class="heatmap" src="data:image/jpeg;base64,{heatmap}"' in html
 
 
+def test_a_face_framed_approximately_says_so(user_client, done):
+    html = user_client.get(url(done, "")).content.decode()
+    assert "data-approximate-framing" not in html
+    done.result["faces"][0]["approximate_framing"] = [3, 9]
+    Analysis.objects.filter(pk=done.pk).update(result=done.result)
+    html = user_client.get(url(done, "")).content.decode()
+    assert "approximate framing on 2 frames" in html
+
+
 def test_owner_sees_the_reviewers_label(user_client, done, staff_user):
     review_record(analysis=done, reviewer=staff_user, label="confirmed_real", notes="")
     html = user_client.get(url(done, "")).content.decode()
