@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import keras
 
-from ml.models.archs.vit import ClassTokenOf, ClassTokenPositions
+from ml.models.archs.vit import ClassTokenOf, ClassTokenPositions, pre_norm_block
 
 LAYER_NORM_EPS = 1e-5  # torch.nn.LayerNorm's default, which CLIP's LayerNorm subclass keeps
 
@@ -65,13 +65,13 @@ def build(config: ClipVisionConfig = CLIP_VIT_L_14, *, name: str = "clip_ufd") -
 
 
 def _block(x, config: ClipVisionConfig, name: str):
-    layers = keras.layers
-    y = layers.LayerNormalization(epsilon=LAYER_NORM_EPS, name=f"{name}_ln_1")(x)
-    y = layers.MultiHeadAttention(config.heads, config.width // config.heads, name=f"{name}_attn")(
-        y, y
+    return pre_norm_block(
+        x,
+        heads=config.heads,
+        width=config.width,
+        mlp_dim=4 * config.width,
+        activation=quick_gelu,
+        name=name,
+        parts=("ln_1", "c_fc", "c_proj", "ln_2"),
+        epsilon=LAYER_NORM_EPS,
     )
-    x = layers.Add(name=f"{name}_add1")([x, y])
-    y = layers.LayerNormalization(epsilon=LAYER_NORM_EPS, name=f"{name}_ln_2")(x)
-    y = layers.Dense(4 * config.width, activation=quick_gelu, name=f"{name}_c_fc")(y)
-    y = layers.Dense(config.width, name=f"{name}_c_proj")(y)
-    return layers.Add(name=f"{name}_add2")([x, y])

@@ -86,14 +86,28 @@ def build(config: VitConfig = VIT_SMALL_16_384, *, name: str = "vit") -> keras.M
 
 
 def _block(x, config: VitConfig, name: str):
-    layers = keras.layers
-    y = layers.LayerNormalization(epsilon=LAYER_NORM_EPS, name=f"{name}_norm1")(x)
-    y = layers.MultiHeadAttention(config.heads, config.dim // config.heads, name=f"{name}_attn")(
-        y, y
-    )
-    x = layers.Add(name=f"{name}_add1")([x, y])
-    y = layers.LayerNormalization(epsilon=LAYER_NORM_EPS, name=f"{name}_norm2")(x)
     # timm's MLP uses the exact (erf) GELU, Keras' default.
-    y = layers.Dense(config.mlp_dim, activation="gelu", name=f"{name}_fc1")(y)
-    y = layers.Dense(config.dim, name=f"{name}_fc2")(y)
+    return pre_norm_block(
+        x,
+        heads=config.heads,
+        width=config.dim,
+        mlp_dim=config.mlp_dim,
+        activation="gelu",
+        name=name,
+        parts=("norm1", "fc1", "fc2", "norm2"),
+    )
+
+
+def pre_norm_block(x, *, heads, width, mlp_dim, activation, name, parts, epsilon=LAYER_NORM_EPS):
+    """A pre-norm transformer block: x + attention(norm(x)), then + MLP(norm(x)). `parts` names
+    the first norm, the MLP's two layers and the second norm as the published weights do, so a
+    converter maps keys to layers by name."""
+    norm1, fc1, fc2, norm2 = (f"{name}_{part}" for part in parts)
+    layers = keras.layers
+    y = layers.LayerNormalization(epsilon=epsilon, name=norm1)(x)
+    y = layers.MultiHeadAttention(heads, width // heads, name=f"{name}_attn")(y, y)
+    x = layers.Add(name=f"{name}_add1")([x, y])
+    y = layers.LayerNormalization(epsilon=epsilon, name=norm2)(x)
+    y = layers.Dense(mlp_dim, activation=activation, name=fc1)(y)
+    y = layers.Dense(width, name=fc2)(y)
     return layers.Add(name=f"{name}_add2")([x, y])
