@@ -46,8 +46,8 @@ def default_batch_size() -> int:
 
 
 # Members an ensemble keeps open between analyses. A B7's LiteRT interpreter holds about 640 MB
-# (360 MB packed weights, 280 MB of its file mapped); seven held would pass 4 GB, while
-# reopening one costs 1.5-4 s on 2 cores (docs/performance.md).
+# (360 MB of packed weights, 280 MB of its file mapped): seven held would pass 4 GB, while
+# reopening one took 2-7 s on 2 busy cores (docs/performance.md).
 HELD_MEMBERS = 2
 
 # Loaded models with their compiled passes, keyed by file identity: a worker analyses many
@@ -374,13 +374,22 @@ class Ensemble:
         Past HELD_MEMBERS members, each gives its memory back once it has scored, so that
         the ensemble needs the memory of one member at a time, not of all.
         """
-        release = len(self.members) > HELD_MEMBERS
         rows = []
         for member in self.members:
             rows.append(member.predict(crops[member.crop_spec], batch_size=batch_size))
-            if release:
+            if self._one_at_a_time:
                 member.release()
         return np.stack(rows)
+
+    @property
+    def _one_at_a_time(self) -> bool:
+        return len(self.members) > HELD_MEMBERS
+
+    def release_lead(self) -> None:
+        """After the lead's heatmaps: where members score one at a time, it gives back its
+        memory too, so that the next analysis starts with none held."""
+        if self._one_at_a_time:
+            self.lead.release()
 
     def predict(
         self, crops: dict[CropSpec, np.ndarray], batch_size: int | None = None

@@ -16,6 +16,7 @@ Keras and logs why. `ML_LITERT=0` turns LiteRT off; on a GPU the Keras pass is u
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import subprocess
@@ -36,13 +37,19 @@ MIN_PARAMS = 1_000_000
 EXPORT_TIMEOUT_S = float(os.environ.get("ML_LITERT_TIMEOUT", "1800"))
 _PROJECT = Path(__file__).resolve().parents[2]  # where `python -m ml.models.litert` finds `ml`
 
+# Weights per converted stage of a large backbone (`_stages`). Env: for tests of the stages.
+STAGE_BYTES = int(float(os.environ.get("ML_LITERT_STAGE_MB", "64")) * 2**20)
+
 # Memory an export needs, from the converter child's peak RSS (`/usr/bin/time -v python -m
-# ml.models.litert MODEL TARGET`, docs/performance.md): a fixed part (Python, TensorFlow, the
-# converter) and a part per byte of model file, which the converter holds several times over.
-# Fitted on a full-size EfficientNet-B7 at 380 px (259 MB file, peak 4340 MB, 2026-12-07) and
-# a B0 (21 MB file, peak 1255 MB).
+# ml.models.litert MODEL TARGET`, docs/performance.md): a fixed part (Python, TensorFlow), the
+# loaded model and what stays between stages (about 3 times the model file), and the converter,
+# which holds what it converts about 13 times over (one stage, at most about 80 MB). Fitted on a
+# full-size EfficientNet-B7 at 380 px (259 MB file in stages of 71-79 MB: peak 2822 MB; 4340
+# MB converted whole) and a B0 (21 MB file, whole: 1255 MB), 2026-12-07.
 EXPORT_BASE_BYTES = 980 * 2**20
-EXPORT_BYTES_PER_MODEL_BYTE = 13.0
+EXPORT_HELD_PER_MODEL_BYTE = 3.25
+EXPORT_CONVERTER_PER_BYTE = 13.0
+LARGEST_STAGE_BYTES = 80 * 2**20
 
 
 def enabled() -> bool:
@@ -62,6 +69,19 @@ def cam_path(export: Path) -> Path:
     return export.with_suffix(".cam.tflite")
 
 
+def stage_path(export: Path, number: int) -> Path:
+    """An earlier stage of an export converted in stages (`_stages`), numbered from 0."""
+    return export.with_suffix(f".stage{number}.tflite")
+
+
+def stage_paths(export: Path) -> list[Path]:
+    paths, number = [], 0
+    while stage_path(export, number).is_file():
+        paths.append(stage_path(export, number))
+        number += 1
+    return paths
+
+
 def head_path(export: Path) -> Path:
     """The head as Keras, where its gradient could not be exported (heatmaps then import Keras)."""
     return export.with_suffix(".head.keras")
@@ -79,7 +99,13 @@ def missing(model_path: Path, sha256: str) -> bool:
 
 def memory_needed(model_path: Path) -> int:
     """Bytes of memory the export of this model file peaks at (measured; see above)."""
-    return int(EXPORT_BASE_BYTES + EXPORT_BYTES_PER_MODEL_BYTE * Path(model_path).stat().st_size)
+    size = Path(model_path).stat().st_size
+    converted = min(size, LARGEST_STAGE_BYTES)
+    return int(
+        EXPORT_BASE_BYTES
+        + EXPORT_HELD_PER_MODEL_BYTE * size
+        + EXPORT_CONVERTER_PER_BYTE * converted
+    )
 
 
 def memory_available() -> int:
@@ -164,21 +190,20 @@ class LiteForward:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        # The graph alone tells the input and outputs: the interpreter that packs the weights
-        # (hundreds of MB for B7) opens on the first call, so that an ensemble can score its
+        self._stages = [*stage_paths(path), path]
+        # The graphs alone tell the input and outputs: the interpreters that pack the weights
+        # (hundreds of MB for B7) open on the first call, so that an ensemble can score its
         # members one after another (`release`).
-        graph = _interpreter(path, delegates=False)
-        source = graph.get_input_details()[0]
-        self._input = source["index"]
-        self.input_shape = (None, *(int(n) for n in source["shape"][1:]))
-        self._outputs = [d["index"] for d in graph.get_output_details()]
-        self._live: Any = None
+        first, last = (_interpreter(p, delegates=False) for p in (self._stages[0], path))
+        self.input_shape = (None, *(int(n) for n in first.get_input_details()[0]["shape"][1:]))
+        self._outputs = [d["index"] for d in last.get_output_details()]
+        self._live: list[Any] = []
         self._cam: Any = None
         self.has_heatmap = cam_path(path).is_file() or head_path(path).is_file()
 
     def release(self) -> None:
         """Give back the interpreter's memory; the next call opens it again."""
-        self._live, self._cam = None, None
+        self._live, self._cam = [], None
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         # One crop per call: XNNPACK scored B7 as fast one at a time as in eights (0.28 against
@@ -190,13 +215,16 @@ class LiteForward:
         return np.concatenate([maps for maps, _ in singles]), outputs
 
     def _one(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        if self._live is None:
-            self._live = _interpreter(self._path)
-        self._live.set_tensor(self._input, np.ascontiguousarray(x))
-        self._live.invoke()
+        if not self._live:
+            self._live = [_interpreter(p) for p in self._stages]
+        *earlier, last = self._live
+        for stage in earlier:  # each stage's one output is the next one's input
+            x = _invoke(stage, x)
+        last.set_tensor(last.get_input_details()[0]["index"], np.ascontiguousarray(x))
+        last.invoke()
         maps, outputs = None, None
         for index in self._outputs:  # the export's outputs come in no fixed order
-            value = self._live.get_tensor(index)
+            value = last.get_tensor(index)
             if value.ndim == 4:
                 maps = value.copy()
             else:
@@ -229,10 +257,13 @@ class _CamHead:
             from ml.models.heatmap import keras_channel_weights
 
             return keras_channel_weights(self._head, maps)
-        interpreter = self._interpreter
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], maps.astype(np.float32))
-        interpreter.invoke()
-        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+        return _invoke(self._interpreter, maps.astype(np.float32))
+
+
+def _invoke(interpreter: Any, x: np.ndarray) -> np.ndarray:
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], np.ascontiguousarray(x))
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
 
 
 def _interpreter(path: Path, *, delegates: bool = True) -> Any:
@@ -250,8 +281,9 @@ def _interpreter(path: Path, *, delegates: bool = True) -> Any:
 
 def _convert(model_path: str, target: str) -> None:
     """Child process: the model with its last feature map as a second output, as LiteRT, and
-    its head's Grad-CAM weights as a LiteRT model of their own. The head's file is written
-    first: an export file present means both are complete."""
+    its head's Grad-CAM weights as a LiteRT model of their own. A large backbone is converted
+    in stages (see `_stages`). The head's and the stages' files are written first: the export
+    file present means all are complete."""
     import keras
     import tensorflow as tf
 
@@ -259,12 +291,66 @@ def _convert(model_path: str, target: str) -> None:
 
     model = keras.saving.load_model(model_path, compile=False)
     maps = _last_feature_map(model)
+    stages = [model]
     if maps is not None:
-        _write_head(keras.Model(maps, model.output), Path(target))
-        model = keras.Model(model.inputs, [maps, model.output])
-    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-    del model
+        head = keras.Model(maps, model.output)
+        _write_head(head, Path(target))
+        stages = _stages(model, maps, head) or [keras.Model(model.inputs, [maps, model.output])]
+    *earlier, last = stages
+    for number, stage in enumerate(earlier):
+        flatbuffer = tf.lite.TFLiteConverter.from_keras_model(stage).convert()
+        _write(stage_path(Path(target), number), lambda path, fb=flatbuffer: path.write_bytes(fb))
+        del flatbuffer
+    flatbuffer = tf.lite.TFLiteConverter.from_keras_model(last).convert()
     _write(Path(target), lambda path: path.write_bytes(flatbuffer))
+
+
+def _stages(model: Any, maps: Any, head: Any) -> list[Any] | None:
+    """A model made of a nested backbone (input → backbone → head) cut into consecutive
+    stages of at most STAGE_BYTES of weights each, the last one giving (maps, output); None
+    where the model is not of that shape or is small enough to convert whole.
+
+    The converter holds a model's weights about a dozen times over (a B7 export peaked at
+    4.3 GB whole); a stage at a time it holds one stage's."""
+    import keras
+
+    backbone = next((layer for layer in model.layers if isinstance(layer, keras.Model)), None)
+    if backbone is None or len(backbone._inbound_nodes) != 1:
+        return None
+    node = backbone._inbound_nodes[0]
+    if node.output_tensors[0] is not maps or node.input_tensors[0] is not model.inputs[0]:
+        return None
+    cuts = _cuts(backbone, STAGE_BYTES)
+    if not cuts:
+        return None
+    bounds = [backbone.input, *cuts]
+    stages = [keras.Model(a, b) for a, b in itertools.pairwise(bounds)]
+    rest = keras.Model(cuts[-1], backbone.output)
+    source = keras.Input(shape=tuple(cuts[-1].shape[1:]))
+    features = rest(source)
+    return [*stages, keras.Model(source, [features, head(features)])]
+
+
+def _cuts(graph: Any, stage_bytes: int) -> list[Any]:
+    """Tensors of a functional graph through which everything passes (no skip connection
+    crosses them), one each time the weights since the last cut pass `stage_bytes`."""
+    layers = graph.layers  # in the order they run
+    last_use: dict[int, int] = {}
+    for index, layer in enumerate(layers):
+        for node in layer._inbound_nodes:
+            for tensor in node.input_tensors:
+                last_use[id(tensor)] = index
+    live: dict[int, Any] = {}
+    cuts, weights = [], 0
+    for index, layer in enumerate(layers[:-1]):
+        for node in layer._inbound_nodes:
+            live.update({id(t): t for t in node.output_tensors})
+        live = {key: t for key, t in live.items() if last_use.get(key, -1) > index}
+        weights += sum(int(np.prod(w.shape)) * 4 for w in layer.weights)
+        if len(live) == 1 and weights >= stage_bytes:
+            cuts.append(next(iter(live.values())))
+            weights = 0
+    return cuts
 
 
 def _write_head(head: Any, target: Path) -> None:

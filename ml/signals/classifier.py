@@ -152,6 +152,7 @@ def heatmaps(
             frame_index, time_s, _ = person.samples[worst]
             jpeg = heatmap.overlay_jpeg(crop, heat)
             result[face.track_id] = Heatmap(jpeg, crop, frame_index, round(time_s, 3))
+    classifier.release_lead()
     return result
 
 

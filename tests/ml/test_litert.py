@@ -203,3 +203,27 @@ def test_an_analysis_with_every_model_exported_never_imports_tensorflow(b0_folde
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["runtime"] == "litert" and result["scored"] and result["heatmaps"] == 1
     assert not result["tensorflow"] and not result["keras"], result
+
+
+def test_a_backbone_exported_in_stages_scores_and_draws_as_keras(
+    b0_folder, tmp_path, face_crops, no_loaded_models, monkeypatch
+):
+    """A large backbone is converted a few MB of weights at a time (a B7 at once peaked past
+    4 GB): the chained stages give Keras' probabilities, feature maps and heatmap."""
+    shutil.copy(b0_folder / "b0.keras", tmp_path / "b0.keras")
+    spec = b0_spec(tmp_path)
+    monkeypatch.setenv("ML_LITERT_STAGE_MB", "3")
+    exported = litert.export(tmp_path / "b0.keras", spec.sha256)
+    assert len(litert.stage_paths(exported)) >= 2
+    classifier = FrameClassifier.load(spec)
+    x = preprocess(classify.resize_crops(face_crops, B0_SIZE), "raw255")
+    keras_pass = Forward(keras.saving.load_model(spec.path, compile=False), feature_map=True)
+    keras_maps, keras_outputs = keras_pass(x)
+    np.testing.assert_allclose(
+        classifier.predict(face_crops), fake_probability(keras_outputs), atol=1e-3
+    )
+    lite_maps, _ = classifier._forward(x)
+    scale = float(np.abs(keras_maps).max())
+    np.testing.assert_allclose(lite_maps / scale, keras_maps / scale, atol=1e-3)
+    keras_heat = heatmap.grad_cam(keras_pass.head, keras_maps[:1], B0_SIZE)
+    np.testing.assert_allclose(classifier.heatmap(face_crops[0]), keras_heat, atol=1e-2)

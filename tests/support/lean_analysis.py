@@ -33,6 +33,7 @@ def main(media: str, specs: str) -> dict:
         "heatmaps": sum(bool(face.heatmap) for face in report.faces),
         "tensorflow": "tensorflow" in sys.modules,
         "keras": "keras" in sys.modules,
+        "timings_s": report.timings_s,
         "peak_rss_mb": round(peak_rss_mb()),
     }
 
