@@ -80,6 +80,22 @@ def test_the_single_member_installs_from_a_mirror_exported_and_says_how_it_was_c
     assert litert.cam_path(litert.export_path(Path(model.file_path), model.sha256)).is_file()
 
 
+def test_too_little_memory_for_the_export_says_so_in_one_line_and_keeps_keras(
+    mirror, models_root, capsys, monkeypatch
+):
+    """A machine whose free memory is below what an export needs (here: a need above any
+    machine's memory) installs the model, says why it is not exported, and scores through
+    Keras."""
+    monkeypatch.setattr(litert, "EXPORT_BASE_BYTES", 2**50)
+    call_command("install_model", "dfdc-b7-single", "--mirror", str(mirror), "--activate")
+    lines = [line for line in capsys.readouterr().out.splitlines() if "export" in line.lower()]
+    assert len(lines) == 1 and lines[0].startswith("Not exporting for the CPU: an export needs")
+    assert "--export-missing" in lines[0]
+    model = DetectorModel.objects.get(name="dfdc-b7-single", active=True)
+    assert litert.missing(Path(model.file_path), model.sha256)
+    assert exports_under(models_root) == []
+
+
 def test_a_mirror_without_the_single_member_installs_nothing(tmp_path, models_root):
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -22,6 +22,7 @@ def main(media: str, specs: str) -> dict:
     django.setup()
     # What the CLI and the worker import.
     import detector.management.commands.analyze
+    import detector.queue.jobs
     import detector.queue.worker  # noqa: F401
     from ml import analyze
     from ml.options import ModelSpecs
