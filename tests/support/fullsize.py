@@ -1,7 +1,8 @@
 """Full-size networks for memory checks, run in a child process so its peak is its own.
 
 `python -m tests.support.fullsize build PATH` saves an EfficientNet-B7 at 380 px with random
-weights (timing and memory only: such a model never scores a user's file);
+weights (timing and memory only: such a model never scores a user's file) and makes its CPU
+export, as installing does;
 `python -m tests.support.fullsize score PATH N [H]` loads it as the worker does
 (`ml.models.classify.FrameClassifier`), scores N random 380 px crops, draws Grad-CAM heatmaps of the
 first H of them (none by default) and prints a JSON line with the process's peak resident memory.
@@ -39,9 +40,14 @@ def peak_rss_mb() -> float:
 
 
 def build(path: str) -> None:
+    """The model saved, then its CPU export made, as `install_model` makes it."""
+    from ml.models import litert
     from ml.models.archs import get_arch
+    from ml.models.checksum import file_sha256
 
     get_arch("efficientnet_b7").build(init="none").save(path)
+    if litert.enabled():
+        litert.export(Path(path), file_sha256(path))
 
 
 def b7_spec(path: str):
