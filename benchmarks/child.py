@@ -27,6 +27,7 @@ SCENARIOS = {
     "tracking": "benchmarks.analysis:tracking_rate",
     "throughput": "benchmarks.throughput:classifier_throughput",
     "naive": "benchmarks.naive:naive_reference",
+    "cold_cli": "benchmarks.cold_cli:measure",
     "heatmap_cost": "benchmarks.gradcam:heatmap_cost",
     "floor": "benchmarks.floor:flop_floor_inputs",
     "gpu_probe": "benchmarks.gpu:gpu_names",

@@ -1,5 +1,5 @@
-"""Child side: the LiteRT export of a model (ml/models/litert.py) made afresh, as a worker makes it on
-its first load of a new model file, with the converter process's own peak memory; and its
+"""Child side: the LiteRT export of a model (ml/models/litert.py) made afresh, as `install_model`
+makes it after installing a model file, with the converter process's own peak memory; and its
 section of the page."""
 
 from __future__ import annotations
@@ -17,17 +17,26 @@ def litert_export(spec: dict[str, Any]) -> dict[str, Any]:
     target = litert.export_path(path, spec["sha256"])
     target.unlink(missing_ok=True)
     start = time.perf_counter()
-    made = litert.load(path, spec["sha256"])  # None for a small model: it scores through Keras
+    made = litert.large(path) and litert.enabled()  # a small model scores through Keras
+    if made:
+        litert.export(path, spec["sha256"])
     return {
         "arch": spec["card"]["arch"],
         "used": made is not None,
         "export_s": round(time.perf_counter() - start, 1),
-        "size_mb": round(target.stat().st_size / 2**20) if made else None,
+        "size_mb": round(_export_bytes(target) / 2**20) if made else None,
         # The converter is this process's only child: its peak, not the worker's.
         "converter_peak_rss_mb": round(
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         ),
     }
+
+
+def _export_bytes(target: Path) -> int:
+    """The export's files: its stages (a large backbone's) and the last one."""
+    from ml.models import litert
+
+    return sum(p.stat().st_size for p in [*litert.stage_paths(target), target])
 
 
 def export_lines(r: dict) -> list[str]:
@@ -40,8 +49,8 @@ def export_lines(r: dict) -> list[str]:
         "",
         (
             "A large frame model scores on the CPU through its LiteRT export (`ml/models/litert.py`), "
-            "made in a child process on the worker's first load of the model file and cached "
-            "beside it under its sha256; the analyses above found it made."
+            "made in a child process by `install_model` right after installing the model file "
+            "and kept beside it under its sha256; the analyses above found it made."
         ),
         "",
         "| model | export | converter's peak RSS | file |",

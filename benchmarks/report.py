@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from benchmarks.cold_cli import cold_cli_lines
 from benchmarks.export import export_lines
 
 KEPT_FROM = ("## Telling people apart", "<!-- load-test:begin -->")
@@ -392,6 +393,7 @@ def render(r: dict, existing: str = "") -> str:
         _comparison(r, d),
         _classifier(r, d),
         export_lines(r),
+        cold_cli_lines(r),
         _heatmaps(r),
         _tracking(r),
         _gpu(),

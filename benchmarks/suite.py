@@ -241,6 +241,11 @@ def measure(plan: Plan, options: dict, source: str, files: list[str], cache: Pat
         input_size=plan.naive_size,
     )
     checkpoint()
+    if not plan.quick:
+        r["cold_cli"] = _step(
+            "cold CLI analysis with the export made at install; seven B7s", "cold_cli"
+        )
+        checkpoint()
     _family_analyses(r, plan, headline, cache)
     checkpoint()
     image_detector_analyses(r, plan, headline, lead, cache)

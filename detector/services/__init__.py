@@ -6,6 +6,7 @@
   as long as needed);
 - `reviews`: owners report a result, reviewers label it;
 - `models`: installing and activating detector models; `published_models`: the catalog's;
+  `model_exports`: their CPU exports, made at install;
 - `webhooks`: the signed result callbacks;
 - `policy_cards`: the policy cards `calibrate --apply` writes.
 
@@ -33,6 +34,7 @@ from detector.services.files import (
     file_replace_private,
     media_folder,
 )
+from detector.services.model_exports import model_exports_make, model_exports_missing
 from detector.services.models import (
     model_activate,
     model_deactivate,
@@ -87,6 +89,8 @@ __all__ = [
     "media_retention_apply",
     "model_activate",
     "model_deactivate",
+    "model_exports_make",
+    "model_exports_missing",
     "model_install",
     "model_store_evaluation",
     "policy_card_next_version",

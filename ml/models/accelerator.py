@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 # The lines of the CUDA probe that only say there is no GPU.
 PROBE_NOISE = (
@@ -44,9 +45,21 @@ def _probe_output_filtered() -> Iterator[None]:
                     sys.stderr.write(line)
 
 
+def _nvidia_visible() -> bool:
+    """Whether this process could see an NVIDIA GPU at all (a driver's device, not hidden by
+    CUDA_VISIBLE_DEVICES), answered without importing TensorFlow: on a CPU machine an analysis
+    through LiteRT exports never needs it."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES") in ("", "-1"):
+        return False
+    driver = Path("/proc/driver/nvidia/gpus")
+    return (driver.is_dir() and any(driver.iterdir())) or any(Path("/dev").glob("nvidia[0-9]*"))
+
+
 @cache
 def gpu_names() -> tuple[str, ...]:
     """The GPUs TensorFlow can use (none on another Keras backend), probed once per process."""
+    if not _nvidia_visible():
+        return ()
     with _probe_output_filtered():
         import keras
 

@@ -45,6 +45,11 @@ def default_batch_size() -> int:
     return _batch_size
 
 
+# Members an ensemble keeps open between analyses. A B7's LiteRT interpreter holds about 640 MB
+# (360 MB of packed weights, 280 MB of its file mapped): seven held would pass 4 GB, while
+# reopening one took 2-7 s on 2 busy cores (docs/performance.md).
+HELD_MEMBERS = 2
+
 # Loaded models with their compiled passes, keyed by file identity: a worker analyses many
 # files with the same models, and loading a large network takes far longer than scoring 32 crops.
 _loaded: dict[tuple[str, str, int, int], Forward | litert.LiteForward] = {}
@@ -169,6 +174,10 @@ class _InstalledModel:
             runtime=self._forward.runtime,
         )
 
+    def release(self) -> None:
+        """Give back what scoring holds until the next call (a LiteRT interpreter)."""
+        self._forward.release()
+
     def _inputs(self, batch: np.ndarray) -> np.ndarray:
         return preprocess(batch, self.card["preprocessing"])
 
@@ -200,10 +209,10 @@ class FrameClassifier(_InstalledModel):
         """Grad-CAM heat in 0..1 over one crop, at the model's input size; None where unavailable."""
         from ml.models import heatmap
 
-        if self._forward.head is None:
+        if not self._forward.has_heatmap:
             return None
         maps, _ = self._forward(self._inputs(resize_crops(crop[None], self.input_size)))
-        return heatmap.grad_cam(self._forward.head, maps, self.input_size)
+        return heatmap.cam(maps, self._forward.channel_weights(maps), self.input_size)
 
     def _predict_batch(self, batch: np.ndarray) -> np.ndarray:
         return self._outputs(self._inputs(batch))
@@ -260,13 +269,14 @@ def _load_counted(path: Path, spec: ModelSpec) -> Forward | litert.LiteForward:
 
 
 def _load_pass(path: Path, spec: ModelSpec) -> Forward | litert.LiteForward:
-    """The pass that scores: a LiteRT export for a large frame model on a CPU, else Keras."""
-    configure_accelerator()
+    """The pass that scores: a LiteRT export for a large frame model on a CPU (TensorFlow is
+    not imported for it), else Keras."""
     frame = spec.card["kind"] == "frame"
     lite = litert.load(path, spec.sha256) if frame else None
     if lite is not None:
         _check_input(lite.input_shape, spec)
         return lite
+    configure_accelerator()
     return Forward(_load_keras(path, spec), feature_map=frame)
 
 
@@ -357,10 +367,27 @@ class Ensemble:
     def predict_members(
         self, crops: dict[CropSpec, np.ndarray], batch_size: int | None = None
     ) -> np.ndarray:
-        """Fake probabilities (members, N): each member on the crops of its own spec."""
-        return np.stack(
-            [m.predict(crops[m.crop_spec], batch_size=batch_size) for m in self.members]
-        )
+        """Fake probabilities (members, N): each member on the crops of its own spec.
+
+        Past HELD_MEMBERS members, each gives its memory back once it has scored, so that
+        the ensemble needs the memory of one member at a time, not of all.
+        """
+        rows = []
+        for member in self.members:
+            rows.append(member.predict(crops[member.crop_spec], batch_size=batch_size))
+            if self._one_at_a_time:
+                member.release()
+        return np.stack(rows)
+
+    @property
+    def _one_at_a_time(self) -> bool:
+        return len(self.members) > HELD_MEMBERS
+
+    def release_lead(self) -> None:
+        """After the lead's heatmaps: where members score one at a time, it gives back its
+        memory too, so that the next analysis starts with none held."""
+        if self._one_at_a_time:
+            self.lead.release()
 
     def predict(
         self, crops: dict[CropSpec, np.ndarray], batch_size: int | None = None

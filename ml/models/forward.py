@@ -41,6 +41,19 @@ class Forward:
             model = keras.Model(model.inputs, [maps, model.output])
         self._pass = _compiled(model, model.inputs[0].shape)
 
+    def release(self) -> None:
+        """Nothing to give back: a Keras model stays loaded (`ml.models.litert` frees its own)."""
+
+    @property
+    def has_heatmap(self) -> bool:
+        return self.head is not None
+
+    def channel_weights(self, maps: np.ndarray) -> np.ndarray:
+        """Grad-CAM's weight per channel (1, channels) for one crop's feature map."""
+        from ml.models.heatmap import keras_channel_weights
+
+        return keras_channel_weights(self.head, maps)
+
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """Feature maps (or None) and float32 outputs of a preprocessed batch."""
         if self._pass is None:

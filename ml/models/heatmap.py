@@ -4,8 +4,9 @@ Grad-CAM (Selvaraju et al., ICCV 2017) weights the last spatial feature map of t
 gradient of the fake probability with respect to it, keeps the positive part and scales it up to
 the crop. It shows where the network looked, not proof of a manipulation; the report says so.
 
-Gradients need a backend-specific tape: heatmaps are drawn on the TensorFlow backend only (on the
-others `ml.models.forward` gives no feature map and the report simply has no heatmap).
+The gradient comes from TensorFlow's tape over a Keras model's head, or from the gradient a LiteRT
+export carries (`ml.models.litert`), so an exported model draws heatmaps without TensorFlow. On
+another Keras backend `ml.models.forward` gives no feature map and the report has no heatmap.
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ OVERLAY_ALPHA = 0.45  # how strongly the heat colours cover the face
 
 
 def grad_cam(head: Any, maps: np.ndarray, size: int) -> np.ndarray:
-    """Heat (size, size) in 0..1 for one crop's final feature map `maps` (1, h, w, channels).
+    """Heat (size, size) in 0..1 for one crop's final feature map `maps` (1, h, w, channels),
+    through a Keras `head` (`ml.models.forward.Forward.head`)."""
+    return cam(maps, keras_channel_weights(head, maps), size)
 
-    `head` maps the feature map to the model's output (`ml.models.forward.Forward.head`): only it runs
-    under the tape, so the backbone is never differentiated.
+
+def keras_channel_weights(head: Any, maps: np.ndarray) -> np.ndarray:
+    """The fake probability's mean gradient per channel (1, channels) over the feature map.
+
+    Only the head (the layers after the map) runs under the tape, so the backbone is never
+    differentiated. A LiteRT export computes the same from its exported gradient
+    (`ml.models.litert`).
     """
     import tensorflow as tf
 
@@ -34,13 +42,18 @@ def grad_cam(head: Any, maps: np.ndarray, size: int) -> np.ndarray:
         # The fake probability: one sigmoid unit, or the last ("fake") softmax column.
         fake = tf.cast(head(maps, training=False), tf.float32)[:, -1]
     grads = tf.cast(tape.gradient(fake, maps), tf.float32)
-    weights = tf.reduce_mean(grads, axis=(1, 2))  # one weight per channel
-    weighted = tf.cast(maps, tf.float32) * weights[:, None, None, :]
-    cam = tf.nn.relu(tf.reduce_sum(weighted, axis=-1)).numpy()[0]
-    peak = float(cam.max())
+    return tf.reduce_mean(grads, axis=(1, 2)).numpy()
+
+
+def cam(maps: np.ndarray, weights: np.ndarray, size: int) -> np.ndarray:
+    """Heat (size, size) in 0..1: the feature map weighted per channel, its positive part,
+    scaled to its peak."""
+    weighted = np.asarray(maps, dtype=np.float32)[0] * np.asarray(weights, np.float32)[0]
+    heat = np.maximum(weighted.sum(axis=-1), 0.0)
+    peak = float(heat.max())
     if peak <= 0:
         return np.zeros((size, size), dtype=np.float32)
-    return cv2.resize(cam / peak, (size, size), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(heat / peak, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
 def overlay_jpeg(crop: np.ndarray, heat: np.ndarray, side: int = HEATMAP_SIZE) -> str:

@@ -13,7 +13,7 @@ from ml.errors import ModelError
 from ml.faces.framing import CropSpec, Framing
 from ml.faces.people import Person
 from ml.faces.saved_crops import CropSink, ScoredCrop
-from ml.models import heatmap, litert
+from ml.models import heatmap
 from ml.models.cards import ModelSpec
 from ml.models.classify import Ensemble, TemporalClassifier, load_ensemble
 from ml.verdict.aggregate import FaceScore, TrackScore
@@ -42,10 +42,7 @@ NO_MODEL_REASON = NO_MODEL.text
 
 
 def loading_label(specs: list[ModelSpec]) -> str:
-    """What the load stage tells the user: a first load that exports a model takes minutes."""
-    frame_specs = [s for s in specs if s.card.get("kind", "frame") == "frame"]
-    if any(litert.needs_export(s.path, s.sha256) for s in frame_specs):
-        return "Preparing the classifier for this computer (once per model, a few minutes)"
+    """What the load stage tells the user. Exports are made at install, never here."""
     return "Loading the classifier"
 
 
@@ -181,6 +178,7 @@ def heatmaps(
             sample = person.samples[worst]
             jpeg = heatmap.overlay_jpeg(crop, heat)
             result[face.track_id] = Heatmap(jpeg, crop, sample.frame_index, round(sample.time_s, 3))
+    classifier.release_lead()
     return result
 
 

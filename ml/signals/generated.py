@@ -41,6 +41,8 @@ FramePrep = Callable[[np.ndarray], np.ndarray]
 
 def load(specs: list[ModelSpec], warnings: list[str]) -> list[ImageDetector]:
     """The active whole-image detectors that load; a broken one is left out with a warning."""
+    if not specs:
+        return []  # no Keras to import for none
     # Registers the ViT's own layers before Keras reads a file that holds them.
     from ml.models.archs import vit  # noqa: F401
 

@@ -96,6 +96,7 @@ def test_list_shows_every_entry_and_whether_it_is_installed(mesonet, capsys):
         "mesoinception4-df": "not installed",
         "mesoinception4-f2f": "not installed",
         "dfdc-b7": "not installed",
+        "dfdc-b7-single": "not installed",
         "commfor-vit-s-384": "not installed",
         "ufd-clip-vit-l14": "not installed",
     }

@@ -1,10 +1,15 @@
 """The LiteRT export of a frame model scores as Keras does: the published MesoNet on real face
 crops, and a nested EfficientNet backbone (the B7's family) through `FrameClassifier`, the way
-the worker loads it."""
+the worker loads it. Exports are made at install; an analysis never makes one, and with every
+model exported it runs without TensorFlow."""
 
 import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
+from dataclasses import asdict
 
 import keras
 import numpy as np
@@ -78,8 +83,8 @@ def test_published_mesonet_export_gives_keras_probabilities_on_real_crops(meso4,
         np.float32
     )
     expected = fake_probability(keras.saving.load_model(meso4, compile=False).predict(x, verbose=0))
-    maps, outputs = litert.LiteForward(exported, head=None)(x)
-    assert maps is None  # no head asked for: no feature map handed out
+    maps, outputs = litert.LiteForward(exported)(x)
+    assert maps.ndim == 4 and len(maps) == len(x)  # the last feature map, for Grad-CAM
     np.testing.assert_allclose(fake_probability(outputs), expected, atol=1e-3)
     assert (
         np.ptp(expected) > 0.05
@@ -100,9 +105,9 @@ def test_large_model_scores_through_its_export_with_keras_scores_and_maps(
     b0_folder, face_crops, no_loaded_models
 ):
     spec = b0_spec(b0_folder)
+    exported = litert.export(b0_folder / "b0.keras", spec.sha256)
     classifier = FrameClassifier.load(spec)
     assert classifier.info.runtime == "litert"
-    assert litert.export_path(b0_folder / "b0.keras", spec.sha256).is_file()
 
     x = preprocess(classify.resize_crops(face_crops, B0_SIZE), "raw255")
     keras_pass = Forward(keras.saving.load_model(spec.path, compile=False), feature_map=True)
@@ -114,9 +119,9 @@ def test_large_model_scores_through_its_export_with_keras_scores_and_maps(
     scale = float(np.abs(keras_maps).max())
     assert scale > 0
     np.testing.assert_allclose(lite_maps / scale, keras_maps / scale, atol=1e-3)
-    # Grad-CAM over the export's feature map, through the head saved beside the export (a few
-    # thousand weights: the backbone is not loaded), draws Keras' own heatmap.
-    assert classifier._forward.head.count_params() < 2000
+    # Grad-CAM over the export's feature map, through the head's gradient exported beside it
+    # (no Keras head, no backbone loaded), draws Keras' own heatmap.
+    assert litert.cam_path(exported).is_file() and not litert.head_path(exported).exists()
     heat = classifier.heatmap(face_crops[0])
     assert heat.shape == (B0_SIZE, B0_SIZE) and heat.max() == pytest.approx(1.0)
     keras_heat = heatmap.grad_cam(keras_pass.head, keras_maps[:1], B0_SIZE)
@@ -135,44 +140,90 @@ def test_small_models_score_through_keras(meso4, no_loaded_models):
 
 
 def test_a_model_that_cannot_be_exported_scores_through_keras(
-    b0_folder, tmp_path, no_loaded_models, monkeypatch, caplog
+    b0_folder, tmp_path, no_loaded_models, monkeypatch
 ):
-    """An export that fails (here the converter finds no TensorFlow Lite support) leaves no
-    file behind, is tried once per process, and the model still scores."""
+    """An export that fails (here the converter finds no TensorFlow Lite support) says why in
+    one line and leaves no file behind; the model still scores."""
     shutil.copy(b0_folder / "b0.keras", tmp_path / "b0.keras")
     spec = b0_spec(tmp_path)
-    monkeypatch.setattr(litert, "_failed", set())
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "shadow"))
     shadow = tmp_path / "shadow" / "tensorflow"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise ImportError('no TensorFlow here')\n")
-    with caplog.at_level(logging.WARNING, logger="ml.models.litert"):
-        classifier = FrameClassifier.load(spec)
-    assert classifier.info.runtime == "keras"
-    assert "scoring through Keras" in caplog.text
+    with pytest.raises(litert.ExportFailed, match="no TensorFlow here"):
+        litert.export(tmp_path / "b0.keras", spec.sha256)
     assert not list(tmp_path.glob("*.tflite*"))
-    assert litert.export(tmp_path / "b0.keras", spec.sha256) is None  # not tried again
+    classifier = FrameClassifier.load(spec)
+    assert classifier.info.runtime == "keras"
     assert np.isfinite(classifier.predict(np.zeros((2, 80, 80, 3), np.uint8))).all()
 
 
-def test_an_analysis_says_while_it_exports_and_records_the_runtime(
-    b0_folder, face_jpeg, tmp_path, no_loaded_models
+def test_an_analysis_never_exports_and_scores_through_keras_until_the_export_is_made(
+    b0_folder, face_jpeg, tmp_path, no_loaded_models, caplog
 ):
-    """The first analysis with a new large model waits for its export and says so; the next
-    one finds it made. Both reports name LiteRT as what ran."""
+    """Without its export a large model scores through Keras, and the log says how to make
+    the export; once it is made, the next load finds it. Both give the same probability."""
     from ml.pipeline import analyze
 
     shutil.copy(b0_folder / "b0.keras", tmp_path / "b0.keras")
     spec = b0_spec(tmp_path)
-    assert litert.needs_export(tmp_path / "b0.keras", spec.sha256)
+    assert litert.missing(tmp_path / "b0.keras", spec.sha256)
     labels = []
-    first = analyze(face_jpeg, {"models": [spec]}, lambda _, label: labels.append(label))
-    assert any(label.startswith("Preparing the classifier") for label in labels)
-    assert first.classifier.runtime == "litert" and first.fake_probability is not None
-
-    assert not litert.needs_export(tmp_path / "b0.keras", spec.sha256)
-    labels.clear()
-    again = analyze(face_jpeg, {"models": [spec]}, lambda _, label: labels.append(label))
+    with caplog.at_level(logging.WARNING, logger="ml.models.litert"):
+        first = analyze(face_jpeg, {"models": [spec]}, lambda _, label: labels.append(label))
     assert "Loading the classifier" in labels
-    assert not any(label.startswith("Preparing") for label in labels)
-    assert again.fake_probability == pytest.approx(first.fake_probability)
+    assert first.classifier.runtime == "keras" and first.fake_probability is not None
+    assert "no LiteRT export" in caplog.text and "--export-missing" in caplog.text
+    assert not list(tmp_path.glob("*.tflite*"))  # the analysis made none
+
+    litert.export(tmp_path / "b0.keras", spec.sha256)
+    assert not litert.missing(tmp_path / "b0.keras", spec.sha256)
+    classify._loaded.clear()
+    again = analyze(face_jpeg, {"models": [spec]})
+    assert again.classifier.runtime == "litert"
+    assert again.fake_probability == pytest.approx(first.fake_probability, abs=1e-3)
+
+
+def test_an_analysis_with_every_model_exported_never_imports_tensorflow(b0_folder, face_jpeg):
+    """A fresh process, set up as the CLI and the worker are, scores and draws the heatmap
+    through the export alone: neither TensorFlow nor Keras is imported."""
+    spec = b0_spec(b0_folder)
+    litert.export(b0_folder / "b0.keras", spec.sha256)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.lean_analysis", str(face_jpeg)]
+        + [json.dumps([asdict(spec)])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["runtime"] == "litert" and result["scored"] and result["heatmaps"] == 1
+    assert not result["tensorflow"] and not result["keras"], result
+
+
+def test_a_backbone_exported_in_stages_scores_and_draws_as_keras(
+    b0_folder, tmp_path, face_crops, no_loaded_models, monkeypatch
+):
+    """A large backbone is converted a few MB of weights at a time (a B7 at once peaked past
+    4 GB): the chained stages give Keras' probabilities, feature maps and heatmap."""
+    shutil.copy(b0_folder / "b0.keras", tmp_path / "b0.keras")
+    spec = b0_spec(tmp_path)
+    monkeypatch.setenv("ML_LITERT_STAGE_MB", "3")
+    exported = litert.export(tmp_path / "b0.keras", spec.sha256)
+    assert len(litert.stage_paths(exported)) >= 2
+    classifier = FrameClassifier.load(spec)
+    x = preprocess(classify.resize_crops(face_crops, B0_SIZE), "raw255")
+    keras_pass = Forward(keras.saving.load_model(spec.path, compile=False), feature_map=True)
+    keras_maps, keras_outputs = keras_pass(x)
+    np.testing.assert_allclose(
+        classifier.predict(face_crops), fake_probability(keras_outputs), atol=1e-3
+    )
+    lite_maps, _ = classifier._forward(x)
+    scale = float(np.abs(keras_maps).max())
+    np.testing.assert_allclose(lite_maps / scale, keras_maps / scale, atol=1e-3)
+    keras_heat = heatmap.grad_cam(keras_pass.head, keras_maps[:1], B0_SIZE)
+    np.testing.assert_allclose(classifier.heatmap(face_crops[0]), keras_heat, atol=1e-2)

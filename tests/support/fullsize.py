@@ -1,7 +1,8 @@
 """Full-size networks for memory checks, run in a child process so its peak is its own.
 
 `python -m tests.support.fullsize build PATH` saves an EfficientNet-B7 at 380 px with random
-weights (timing and memory only: such a model never scores a user's file);
+weights (timing and memory only: such a model never scores a user's file) and makes its CPU
+export, as installing does;
 `python -m tests.support.fullsize score PATH N [H]` loads it as the worker does
 (`ml.models.classify.FrameClassifier`), scores N random 380 px crops, draws Grad-CAM heatmaps of the
 first H of them (none by default) and prints a JSON line with the process's peak resident memory.
@@ -18,6 +19,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -33,13 +35,24 @@ B7_CARD = {
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux carries the parent's
+    peak into a child across fork and exec, so a child of a large test process would report
+    the parent's memory."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build(path: str) -> None:
+    """The model saved, then its CPU export made, as `install_model` makes it."""
+    from ml.models import litert
     from ml.models.archs import get_arch
+    from ml.models.checksum import file_sha256
 
     get_arch("efficientnet_b7").build(init="none").save(path)
+    if litert.enabled():
+        litert.export(Path(path), file_sha256(path))
 
 
 def b7_spec(path: str):

@@ -5,10 +5,12 @@
     manage.py install_model PATH_OR_URL [--sha256 HEX] [--name N] [--activate]
     manage.py install_model PATH_OR_URL --format CONVERTER --name N --version V [--activate]
     manage.py install_model --first-run                   DETECTORS (default meso4-df), once
+    manage.py install_model --export-missing              the CPU exports installed models lack
 
 For a .keras file the card must sit next to it as NAME.card.json (for a URL: the same address
 ending in .card.json). The other formats are those ml's converters read (ml.models.convert).
-A refused model leaves nothing installed.
+A refused model leaves nothing installed. A large frame model gets its CPU (LiteRT) export right
+after it is installed, so that no analysis waits for one (services.model_exports).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from detector.selectors import frame_model_installed, published_model_state
-from detector.services import model_install, published_model_install
+from detector.services import model_exports_make, model_install, published_model_install
 from detector.services.published_models import FIRST_RUN_TIMEOUT
 from ml.errors import ModelError
 from ml.models.catalog import CATALOG, CatalogEntry, human_size
@@ -58,6 +60,11 @@ class Command(BaseCommand):
             "never fails (one line when it cannot)",
         )
         parser.add_argument(
+            "--export-missing",
+            action="store_true",
+            help="make the CPU exports that installed frame models lack (one at a time)",
+        )
+        parser.add_argument(
             "--format",
             choices=FORMATS,
             default=KERAS,
@@ -81,6 +88,8 @@ class Command(BaseCommand):
             return self._list()
         if opts["first_run"]:
             return self._first_run()
+        if opts["export_missing"]:
+            return self._export()
         source = opts["source"]
         if not source:
             raise CommandError("Name a published detector (see --list), a path or a URL.")
@@ -109,6 +118,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Installed {model.name} {model.version} ({model.arch}, {model.kind}), {state}."
             )
+        self._export(models)
+
+    def _export(self, models: list | None = None) -> None:
+        """The CPU exports of the models just installed (else of every installed one)."""
+        model_exports_make(models=models, say=self._say)
+
+    def _say(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
 
     # --- catalog ---------------------------------------------------------------------------
 
@@ -176,10 +194,11 @@ class Command(BaseCommand):
             )
             return
         if frame_model_installed():
+            self._export()  # an install of an earlier version may lack its exports
             return
         entry = self._entry = CATALOG[name]
         try:
-            published_model_install(
+            models = published_model_install(
                 name=name,
                 mirror=self._mirror(None),
                 activate=True,
@@ -193,3 +212,4 @@ class Command(BaseCommand):
             )
             return
         self.stdout.write(f"Installed and activated {name} ({entry.licence}).")
+        self._export(models)
