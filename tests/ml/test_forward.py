@@ -31,6 +31,11 @@ def efficientnet(tmp_path_factory):
     """A small-input EfficientNet-B0 saved and loaded the way the worker loads models."""
     folder = tmp_path_factory.mktemp("b0")
     path = folder / "b0.keras"
+    import keras
+
+    # Seeded: some random draws leave the untrained head's output flat at 0.5 for every crop,
+    # and which draw a test gets otherwise depends on the tests that ran before it.
+    keras.utils.set_random_seed(7)
     model = get_arch("efficientnet_b0").build(input_size=SIZE, init="none")
     model.save(path)
     card = {
