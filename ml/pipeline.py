@@ -176,7 +176,6 @@ def analyze(
     ]
     with run.stage("verdict", 97, "Weighing the evidence"):
         fusion = fuse(
-            media_type=info.media_type,
             faces_found=len(everyone),
             scores=Scores(
                 list(summaries.values()),

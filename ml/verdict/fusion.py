@@ -159,7 +159,6 @@ def decision_bounds(threshold: float) -> tuple[float, float]:
 
 def fuse(
     *,
-    media_type: str,
     faces_found: int,
     scores: Scores,
     evidence: Sequence[Evidence] = (),

@@ -38,7 +38,6 @@ def report(probability=None, *, blink=OK, other_blink=OK, judged=True):
         else Scores(unscored=NO_MODEL)
     )
     fusion = fuse(
-        media_type="video",
         faces_found=2,
         scores=scores,
         evidence=blinks.evidence("video", person_blinks),

@@ -74,9 +74,7 @@ def flags_for(name: str) -> list[str]:
     path = files.provenance_folder() / name
     mime = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}[path.suffix]
     result = provenance.read(path, mime)
-    fusion = fuse(
-        media_type="image", faces_found=0, scores=Scores(), evidence=provenance.evidence(result)
-    )
+    fusion = fuse(faces_found=0, scores=Scores(), evidence=provenance.evidence(result))
     report = {"verdict": fusion.verdict, "evidence": [e.to_dict() for e in fusion.evidence]}
     return review_reasons(report)
 

@@ -69,7 +69,6 @@ def test_looking_down_counts_no_closure_and_150_ms_blinks_count(reading_clip):
 def _fused(blink_result):
     faces = [FaceScore(1, 0.03, 32, 0)]
     return fuse(
-        media_type="video",
         faces_found=1,
         scores=Scores(faces, 0.5),
         evidence=blinks.evidence("video", {1: blink_result}),

@@ -48,7 +48,7 @@ def video(
         *blink_items,
     ]
     scores = Scores(face_scores, threshold, temporal, temporal_threshold, unscored)
-    return fuse(media_type="video", faces_found=found, scores=scores, evidence=evidence, **kw)
+    return fuse(faces_found=found, scores=scores, evidence=evidence, **kw)
 
 
 def test_no_face_is_inconclusive():
@@ -123,7 +123,6 @@ def test_blink_message_from_the_blink_stage_is_used_as_is():
 def test_image_reasons_speak_of_the_face_not_frames():
     faces = [FaceScore(1, 0.93, 1, 1)]
     result = fuse(
-        media_type="image",
         faces_found=1,
         scores=Scores(faces, 0.5),
         evidence=[*face_evidence(faces, "image", 0.5), *blinks.evidence("image", {})],

@@ -21,7 +21,7 @@ def report_dict(verdict: str = "real", probability: float | None = 0.1, **extra)
         if probability is not None
         else Scores(unscored=NO_MODEL)
     )
-    fusion = fuse(media_type="image", faces_found=1, scores=scores)
+    fusion = fuse(faces_found=1, scores=scores)
     evidence = [e.to_dict() for e in fusion.evidence]
     return Report(
         media_type="image",
