@@ -115,7 +115,7 @@ def analyze(
     # Once per file (never per frame), before any pixel is decoded; never fails the analysis.
     with run.stage("provenance", 1, "Reading Content Credentials"):
         origin = provenance.read(path, info.mime, warnings)
-    with run.stage("load_models", 3, scoring.loading_label(models.frame)):
+    with run.stage("load_models", 3, scoring.LOADING_LABEL):
         classifier, unscored = scoring.load_classifier(models.frame, warnings)
         temporal = scoring.load_temporal(models.temporal, info.media_type, warnings)
         detectors = generated.load(models.image, warnings)

@@ -41,9 +41,8 @@ NOT_LOADED = Evidence(
 NO_MODEL_REASON = NO_MODEL.text
 
 
-def loading_label(specs: list[ModelSpec]) -> str:
-    """What the load stage tells the user. Exports are made at install, never here."""
-    return "Loading the classifier"
+# What the load stage tells the user: exports are made at install, so loading is never long.
+LOADING_LABEL = "Loading the classifier"
 
 
 def load_classifier(

@@ -69,7 +69,7 @@ def statistics_step(model):
 def _all_layers(model):
     for layer in model.layers:
         yield layer
-        # TimeDistributed holds the per-frame network as `.layer`.
+        # A wrapper (PerFrame, TimeDistributed) holds the per-frame network as `.layer`.
         inner = getattr(layer, "layer", None)
         if hasattr(layer, "layers"):
             yield from _all_layers(layer)

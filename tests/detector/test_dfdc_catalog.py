@@ -10,9 +10,6 @@ never scores a user's file.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from ml.models import litert
 from ml.models.catalog import CATALOG
 from ml.models.checksum import file_sha256
 from tests.fixtures.dfdc import synthetic
+from tests.support import lean_analysis
 from tests.support.mediagen import write_face_video
 
 pytestmark = pytest.mark.django_db
@@ -129,18 +127,7 @@ def test_seven_members_export_at_install_and_analyse_one_at_a_time_in_bounded_me
     specs = [asdict(model_spec(m)) for m in members]
     for spec in specs:
         spec["card"]["framing"] = {"kind": "box", "margin": 1 / 3}
-    specs = json.dumps(specs)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.support.lean_analysis", str(clip), specs],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=1200,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = lean_analysis.run_fresh(clip, specs)
     assert result["runtime"] == "+".join(["litert"] * 7) and result["scored"]
     assert not result["tensorflow"]
     assert exports_under(models_root) == exports, "the analysis made no export"

@@ -5,10 +5,7 @@ model exported it runs without TensorFlow."""
 
 import json
 import logging
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import asdict
 
 import keras
@@ -24,6 +21,7 @@ from ml.models.checksum import file_sha256
 from ml.models.classify import FrameClassifier, fake_probability
 from ml.models.convert.mesonet import convert_mesonet
 from ml.models.forward import Forward
+from tests.support import lean_analysis
 from tests.support.mesonet import mesonet_folder, sample_inputs
 
 B0_SIZE = 64
@@ -189,18 +187,7 @@ def test_an_analysis_with_every_model_exported_never_imports_tensorflow(b0_folde
     through the export alone: neither TensorFlow nor Keras is imported."""
     spec = b0_spec(b0_folder)
     litert.export(b0_folder / "b0.keras", spec.sha256)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.support.lean_analysis", str(face_jpeg)]
-        + [json.dumps([asdict(spec)])],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = lean_analysis.run_fresh(face_jpeg, [asdict(spec)], timeout=600)
     assert result["runtime"] == "litert" and result["scored"] and result["heatmaps"] == 1
     assert not result["tensorflow"] and not result["keras"], result
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 from tests.support.fullsize import peak_rss_mb
 
@@ -37,6 +39,20 @@ def main(media: str, specs: str) -> dict:
         "timings_s": report.timings_s,
         "peak_rss_mb": round(peak_rss_mb()),
     }
+
+
+def run_fresh(media: Path, specs: list[dict], timeout: int = 1200) -> dict:
+    """`main` in a fresh process on the CPU; its JSON line, after asserting it exited cleanly."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.support.lean_analysis", str(media), json.dumps(specs)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
